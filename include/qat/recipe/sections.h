@@ -1,0 +1,62 @@
+// The sections of a recipe. Each reads itself strictly from YAML (from_yaml)
+// and writes itself back with every default filled in (to_yaml), so that
+// `qat recipe show` prints exactly what a run will use.
+#pragma once
+
+#include <yaml-cpp/yaml.h>
+
+#include <string>
+
+#include "qat/recipe/key_path.h"
+
+namespace qat {
+
+/// `data:` where the detection dataset is and how batches are made.
+struct DataSection {
+  std::string path = "data/fmnist-scenes.h5";  ///< HDF5 detection dataset (docs/dataset-format.md)
+  std::string train_split = "train";
+  std::string val_split = "val";
+  int image_size = 160;  ///< network input side; images are letterboxed to it
+  int batch_size = 32;
+  int prefetch = 2;      ///< batches prepared ahead by the loader thread
+  double hflip = 0.5;    ///< probability of a horizontal flip in training
+
+  static DataSection from_yaml(const YAML::Node& node, const KeyPath& path);
+  YAML::Node to_yaml() const;
+};
+
+/// `model:` which detector to build.
+struct ModelSection {
+  std::string arch = "configs/arch/yolo-nano.yaml";  ///< architecture YAML
+
+  static ModelSection from_yaml(const YAML::Node& node, const KeyPath& path);
+  YAML::Node to_yaml() const;
+};
+
+/// `fp32:` the FP32 warm-start training phase.
+struct Fp32Section {
+  int epochs = 30;
+  std::string optimizer = "sgd";  ///< sgd | adamw
+  double lr = 0.01;
+  double momentum = 0.9;
+  double weight_decay = 5e-4;
+  double warmup_epochs = 1.0;
+  std::string schedule = "cosine";  ///< cosine | constant
+  double min_lr_ratio = 0.05;       ///< final lr = lr * min_lr_ratio
+
+  static Fp32Section from_yaml(const YAML::Node& node, const KeyPath& path);
+  YAML::Node to_yaml() const;
+};
+
+/// `eval:` how detections are produced and matched.
+struct EvalSection {
+  double score_threshold = 0.70;  ///< the deployed confidence threshold
+  double nms_iou = 0.6;
+  double match_iou = 0.5;
+  int max_detections = 100;
+
+  static EvalSection from_yaml(const YAML::Node& node, const KeyPath& path);
+  YAML::Node to_yaml() const;
+};
+
+}  // namespace qat

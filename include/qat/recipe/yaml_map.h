@@ -1,0 +1,79 @@
+// Strict reading of one YAML mapping: every key must be asked for, values must
+// have the expected type and range, and duplicate keys are refused. Options
+// structs read themselves through this class in their from_yaml().
+#pragma once
+
+#include <yaml-cpp/yaml.h>
+
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "qat/recipe/key_path.h"
+
+namespace qat {
+
+/// The candidate closest to `word` by edit distance if it is close enough to be a
+/// likely typo (distance <= max(2, |word|/3)), else "".
+std::string closest_match(const std::string& word, const std::vector<std::string>& candidates);
+
+/// Converts one node to T, throwing ConfigError("expected ..., got ...") at `path`.
+/// Supported: bool, int, int64_t, double, std::string, std::vector<T> of those.
+template <typename T>
+T parse_value(const YAML::Node& node, const KeyPath& path);
+
+class YamlMap {
+ public:
+  /// `node` must be a mapping; null or absent reads as an empty mapping.
+  /// Throws ConfigError on a non-mapping or a duplicate key.
+  YamlMap(const YAML::Node& node, KeyPath path);
+
+  bool has(const std::string& key) const;
+  /// The value at `key` (undefined when absent) and marks the key as known.
+  YAML::Node node(const std::string& key);
+  KeyPath path(const std::string& key) const { return path_ / key; }
+  const KeyPath& path() const { return path_; }
+
+  /// The value at `key`, or `fallback` when absent.
+  template <typename T>
+  T get(const std::string& key, const T& fallback) {
+    const YAML::Node n = node(key);
+    return n.IsDefined() ? parse_value<T>(n, path(key)) : fallback;
+  }
+
+  /// The value at `key`; absent is an error.
+  template <typename T>
+  T require(const std::string& key) {
+    const YAML::Node n = node(key);
+    if (!n.IsDefined()) throw path(key).error_at_parent(node_, "required key is missing");
+    return parse_value<T>(n, path(key));
+  }
+
+  /// get() and then a range check: lo <= value <= hi.
+  template <typename T>
+  T get_in(const std::string& key, const T& fallback, T lo, T hi) {
+    const T value = get<T>(key, fallback);
+    if (value < lo || value > hi) {
+      std::ostringstream msg;
+      msg << "must be in [" << lo << ", " << hi << "], got " << value;
+      throw path(key).error(node(key), msg.str());
+    }
+    return value;
+  }
+
+  /// get() of a string that must be one of `choices`.
+  std::string get_choice(const std::string& key, const std::string& fallback,
+                         const std::vector<std::string>& choices);
+
+  /// Throws ConfigError for the first key (in document order) never asked for,
+  /// with a "did you mean" suggestion among the known keys.
+  void finish() const;
+
+ private:
+  YAML::Node node_;
+  KeyPath path_;
+  std::vector<std::string> known_;
+};
+
+}  // namespace qat

@@ -1,0 +1,20 @@
+// How subcommands plug into the `qat` program. Each subcommand lives in its own
+// file and registers itself through one add_*_command function: it parses
+// arguments into an options struct and makes exactly one library call.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+
+namespace qat::cli {
+
+/// What a subcommand does once its arguments parsed; returns the exit code.
+using Action = std::function<int()>;
+
+/// Each add_* registers a subcommand on `app` and stores its action in `action`
+/// when the user picks it.
+void add_recipe_command(CLI::App& app, Action& action);
+void add_data_command(CLI::App& app, Action& action);
+
+}  // namespace qat::cli

@@ -1,0 +1,49 @@
+// qat: the command line over the library. Parses arguments, sets up logging,
+// runs one action and maps qat::Error to the documented exit codes.
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <iostream>
+
+#include "cli/command.h"
+#include "qat/core/error.h"
+#include "qat/core/logging.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"qat: quantization-aware training for object detectors"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("qat ") + QAT_VERSION);
+  bool verbose = false;
+  bool quiet = false;
+  app.add_flag("-v,--verbose", verbose, "Log debug messages");
+  app.add_flag("-q,--quiet", quiet, "Log warnings and errors only");
+
+  qat::cli::Action action;
+  qat::cli::add_recipe_command(app, action);
+  qat::cli::add_data_command(app, action);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // CLI11 uses exit code 0 for --help/--version; any parse error is bad input.
+    const int code = app.exit(e);
+    return code == 0 ? qat::kExitOk : qat::kExitBadInput;
+  }
+
+  auto sink = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
+  auto log = std::make_shared<spdlog::logger>("qat", sink);
+  log->set_pattern("%^%l%$ %v");
+  log->set_level(verbose ? spdlog::level::debug
+                         : quiet ? spdlog::level::warn : spdlog::level::info);
+  qat::set_logger(log);
+
+  try {
+    return action ? action() : qat::kExitInternal;
+  } catch (const qat::Error& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return e.exit_code();
+  } catch (const std::exception& e) {
+    std::cerr << "internal error: " << e.what() << "\n";
+    return qat::kExitInternal;
+  }
+}

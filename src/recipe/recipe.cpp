@@ -1,0 +1,65 @@
+#include "qat/recipe/recipe.h"
+
+#include <filesystem>
+
+#include "qat/core/atomic_file.h"
+#include "qat/core/sha256.h"
+#include "qat/recipe/overrides.h"
+#include "qat/recipe/yaml_map.h"
+
+namespace qat {
+
+Recipe Recipe::from_yaml(const YAML::Node& node, const KeyPath& path) {
+  YamlMap m(node, path);
+  Recipe r;
+  r.file = path.file();
+  const std::string stem = std::filesystem::path(r.file).stem().string();
+  r.name = m.get("name", stem.empty() ? std::string("run") : stem);
+  if (r.name.empty() || r.name.find('/') != std::string::npos) {
+    throw m.path("name").error(m.node("name"), "must be a non-empty name without '/'");
+  }
+  r.seed = m.get_in<int64_t>("seed", r.seed, 0, int64_t(1) << 62);
+  r.output_dir = m.get("output_dir", r.output_dir);
+  r.data = DataSection::from_yaml(m.node("data"), m.path("data"));
+  r.model = ModelSection::from_yaml(m.node("model"), m.path("model"));
+  r.fp32 = Fp32Section::from_yaml(m.node("fp32"), m.path("fp32"));
+  r.eval = EvalSection::from_yaml(m.node("eval"), m.path("eval"));
+  m.finish();
+  return r;
+}
+
+YAML::Node Recipe::to_yaml() const {
+  YAML::Node n;
+  n["name"] = name;
+  n["seed"] = seed;
+  n["output_dir"] = output_dir;
+  n["data"] = data.to_yaml();
+  n["model"] = model.to_yaml();
+  n["fp32"] = fp32.to_yaml();
+  n["eval"] = eval.to_yaml();
+  return n;
+}
+
+std::string Recipe::to_yaml_text() const {
+  YAML::Emitter out;
+  out << to_yaml();
+  return std::string(out.c_str()) + "\n";
+}
+
+std::string Recipe::hash() const { return sha256_hex(to_yaml_text()); }
+
+Recipe load_recipe(const std::string& file, const std::vector<std::string>& overrides) {
+  const std::string text = read_file(file);
+  auto source = std::make_shared<YamlSource>(YamlSource{file, {}});
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::ParserException& e) {
+    throw ConfigError(file, e.mark.line + 1, e.mark.column + 1, "", e.msg);
+  }
+  if (!root.IsDefined() || root.IsNull()) root = YAML::Node(YAML::NodeType::Map);
+  for (const auto& o : overrides) apply_override(root, o, *source);
+  return Recipe::from_yaml(root, KeyPath(source));
+}
+
+}  // namespace qat

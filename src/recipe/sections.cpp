@@ -1,0 +1,100 @@
+#include "qat/recipe/sections.h"
+
+#include "qat/recipe/yaml_map.h"
+
+namespace qat {
+
+DataSection DataSection::from_yaml(const YAML::Node& node, const KeyPath& path) {
+  YamlMap m(node, path);
+  DataSection s;
+  s.path = m.get("path", s.path);
+  s.train_split = m.get("train_split", s.train_split);
+  s.val_split = m.get("val_split", s.val_split);
+  s.image_size = m.get_in("image_size", s.image_size, 32, 4096);
+  if (s.image_size % 32 != 0) {
+    throw m.path("image_size").error(m.node("image_size"),
+                                     "must be a multiple of 32 (the largest stride), got " +
+                                         std::to_string(s.image_size));
+  }
+  s.batch_size = m.get_in("batch_size", s.batch_size, 1, 4096);
+  s.prefetch = m.get_in("prefetch", s.prefetch, 1, 64);
+  s.hflip = m.get_in("hflip", s.hflip, 0.0, 1.0);
+  m.finish();
+  return s;
+}
+
+YAML::Node DataSection::to_yaml() const {
+  YAML::Node n;
+  n["path"] = path;
+  n["train_split"] = train_split;
+  n["val_split"] = val_split;
+  n["image_size"] = image_size;
+  n["batch_size"] = batch_size;
+  n["prefetch"] = prefetch;
+  n["hflip"] = hflip;
+  return n;
+}
+
+ModelSection ModelSection::from_yaml(const YAML::Node& node, const KeyPath& path) {
+  YamlMap m(node, path);
+  ModelSection s;
+  s.arch = m.get("arch", s.arch);
+  m.finish();
+  return s;
+}
+
+YAML::Node ModelSection::to_yaml() const {
+  YAML::Node n;
+  n["arch"] = arch;
+  return n;
+}
+
+Fp32Section Fp32Section::from_yaml(const YAML::Node& node, const KeyPath& path) {
+  YamlMap m(node, path);
+  Fp32Section s;
+  s.epochs = m.get_in("epochs", s.epochs, 0, 100000);
+  s.optimizer = m.get_choice("optimizer", s.optimizer, {"sgd", "adamw"});
+  s.lr = m.get_in("lr", s.lr, 0.0, 10.0);
+  s.momentum = m.get_in("momentum", s.momentum, 0.0, 1.0);
+  s.weight_decay = m.get_in("weight_decay", s.weight_decay, 0.0, 1.0);
+  s.warmup_epochs = m.get_in("warmup_epochs", s.warmup_epochs, 0.0, 1000.0);
+  s.schedule = m.get_choice("schedule", s.schedule, {"cosine", "constant"});
+  s.min_lr_ratio = m.get_in("min_lr_ratio", s.min_lr_ratio, 0.0, 1.0);
+  m.finish();
+  return s;
+}
+
+YAML::Node Fp32Section::to_yaml() const {
+  YAML::Node n;
+  n["epochs"] = epochs;
+  n["optimizer"] = optimizer;
+  n["lr"] = lr;
+  n["momentum"] = momentum;
+  n["weight_decay"] = weight_decay;
+  n["warmup_epochs"] = warmup_epochs;
+  n["schedule"] = schedule;
+  n["min_lr_ratio"] = min_lr_ratio;
+  return n;
+}
+
+EvalSection EvalSection::from_yaml(const YAML::Node& node, const KeyPath& path) {
+  YamlMap m(node, path);
+  EvalSection s;
+  s.score_threshold = m.get_in("score_threshold", s.score_threshold, 0.0, 1.0);
+  s.nms_iou = m.get_in("nms_iou", s.nms_iou, 0.0, 1.0);
+  s.match_iou = m.get_in("match_iou", s.match_iou, 0.0, 1.0);
+  s.max_detections = m.get_in("max_detections", s.max_detections, 1, 100000);
+  m.finish();
+  return s;
+}
+
+YAML::Node EvalSection::to_yaml() const {
+  YAML::Node n;
+  n["score_threshold"] = score_threshold;
+  n["nms_iou"] = nms_iou;
+  n["match_iou"] = match_iou;
+  n["max_detections"] = max_detections;
+  return n;
+}
+
+}  // namespace qat

@@ -1,0 +1,158 @@
+#include "qat/recipe/yaml_map.h"
+
+#include <algorithm>
+#include <cstdint>
+
+namespace qat {
+
+std::string closest_match(const std::string& word, const std::vector<std::string>& candidates) {
+  // Levenshtein distance, two rows.
+  auto distance = [](const std::string& a, const std::string& b) {
+    std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
+    for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+    for (size_t i = 1; i <= a.size(); ++i) {
+      cur[0] = i;
+      for (size_t j = 1; j <= b.size(); ++j) {
+        const size_t sub = prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1);
+        cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, sub});
+      }
+      std::swap(prev, cur);
+    }
+    return prev[b.size()];
+  };
+  const size_t limit = std::max<size_t>(2, word.size() / 3);
+  std::string best;
+  size_t best_distance = limit + 1;
+  for (const auto& c : candidates) {
+    const size_t d = distance(word, c);
+    if (d < best_distance) {
+      best_distance = d;
+      best = c;
+    }
+  }
+  return best;
+}
+
+namespace {
+
+std::string describe(const YAML::Node& node) {
+  if (node.IsNull()) return "null";
+  if (node.IsScalar()) return "'" + node.Scalar() + "'";
+  if (node.IsSequence()) return "a list";
+  if (node.IsMap()) return "a mapping";
+  return "nothing";
+}
+
+template <typename T>
+T convert(const YAML::Node& node, const KeyPath& path, const char* expected) {
+  if (!node.IsScalar()) throw path.error(node, std::string("expected ") + expected + ", got " + describe(node));
+  try {
+    return node.as<T>();
+  } catch (const YAML::Exception&) {
+    throw path.error(node, std::string("expected ") + expected + ", got " + describe(node));
+  }
+}
+
+}  // namespace
+
+template <>
+bool parse_value<bool>(const YAML::Node& node, const KeyPath& path) {
+  return convert<bool>(node, path, "true or false");
+}
+template <>
+int parse_value<int>(const YAML::Node& node, const KeyPath& path) {
+  return convert<int>(node, path, "an integer");
+}
+template <>
+int64_t parse_value<int64_t>(const YAML::Node& node, const KeyPath& path) {
+  return convert<int64_t>(node, path, "an integer");
+}
+template <>
+double parse_value<double>(const YAML::Node& node, const KeyPath& path) {
+  return convert<double>(node, path, "a number");
+}
+template <>
+std::string parse_value<std::string>(const YAML::Node& node, const KeyPath& path) {
+  return convert<std::string>(node, path, "a string");
+}
+
+template <typename T>
+static std::vector<T> parse_list(const YAML::Node& node, const KeyPath& path) {
+  if (!node.IsSequence()) throw path.error(node, "expected a list, got " + describe(node));
+  std::vector<T> out;
+  for (size_t i = 0; i < node.size(); ++i) out.push_back(parse_value<T>(node[i], path[i]));
+  return out;
+}
+template <>
+std::vector<int> parse_value<std::vector<int>>(const YAML::Node& node, const KeyPath& path) {
+  return parse_list<int>(node, path);
+}
+template <>
+std::vector<double> parse_value<std::vector<double>>(const YAML::Node& node, const KeyPath& path) {
+  return parse_list<double>(node, path);
+}
+template <>
+std::vector<std::string> parse_value<std::vector<std::string>>(const YAML::Node& node,
+                                                               const KeyPath& path) {
+  return parse_list<std::string>(node, path);
+}
+
+YamlMap::YamlMap(const YAML::Node& node, KeyPath path) : node_(node), path_(std::move(path)) {
+  if (!node_.IsDefined() || node_.IsNull()) return;
+  if (!node_.IsMap()) throw path_.error(node_, "expected a mapping, got " + describe(node_));
+  // yaml-cpp keeps every occurrence of a repeated key; refuse the second one.
+  std::set<std::string> seen;
+  for (auto it = node_.begin(); it != node_.end(); ++it) {
+    const std::string key = it->first.Scalar();
+    if (!seen.insert(key).second) throw (path_ / key).error(it->first, "duplicate key");
+  }
+}
+
+bool YamlMap::has(const std::string& key) const {
+  if (!node_.IsMap()) return false;
+  for (auto it = node_.begin(); it != node_.end(); ++it) {
+    if (it->first.Scalar() == key) return true;
+  }
+  return false;
+}
+
+YAML::Node YamlMap::node(const std::string& key) {
+  if (std::find(known_.begin(), known_.end(), key) == known_.end()) known_.push_back(key);
+  if (!node_.IsMap()) return YAML::Node(YAML::NodeType::Undefined);
+  for (auto it = node_.begin(); it != node_.end(); ++it) {
+    if (it->first.Scalar() == key) return it->second;
+  }
+  return YAML::Node(YAML::NodeType::Undefined);
+}
+
+std::string YamlMap::get_choice(const std::string& key, const std::string& fallback,
+                                const std::vector<std::string>& choices) {
+  const std::string value = get<std::string>(key, fallback);
+  if (std::find(choices.begin(), choices.end(), value) != choices.end()) return value;
+  std::string list;
+  for (const auto& c : choices) list += (list.empty() ? "" : ", ") + c;
+  std::string msg = "must be one of " + list + "; got '" + value + "'";
+  const std::string guess = closest_match(value, choices);
+  if (!guess.empty()) msg += " (did you mean '" + guess + "'?)";
+  throw path(key).error(node(key), msg);
+}
+
+void YamlMap::finish() const {
+  if (!node_.IsMap()) return;
+  for (auto it = node_.begin(); it != node_.end(); ++it) {
+    const std::string key = it->first.Scalar();
+    if (std::find(known_.begin(), known_.end(), key) != known_.end()) continue;
+    const std::string guess = closest_match(key, known_);
+    std::string msg = "unknown key";
+    if (!guess.empty()) {
+      msg += "; did you mean '" + guess + "'?";
+    } else {
+      std::string list;
+      for (const auto& k : known_) list += (list.empty() ? "" : ", ") + k;
+      msg += " (known keys: " + list + ")";
+    }
+    throw (path_ / key).error(it->first, msg);
+  }
+}
+
+}  // namespace qat

@@ -1,0 +1,97 @@
+#include "qat/recipe/recipe.h"
+
+#include "support/test_support.h"
+
+namespace qat {
+
+TEST(Recipe, DefaultsFillEverythingNotGiven) {
+  testing::TempDir dir;
+  const auto file = dir.write("small.yaml", "seed: 7\nfp32:\n  epochs: 3\n");
+  const Recipe r = load_recipe(file);
+  EXPECT_EQ(r.name, "small");
+  EXPECT_EQ(r.seed, 7);
+  EXPECT_EQ(r.fp32.epochs, 3);
+  EXPECT_EQ(r.fp32.optimizer, "sgd");
+  EXPECT_EQ(r.data.batch_size, 32);
+  EXPECT_DOUBLE_EQ(r.eval.score_threshold, 0.70);
+}
+
+TEST(Recipe, MisspelledKeyNamesFileLineColumnAndKeyPath) {
+  testing::TempDir dir;
+  const auto file = dir.write("r.yaml", "name: x\ndata:\n  image_size: 160\n  batch_szie: 8\n");
+  ASSERT_THROWS_WITH(load_recipe(file), ConfigError,
+                     file + ":4:3: data.batch_szie: unknown key; did you mean 'batch_size'?");
+}
+
+TEST(Recipe, UnknownSectionSuggestsTheClosest) {
+  testing::TempDir dir;
+  const auto file = dir.write("r.yaml", "fp23:\n  epochs: 1\n");
+  ASSERT_THROWS_WITH(load_recipe(file), ConfigError, file + ":1:1: fp23: unknown key; did you mean 'fp32'?");
+}
+
+TEST(Recipe, YamlSyntaxErrorHasPosition) {
+  testing::TempDir dir;
+  const auto file = dir.write("r.yaml", "data:\n  batch_size: [1, 2\n");
+  try {
+    load_recipe(file);
+    FAIL() << "expected a ConfigError";
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(e.file(), file);
+    EXPECT_EQ(e.line(), 3);
+    EXPECT_EQ(e.key_path(), "");
+  }
+}
+
+TEST(Recipe, ImageSizeMustBeAMultipleOf32) {
+  testing::TempDir dir;
+  const auto file = dir.write("r.yaml", "data:\n  image_size: 100\n");
+  ASSERT_THROWS_WITH(load_recipe(file), ConfigError,
+                     file + ":2:15: data.image_size: must be a multiple of 32 (the largest stride), got 100");
+}
+
+TEST(Recipe, OverrideReplacesValueAndIsNamedInErrors) {
+  testing::TempDir dir;
+  const auto file = dir.write("r.yaml", "fp32:\n  lr: 0.1\n");
+  EXPECT_DOUBLE_EQ(load_recipe(file, {"fp32.lr=0.02"}).fp32.lr, 0.02);
+  ASSERT_THROWS_WITH(load_recipe(file, {"fp32.lr=fast"}), ConfigError,
+                     "--set fp32.lr=fast: fp32.lr: expected a number, got 'fast'");
+  ASSERT_THROWS_WITH(load_recipe(file, {"fp32.lrr=1"}), ConfigError,
+                     "--set fp32.lrr=1: fp32.lrr: unknown key; did you mean 'lr'?");
+}
+
+TEST(Recipe, MissingFileIsAnIoError) {
+  ASSERT_THROWS_WITH(load_recipe("/nonexistent/r.yaml"), IoError,
+                     "/nonexistent/r.yaml: cannot read: No such file or directory");
+}
+
+TEST(Recipe, YamlRoundTripKeepsEveryValue) {
+  testing::TempDir dir;
+  const auto file = dir.write("r.yaml",
+                              "name: rt\nseed: 3\ndata:\n  hflip: 0.25\nfp32:\n  optimizer: adamw\n"
+                              "  lr: 0.001\neval:\n  score_threshold: 0.69\n");
+  const Recipe a = load_recipe(file);
+  const auto again = dir.write("again.yaml", a.to_yaml_text());
+  const Recipe b = load_recipe(again);
+  EXPECT_EQ(b.to_yaml_text(), a.to_yaml_text());
+  EXPECT_EQ(b.hash(), a.hash());
+  EXPECT_EQ(b.fp32.optimizer, "adamw");
+  EXPECT_DOUBLE_EQ(b.eval.score_threshold, 0.69);
+  EXPECT_DOUBLE_EQ(b.data.hflip, 0.25);
+}
+
+TEST(Recipe, HashChangesWithAnyValue) {
+  testing::TempDir dir;
+  const auto file = dir.write("r.yaml", "seed: 1\n");
+  EXPECT_NE(load_recipe(file).hash(), load_recipe(file, {"seed=2"}).hash());
+  EXPECT_EQ(load_recipe(file).hash(), load_recipe(file).hash());
+}
+
+TEST(Recipe, ShippedRecipesAreValid) {
+  for (const auto& entry : std::filesystem::directory_iterator(testing::source_dir() / "recipes")) {
+    if (entry.path().extension() != ".yaml") continue;
+    SCOPED_TRACE(entry.path().string());
+    EXPECT_NO_THROW(load_recipe(entry.path().string()));
+  }
+}
+
+}  // namespace qat

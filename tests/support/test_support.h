@@ -1,0 +1,46 @@
+// Helpers shared by qat's tests.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <string>
+
+#include "qat/core/error.h"
+
+namespace qat::testing {
+
+/// A fresh directory under the system temp dir, removed with everything in it
+/// when the object goes out of scope.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+
+  const std::filesystem::path& path() const { return path_; }
+  /// path() / name as a string.
+  std::string file(const std::string& name) const { return (path_ / name).string(); }
+  /// Writes `content` to path() / name and returns the full path.
+  std::string write(const std::string& name, const std::string& content) const;
+
+ private:
+  std::filesystem::path path_;
+};
+
+/// The repository root (tests run with QAT_SOURCE_DIR set by ctest).
+std::filesystem::path source_dir();
+
+}  // namespace qat::testing
+
+/// Asserts that `statement` throws `ExceptionType` whose what() equals `expected` exactly.
+#define ASSERT_THROWS_WITH(statement, ExceptionType, expected)                   \
+  do {                                                                            \
+    try {                                                                         \
+      statement;                                                                  \
+      FAIL() << "expected " #ExceptionType " from " #statement;                   \
+    } catch (const ExceptionType& e_) {                                           \
+      EXPECT_EQ(std::string(e_.what()), std::string(expected));                   \
+    }                                                                             \
+  } while (0)
