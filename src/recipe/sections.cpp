@@ -31,7 +31,7 @@ YAML::Node DataSection::to_yaml() const {
   n["image_size"] = image_size;
   n["batch_size"] = batch_size;
   n["prefetch"] = prefetch;
-  n["hflip"] = hflip;
+  n["hflip"] = yaml_number(hflip);
   return n;
 }
 
@@ -68,12 +68,12 @@ YAML::Node Fp32Section::to_yaml() const {
   YAML::Node n;
   n["epochs"] = epochs;
   n["optimizer"] = optimizer;
-  n["lr"] = lr;
-  n["momentum"] = momentum;
-  n["weight_decay"] = weight_decay;
-  n["warmup_epochs"] = warmup_epochs;
+  n["lr"] = yaml_number(lr);
+  n["momentum"] = yaml_number(momentum);
+  n["weight_decay"] = yaml_number(weight_decay);
+  n["warmup_epochs"] = yaml_number(warmup_epochs);
   n["schedule"] = schedule;
-  n["min_lr_ratio"] = min_lr_ratio;
+  n["min_lr_ratio"] = yaml_number(min_lr_ratio);
   return n;
 }
 
@@ -90,9 +90,9 @@ EvalSection EvalSection::from_yaml(const YAML::Node& node, const KeyPath& path) 
 
 YAML::Node EvalSection::to_yaml() const {
   YAML::Node n;
-  n["score_threshold"] = score_threshold;
-  n["nms_iou"] = nms_iou;
-  n["match_iou"] = match_iou;
+  n["score_threshold"] = yaml_number(score_threshold);
+  n["nms_iou"] = yaml_number(nms_iou);
+  n["match_iou"] = yaml_number(match_iou);
   n["max_detections"] = max_detections;
   return n;
 }

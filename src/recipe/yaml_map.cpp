@@ -2,35 +2,18 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 
 namespace qat {
 
-std::string closest_match(const std::string& word, const std::vector<std::string>& candidates) {
-  // Levenshtein distance, two rows.
-  auto distance = [](const std::string& a, const std::string& b) {
-    std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
-    for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
-    for (size_t i = 1; i <= a.size(); ++i) {
-      cur[0] = i;
-      for (size_t j = 1; j <= b.size(); ++j) {
-        const size_t sub = prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1);
-        cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, sub});
-      }
-      std::swap(prev, cur);
-    }
-    return prev[b.size()];
-  };
-  const size_t limit = std::max<size_t>(2, word.size() / 3);
-  std::string best;
-  size_t best_distance = limit + 1;
-  for (const auto& c : candidates) {
-    const size_t d = distance(word, c);
-    if (d < best_distance) {
-      best_distance = d;
-      best = c;
-    }
+YAML::Node yaml_number(double value) {
+  char buf[64];
+  for (int precision = 6; precision <= 17; ++precision) {
+    std::snprintf(buf, sizeof(buf), "%.*g", precision, value);
+    if (std::strtod(buf, nullptr) == value) break;
   }
-  return best;
+  return YAML::Node(std::string(buf));
 }
 
 namespace {
@@ -129,9 +112,7 @@ std::string YamlMap::get_choice(const std::string& key, const std::string& fallb
                                 const std::vector<std::string>& choices) {
   const std::string value = get<std::string>(key, fallback);
   if (std::find(choices.begin(), choices.end(), value) != choices.end()) return value;
-  std::string list;
-  for (const auto& c : choices) list += (list.empty() ? "" : ", ") + c;
-  std::string msg = "must be one of " + list + "; got '" + value + "'";
+  std::string msg = "must be one of " + join(choices) + "; got '" + value + "'";
   const std::string guess = closest_match(value, choices);
   if (!guess.empty()) msg += " (did you mean '" + guess + "'?)";
   throw path(key).error(node(key), msg);
@@ -147,9 +128,7 @@ void YamlMap::finish() const {
     if (!guess.empty()) {
       msg += "; did you mean '" + guess + "'?";
     } else {
-      std::string list;
-      for (const auto& k : known_) list += (list.empty() ? "" : ", ") + k;
-      msg += " (known keys: " + list + ")";
+      msg += " (known keys: " + join(known_) + ")";
     }
     throw (path_ / key).error(it->first, msg);
   }

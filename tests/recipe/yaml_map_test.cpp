@@ -110,3 +110,15 @@ TEST(YamlMap, ListElementsCarryTheirIndexInTheKeyPath) {
 }
 
 }  // namespace qat
+
+namespace qat {
+
+TEST(YamlNumber, ShortestTextThatReadsBackExactly) {
+  EXPECT_EQ(yaml_number(0.1).Scalar(), "0.1");
+  EXPECT_EQ(yaml_number(5e-4).Scalar(), "0.0005");
+  EXPECT_EQ(yaml_number(1.0).Scalar(), "1");
+  EXPECT_EQ(yaml_number(1.0 / 3.0).Scalar(), "0.33333333333333331");
+  EXPECT_EQ(yaml_number(1.0 / 3.0).as<double>(), 1.0 / 3.0);
+}
+
+}  // namespace qat

@@ -10,13 +10,14 @@
 #include <string>
 #include <vector>
 
+#include "qat/core/did_you_mean.h"
 #include "qat/recipe/key_path.h"
 
 namespace qat {
 
-/// The candidate closest to `word` by edit distance if it is close enough to be a
-/// likely typo (distance <= max(2, |word|/3)), else "".
-std::string closest_match(const std::string& word, const std::vector<std::string>& candidates);
+/// A YAML scalar holding `value` in the shortest form that reads back exactly
+/// (0.1, not 0.10000000000000001), for to_yaml() of options structs.
+YAML::Node yaml_number(double value);
 
 /// Converts one node to T, throwing ConfigError("expected ..., got ...") at `path`.
 /// Supported: bool, int, int64_t, double, std::string, std::vector<T> of those.

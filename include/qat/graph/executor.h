@@ -1,0 +1,58 @@
+// Runs a Graph with libtorch ops. Kernels and value slots are resolved once at
+// construction; run() only moves tensors. Gradients flow through the graph's
+// trainable initializers because kernels are plain ATen calls under autograd.
+#pragma once
+
+#include <ATen/ATen.h>
+
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "qat/graph/graph.h"
+#include "qat/graph/op_registry.h"
+
+namespace qat::graph {
+
+using ValueMap = std::map<std::string, at::Tensor>;
+/// Rewrites a tensor on its way into a node (fake quantization, for one).
+using EdgeTransform = std::function<at::Tensor(const at::Tensor&)>;
+
+class Executor {
+ public:
+  /// `graph` must outlive the executor and keep its structure; rebuild the
+  /// executor after changing nodes (values of initializers may change freely).
+  explicit Executor(const Graph& graph);
+
+  /// Computes the graph outputs plus every value named in `taps` from `inputs`
+  /// (keyed by graph input name). Throws qat::Error naming a missing input or tap.
+  ValueMap run(const ValueMap& inputs, const std::vector<std::string>& taps = {}) const;
+
+  void set_training(bool training) { context_.training = training; }
+  bool training() const { return context_.training; }
+
+  /// Applies `transform` to input `input_index` of node `node` on every run
+  /// (replacing an earlier transform on that edge). Throws for an unknown node/edge.
+  void set_edge_transform(const std::string& node, size_t input_index, EdgeTransform transform);
+  void clear_edge_transforms();
+
+ private:
+  struct Step {
+    const Node* node;
+    Kernel kernel;
+    std::vector<int> inputs;   // slot per input, -1 for omitted
+    std::vector<int> outputs;  // slot per output
+    std::vector<EdgeTransform> transforms;  // per input, may be empty
+  };
+
+  const Graph& graph_;
+  KernelContext context_;
+  std::map<std::string, int> slot_of_;
+  std::vector<std::pair<int, const at::Tensor*>> initializer_slots_;
+  std::vector<std::pair<std::string, int>> input_slots_;
+  std::vector<Step> steps_;
+  int num_slots_ = 0;
+};
+
+}  // namespace qat::graph

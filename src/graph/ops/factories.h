@@ -1,0 +1,42 @@
+// Kernel factories of the built-in ops, listed once in registry.cpp.
+#pragma once
+
+#include "qat/graph/op_registry.h"
+
+namespace qat::graph::ops {
+
+// nn_ops.cpp
+Kernel make_conv(const Node&, const Graph&);
+Kernel make_batch_normalization(const Node&, const Graph&);
+Kernel make_gemm(const Node&, const Graph&);
+Kernel make_matmul(const Node&, const Graph&);
+Kernel make_max_pool(const Node&, const Graph&);
+Kernel make_average_pool(const Node&, const Graph&);
+Kernel make_global_average_pool(const Node&, const Graph&);
+Kernel make_resize(const Node&, const Graph&);
+
+// elementwise_ops.cpp
+Kernel make_add(const Node&, const Graph&);
+Kernel make_sub(const Node&, const Graph&);
+Kernel make_mul(const Node&, const Graph&);
+Kernel make_div(const Node&, const Graph&);
+Kernel make_relu(const Node&, const Graph&);
+Kernel make_leaky_relu(const Node&, const Graph&);
+Kernel make_sigmoid(const Node&, const Graph&);
+Kernel make_tanh(const Node&, const Graph&);
+Kernel make_exp(const Node&, const Graph&);
+Kernel make_identity(const Node&, const Graph&);
+Kernel make_softmax(const Node&, const Graph&);
+Kernel make_clip(const Node&, const Graph&);
+
+// shape_ops.cpp
+Kernel make_concat(const Node&, const Graph&);
+Kernel make_split(const Node&, const Graph&);
+Kernel make_slice(const Node&, const Graph&);
+Kernel make_reshape(const Node&, const Graph&);
+Kernel make_transpose(const Node&, const Graph&);
+Kernel make_flatten(const Node&, const Graph&);
+Kernel make_unsqueeze(const Node&, const Graph&);
+Kernel make_squeeze(const Node&, const Graph&);
+
+}  // namespace qat::graph::ops

@@ -1,0 +1,65 @@
+// The built-in ops: one line each (kernel factory, input count range).
+#include "factories.h"
+
+namespace qat::graph {
+
+const Registry<OpSpec>& op_registry() {
+  static const Registry<OpSpec> registry = [] {
+    using namespace ops;
+    Registry<OpSpec> reg("op");
+    reg.add("Conv", {make_conv, 2, 3});
+    reg.add("BatchNormalization", {make_batch_normalization, 5, 5});
+    reg.add("Gemm", {make_gemm, 2, 3});
+    reg.add("MatMul", {make_matmul, 2, 2});
+    reg.add("MaxPool", {make_max_pool, 1, 1});
+    reg.add("AveragePool", {make_average_pool, 1, 1});
+    reg.add("GlobalAveragePool", {make_global_average_pool, 1, 1});
+    reg.add("Resize", {make_resize, 1, 4});
+    reg.add("Add", {make_add, 2, 2});
+    reg.add("Sub", {make_sub, 2, 2});
+    reg.add("Mul", {make_mul, 2, 2});
+    reg.add("Div", {make_div, 2, 2});
+    reg.add("Relu", {make_relu, 1, 1});
+    reg.add("LeakyRelu", {make_leaky_relu, 1, 1});
+    reg.add("Sigmoid", {make_sigmoid, 1, 1});
+    reg.add("Tanh", {make_tanh, 1, 1});
+    reg.add("Exp", {make_exp, 1, 1});
+    reg.add("Identity", {make_identity, 1, 1});
+    reg.add("Softmax", {make_softmax, 1, 1});
+    reg.add("Clip", {make_clip, 1, 3});
+    reg.add("Concat", {make_concat, 1, 1 << 20});
+    reg.add("Split", {make_split, 1, 2});
+    reg.add("Slice", {make_slice, 3, 5});
+    reg.add("Reshape", {make_reshape, 2, 2});
+    reg.add("Transpose", {make_transpose, 1, 1});
+    reg.add("Flatten", {make_flatten, 1, 1});
+    reg.add("Unsqueeze", {make_unsqueeze, 2, 2});
+    reg.add("Squeeze", {make_squeeze, 1, 2});
+    return reg;
+  }();
+  return registry;
+}
+
+namespace {
+
+const at::Tensor& constant_input(const Node& node, const Graph& graph, size_t index) {
+  QAT_CHECK(index < node.inputs.size() && !node.inputs[index].empty(), "node '", node.name,
+            "' (", node.op_type, "): input ", index, " is required");
+  QAT_CHECK(graph.has_initializer(node.inputs[index]), "node '", node.name, "' (", node.op_type,
+            "): input ", index, " ('", node.inputs[index], "') must be a constant");
+  return graph.initializer(node.inputs[index]);
+}
+
+}  // namespace
+
+std::vector<int64_t> constant_ints(const Node& node, const Graph& graph, size_t index) {
+  const at::Tensor t = constant_input(node, graph, index).to(at::kLong).contiguous();
+  return std::vector<int64_t>(t.data_ptr<int64_t>(), t.data_ptr<int64_t>() + t.numel());
+}
+
+std::vector<double> constant_floats(const Node& node, const Graph& graph, size_t index) {
+  const at::Tensor t = constant_input(node, graph, index).to(at::kDouble).contiguous();
+  return std::vector<double>(t.data_ptr<double>(), t.data_ptr<double>() + t.numel());
+}
+
+}  // namespace qat::graph

@@ -1,0 +1,130 @@
+#include "qat/graph/executor.h"
+
+#include "support/test_support.h"
+
+namespace qat::graph {
+
+namespace {
+
+Node node(std::string name, std::string op, std::vector<std::string> in, std::vector<std::string> out) {
+  return Node{std::move(name), std::move(op), std::move(in), std::move(out), {}};
+}
+
+// x -> Conv(3x3, pad 1) -> BatchNormalization -> SiLU (Sigmoid * x) -> y
+Graph conv_bn_silu() {
+  Graph g;
+  g.add_input({"x", {-1, 2, 5, 5}});
+  g.set_initializer("c.w", at::linspace(-1, 1, 4 * 2 * 9).reshape({4, 2, 3, 3}), true);
+  g.set_initializer("c.b", at::tensor({0.1f, -0.2f, 0.3f, 0.0f}), true);
+  g.set_initializer("bn.scale", at::tensor({1.0f, 2.0f, 0.5f, 1.5f}), true);
+  g.set_initializer("bn.bias", at::tensor({0.0f, 0.1f, -0.1f, 0.2f}), true);
+  g.set_initializer("bn.mean", at::tensor({0.5f, -0.5f, 0.0f, 1.0f}));
+  g.set_initializer("bn.var", at::tensor({1.0f, 4.0f, 0.25f, 2.0f}));
+  Node conv = node("c", "Conv", {"x", "c.w", "c.b"}, {"c"});
+  conv.attrs.set("pads", std::vector<int64_t>{1, 1, 1, 1});
+  conv.attrs.set("kernel_shape", std::vector<int64_t>{3, 3});
+  g.add_node(conv);
+  g.add_node(node("bn", "BatchNormalization", {"c", "bn.scale", "bn.bias", "bn.mean", "bn.var"}, {"bn"}));
+  g.add_node(node("act_sigmoid", "Sigmoid", {"bn"}, {"act_sigmoid"}));
+  g.add_node(node("act", "Mul", {"bn", "act_sigmoid"}, {"y"}));
+  g.add_output({"y", {-1, 4, 5, 5}});
+  return g;
+}
+
+at::Tensor reference(const Graph& g, const at::Tensor& x) {
+  auto c = at::conv2d(x, g.initializer("c.w"), g.initializer("c.b"), {1, 1}, {1, 1});
+  auto bn = at::batch_norm(c, g.initializer("bn.scale"), g.initializer("bn.bias"), g.initializer("bn.mean"),
+                           g.initializer("bn.var"), false, 0.1, 1e-5, false);
+  return bn * at::sigmoid(bn);
+}
+
+}  // namespace
+
+TEST(Executor, MatchesDirectAtenCalls) {
+  const Graph g = conv_bn_silu();
+  Executor exec(g);
+  at::manual_seed(0);
+  const auto x = at::randn({2, 2, 5, 5});
+  const auto out = exec.run({{"x", x}});
+  EXPECT_TRUE(at::allclose(out.at("y"), reference(g, x), 1e-6, 1e-6));
+}
+
+TEST(Executor, TapsExposeIntermediateValues) {
+  const Graph g = conv_bn_silu();
+  Executor exec(g);
+  const auto x = at::ones({1, 2, 5, 5});
+  const auto out = exec.run({{"x", x}}, {"bn"});
+  ASSERT_EQ(out.count("bn"), 1u);
+  EXPECT_TRUE(at::allclose(out.at("y"), out.at("bn") * at::sigmoid(out.at("bn"))));
+  ASSERT_THROWS_WITH(exec.run({{"x", x}}, {"nope"}), Error, "no value named 'nope' in the graph");
+}
+
+TEST(Executor, MissingInputIsNamed) {
+  const Graph g = conv_bn_silu();
+  Executor exec(g);
+  ASSERT_THROWS_WITH(exec.run({}), Error, "graph input 'x' was not given");
+}
+
+TEST(Executor, UnknownOpSuggestsAKnownOne) {
+  Graph g;
+  g.add_input({"x", {1}});
+  g.add_node(node("r", "Rellu", {"x"}, {"y"}));
+  g.add_output({"y", {1}});
+  ASSERT_THROWS_WITH(Executor{g}, Error, "unknown op 'Rellu'; did you mean 'Relu'?\n  while building node 'r'");
+}
+
+TEST(Executor, KernelFailureNamesTheNode) {
+  Graph g;
+  g.add_input({"a", {2}});
+  g.add_input({"b", {3}});
+  g.add_node(node("sum", "Add", {"a", "b"}, {"y"}));
+  g.add_output({"y", {2}});
+  Executor exec(g);
+  try {
+    exec.run({{"a", at::ones({2})}, {"b", at::ones({3})}});
+    FAIL() << "expected ShapeError";
+  } catch (const ShapeError& e) {
+    EXPECT_EQ(std::string(e.what()).rfind("node 'sum' (Add) failed: ", 0), 0u) << e.what();
+  }
+}
+
+TEST(Executor, GradientsReachTrainableInitializers) {
+  Graph g = conv_bn_silu();
+  Executor exec(g);
+  const auto y = exec.run({{"x", at::ones({1, 2, 5, 5})}}).at("y");
+  y.sum().backward();
+  const auto& w = g.initializer("c.w");
+  ASSERT_TRUE(w.grad().defined());
+  EXPECT_GT(w.grad().abs().sum().item<double>(), 0.0);
+  EXPECT_FALSE(g.initializer("bn.mean").requires_grad());
+}
+
+TEST(Executor, TrainingModeUpdatesBatchNormStatisticsWithOnnxMomentum) {
+  Graph g = conv_bn_silu();
+  Executor exec(g);
+  exec.set_training(true);
+  const auto before = g.initializer("bn.mean").clone();
+  at::manual_seed(1);
+  const auto x = at::randn({4, 2, 5, 5});
+  const auto c = at::conv2d(x, g.initializer("c.w"), g.initializer("c.b"), {1, 1}, {1, 1}).detach();
+  exec.run({{"x", x}});
+  // ONNX momentum 0.9: running = 0.9 * running + 0.1 * batch mean.
+  const auto expected = before * 0.9 + c.mean({0, 2, 3}) * 0.1;
+  EXPECT_TRUE(at::allclose(g.initializer("bn.mean"), expected, 1e-5, 1e-6));
+}
+
+TEST(Executor, EdgeTransformRewritesOneInput) {
+  const Graph g = conv_bn_silu();
+  Executor exec(g);
+  const auto x = at::ones({1, 2, 5, 5});
+  exec.set_edge_transform("c", 1, [](const at::Tensor& w) { return at::zeros_like(w); });
+  const auto out = exec.run({{"x", x}}, {"c"}).at("c");
+  // With zero weights the conv output is its bias everywhere.
+  EXPECT_TRUE(at::allclose(out[0].mean({1, 2}), g.initializer("c.b")));
+  exec.clear_edge_transforms();
+  EXPECT_FALSE(at::allclose(exec.run({{"x", x}}, {"c"}).at("c")[0].mean({1, 2}), g.initializer("c.b")));
+  ASSERT_THROWS_WITH(exec.set_edge_transform("nope", 0, nullptr), Error,
+                     "no node 'nope' to attach a transform to");
+}
+
+}  // namespace qat::graph
