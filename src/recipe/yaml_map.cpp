@@ -71,6 +71,10 @@ std::vector<int> parse_value<std::vector<int>>(const YAML::Node& node, const Key
   return parse_list<int>(node, path);
 }
 template <>
+std::vector<int64_t> parse_value<std::vector<int64_t>>(const YAML::Node& node, const KeyPath& path) {
+  return parse_list<int64_t>(node, path);
+}
+template <>
 std::vector<double> parse_value<std::vector<double>>(const YAML::Node& node, const KeyPath& path) {
   return parse_list<double>(node, path);
 }

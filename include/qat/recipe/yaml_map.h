@@ -20,7 +20,7 @@ namespace qat {
 YAML::Node yaml_number(double value);
 
 /// Converts one node to T, throwing ConfigError("expected ..., got ...") at `path`.
-/// Supported: bool, int, int64_t, double, std::string, std::vector<T> of those.
+/// Supported: bool, int, int64_t, double, std::string, std::vector of int, int64_t, double, std::string.
 template <typename T>
 T parse_value(const YAML::Node& node, const KeyPath& path);
 

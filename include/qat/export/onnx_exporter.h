@@ -1,0 +1,32 @@
+// Writes a Graph as an ONNX model. The graph already has ONNX op semantics, so
+// nodes map one to one; every written model is checked with onnx::checker and
+// strict shape inference before it is renamed into place.
+#pragma once
+
+#include <map>
+#include <string>
+
+#include "qat/graph/graph.h"
+
+namespace onnx { class ModelProto; }
+
+namespace qat::exporter {
+
+struct ExportOptions {
+  int opset = 13;  ///< 13 to 17
+  std::string graph_name = "qat";
+  /// Added to the graph's own metadata (recipe hash, versions, ...).
+  std::map<std::string, std::string> metadata;
+};
+
+/// The ONNX model of `graph`. Dynamic (-1) dimensions become named "batch", "dim1", ....
+onnx::ModelProto to_onnx(const graph::Graph& graph, const ExportOptions& options);
+
+/// Runs the ONNX checker and strict shape inference; throws IoError naming `where`
+/// (the file) and the offending node when they refuse the model.
+void check_onnx(onnx::ModelProto& model, const std::string& where);
+
+/// to_onnx + check_onnx + write to `path` atomically.
+void export_onnx(const graph::Graph& graph, const std::string& path, const ExportOptions& options);
+
+}  // namespace qat::exporter

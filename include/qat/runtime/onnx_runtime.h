@@ -1,0 +1,29 @@
+// ONNX Runtime, the independent runtime that re-checks every graph qat exports.
+// It runs out of process (Node.js + onnxruntime-node, installed by scripts/setup),
+// so qat does not link against it and a crash there cannot take qat down.
+#pragma once
+
+#include <ATen/ATen.h>
+
+#include <map>
+#include <string>
+
+namespace qat::runtime {
+
+struct OrtOptions {
+  /// ONNX Runtime's graph optimization level: disabled | basic | extended | all.
+  std::string optimization = "all";
+  /// When set, ONNX Runtime writes the optimized graph here (to inspect fusions).
+  std::string optimized_model_path;
+};
+
+/// Runs `model_path` on `inputs` (name → tensor) and returns every output by name.
+/// Throws qat::Error with ONNX Runtime's message when it refuses the model or input.
+std::map<std::string, at::Tensor> run_onnxruntime(const std::string& model_path,
+                                                  const std::map<std::string, at::Tensor>& inputs,
+                                                  const OrtOptions& options = {});
+
+/// The ONNX Runtime version used (e.g. "1.23.2"); throws when it is not installed.
+std::string onnxruntime_version();
+
+}  // namespace qat::runtime

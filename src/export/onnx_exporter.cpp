@@ -1,0 +1,122 @@
+#include "qat/export/onnx_exporter.h"
+
+#include <onnx/checker.h>
+#include <onnx/onnx_pb.h>
+#include <onnx/shape_inference/implementation.h>
+
+#include <fstream>
+#include <set>
+
+#include "qat/core/atomic_file.h"
+#include "qat/core/error.h"
+#include "qat/graph/onnx_tensor.h"
+
+namespace qat::exporter {
+namespace {
+
+void set_attribute(const std::string& name, const graph::Attribute& value, onnx::AttributeProto& a) {
+  a.set_name(name);
+  if (const auto* i = std::get_if<int64_t>(&value)) {
+    a.set_type(onnx::AttributeProto::INT);
+    a.set_i(*i);
+  } else if (const auto* f = std::get_if<double>(&value)) {
+    a.set_type(onnx::AttributeProto::FLOAT);
+    a.set_f(static_cast<float>(*f));
+  } else if (const auto* s = std::get_if<std::string>(&value)) {
+    a.set_type(onnx::AttributeProto::STRING);
+    a.set_s(*s);
+  } else if (const auto* is = std::get_if<std::vector<int64_t>>(&value)) {
+    a.set_type(onnx::AttributeProto::INTS);
+    for (int64_t v : *is) a.add_ints(v);
+  } else if (const auto* fs = std::get_if<std::vector<double>>(&value)) {
+    a.set_type(onnx::AttributeProto::FLOATS);
+    for (double v : *fs) a.add_floats(static_cast<float>(v));
+  } else {
+    a.set_type(onnx::AttributeProto::TENSOR);
+    graph::to_onnx_tensor(std::get<at::Tensor>(value), "", *a.mutable_t());
+  }
+}
+
+void set_value_info(const graph::ValueInfo& info, onnx::ValueInfoProto& v) {
+  v.set_name(info.name);
+  auto* tensor_type = v.mutable_type()->mutable_tensor_type();
+  tensor_type->set_elem_type(graph::onnx_dtype(info.dtype));
+  auto* shape = tensor_type->mutable_shape();
+  for (size_t i = 0; i < info.shape.size(); ++i) {
+    auto* dim = shape->add_dim();
+    if (info.shape[i] >= 0) {
+      dim->set_dim_value(info.shape[i]);
+    } else {
+      dim->set_dim_param(i == 0 ? "batch" : "dim" + std::to_string(i));
+    }
+  }
+}
+
+}  // namespace
+
+onnx::ModelProto to_onnx(const graph::Graph& graph, const ExportOptions& options) {
+  QAT_CHECK(options.opset >= 13 && options.opset <= 17, "ONNX opset ", options.opset,
+            " is not supported (13 to 17)");
+  onnx::ModelProto model;
+  model.set_ir_version(8);  // ONNX 1.12, read by ONNX Runtime >= 1.13
+  model.set_producer_name("qat");
+  model.set_producer_version(QAT_VERSION);
+  auto* opset = model.add_opset_import();
+  opset->set_domain("");
+  opset->set_version(options.opset);
+  auto metadata = graph.metadata();
+  for (const auto& [k, v] : options.metadata) metadata[k] = v;
+  for (const auto& [k, v] : metadata) {
+    auto* p = model.add_metadata_props();
+    p->set_key(k);
+    p->set_value(v);
+  }
+
+  auto* g = model.mutable_graph();
+  g->set_name(options.graph_name);
+  std::set<std::string> used;
+  for (const auto& node : graph.nodes()) {
+    auto* n = g->add_node();
+    n->set_name(node.name);
+    n->set_op_type(node.op_type);
+    for (const auto& in : node.inputs) {
+      n->add_input(in);
+      used.insert(in);
+    }
+    for (const auto& out : node.outputs) n->add_output(out);
+    for (const auto& [name, value] : node.attrs.all()) set_attribute(name, value, *n->add_attribute());
+  }
+  for (const auto& in : graph.inputs()) {
+    if (!graph.has_initializer(in.name)) set_value_info(in, *g->add_input());
+  }
+  for (const auto& out : graph.outputs()) set_value_info(out, *g->add_output());
+  for (const auto& [name, tensor] : graph.initializers()) {
+    if (used.count(name)) graph::to_onnx_tensor(tensor, name, *g->add_initializer());
+  }
+  return model;
+}
+
+void check_onnx(onnx::ModelProto& model, const std::string& where) {
+  try {
+    onnx::checker::check_model(model);
+    onnx::ShapeInferenceOptions strict(/*check_type=*/true, /*error_mode=*/1, /*data_prop=*/false);
+    onnx::shape_inference::InferShapes(model, onnx::OpSchemaRegistry::Instance(), strict);
+  } catch (const std::exception& e) {
+    throw IoError(where, "", std::string("ONNX check failed: ") + e.what());
+  }
+}
+
+void export_onnx(const graph::Graph& graph, const std::string& path, const ExportOptions& options) {
+  onnx::ModelProto model = to_onnx(graph, options);
+  check_onnx(model, path);
+  // Shape inference added value_info; the written model keeps only what we built.
+  model.mutable_graph()->clear_value_info();
+  AtomicFile file(path);
+  {
+    std::ofstream out(file.temp_path(), std::ios::binary);
+    if (!out || !model.SerializeToOstream(&out)) throw IoError(path, "", "cannot write the ONNX model");
+  }
+  file.commit();
+}
+
+}  // namespace qat::exporter

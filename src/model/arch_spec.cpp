@@ -1,0 +1,106 @@
+#include "qat/model/arch_spec.h"
+
+#include "qat/core/atomic_file.h"
+#include "qat/recipe/yaml_map.h"
+
+namespace qat::model {
+namespace {
+
+// Which keys each block type reads (besides `type`); the rest are unknown keys.
+BlockSpec block_from_yaml(const YAML::Node& node, const KeyPath& path) {
+  YamlMap m(node, path);
+  BlockSpec b;
+  b.type = m.get_choice("type", "", {"conv", "c2f", "sppf"});
+  b.out = m.require<int64_t>("out");
+  if (b.out < 1 || b.out > 4096) throw m.path("out").error(m.node("out"), "must be in [1, 4096], got " + std::to_string(b.out));
+  if (b.type == "conv") {
+    b.kernel = m.get_in<int64_t>("kernel", 3, 1, 7);
+    b.stride = m.get_in<int64_t>("stride", 1, 1, 2);
+  } else if (b.type == "c2f") {
+    b.blocks = m.get_in<int64_t>("blocks", 1, 1, 16);
+    b.shortcut = m.get("shortcut", true);
+  } else {
+    b.kernel = m.get_in<int64_t>("kernel", 5, 3, 9);
+  }
+  m.finish();
+  return b;
+}
+
+}  // namespace
+
+ArchSpec ArchSpec::from_yaml(const YAML::Node& node, const KeyPath& path) {
+  YamlMap m(node, path);
+  ArchSpec a;
+  a.file = path.file();
+  a.name = m.require<std::string>("name");
+  a.activation = m.get_choice("activation", a.activation, {"silu", "relu"});
+  const YAML::Node backbone = m.node("backbone");
+  if (!backbone.IsSequence() || backbone.size() == 0) {
+    throw m.path("backbone").error(backbone.IsDefined() ? backbone : node, "expected a non-empty list of blocks");
+  }
+  for (size_t i = 0; i < backbone.size(); ++i) {
+    a.backbone.push_back(block_from_yaml(backbone[i], m.path("backbone")[i]));
+  }
+
+  YamlMap neck(m.node("neck"), m.path("neck"));
+  a.neck_from = neck.require<std::vector<int64_t>>("from");
+  a.neck_channels = neck.require<std::vector<int64_t>>("channels");
+  a.neck_blocks = neck.get_in<int64_t>("blocks", 1, 1, 8);
+  if (a.neck_from.size() != 3) {
+    throw neck.path("from").error(neck.node("from"), "expected 3 backbone indices (strides 8, 16, 32)");
+  }
+  if (a.neck_channels.size() != 3) {
+    throw neck.path("channels").error(neck.node("channels"), "expected 3 channel counts");
+  }
+  for (size_t i = 0; i < 3; ++i) {
+    if (a.neck_from[i] < 0 || a.neck_from[i] >= static_cast<int64_t>(a.backbone.size())) {
+      throw neck.path("from")[i].error(neck.node("from")[i], "no backbone block " + std::to_string(a.neck_from[i]));
+    }
+  }
+  neck.finish();
+
+  YamlMap head(m.node("head"), m.path("head"));
+  a.head_channels = head.get_in<int64_t>("channels", a.head_channels, 4, 1024);
+  head.finish();
+  m.finish();
+  return a;
+}
+
+YAML::Node ArchSpec::to_yaml() const {
+  YAML::Node n;
+  n["name"] = name;
+  n["activation"] = activation;
+  for (const auto& b : backbone) {
+    YAML::Node block;
+    block["type"] = b.type;
+    block["out"] = b.out;
+    if (b.type == "conv") {
+      block["kernel"] = b.kernel;
+      block["stride"] = b.stride;
+    } else if (b.type == "c2f") {
+      block["blocks"] = b.blocks;
+      block["shortcut"] = b.shortcut;
+    } else {
+      block["kernel"] = b.kernel;
+    }
+    n["backbone"].push_back(block);
+  }
+  n["neck"]["from"] = neck_from;
+  n["neck"]["channels"] = neck_channels;
+  n["neck"]["blocks"] = neck_blocks;
+  n["head"]["channels"] = head_channels;
+  return n;
+}
+
+ArchSpec load_arch(const std::string& file) {
+  const std::string text = read_file(file);
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::ParserException& e) {
+    throw ConfigError(file, e.mark.line + 1, e.mark.column + 1, "", e.msg);
+  }
+  return ArchSpec::from_yaml(root, KeyPath(file));
+}
+
+}  // namespace qat::model

@@ -1,0 +1,76 @@
+#include "qat/export/onnx_exporter.h"
+
+#include <onnx/onnx_pb.h>
+
+#include <fstream>
+
+#include "qat/model/detector.h"
+#include "support/test_support.h"
+
+namespace qat::exporter {
+namespace {
+
+model::Detector tiny_detector() {
+  const auto arch = model::load_arch((testing::source_dir() / "configs/arch/yolo-nano.yaml").string());
+  return model::build_detector(arch, {"a", "b"}, 64, 0);
+}
+
+onnx::ModelProto load(const std::string& path) {
+  onnx::ModelProto m;
+  std::ifstream in(path, std::ios::binary);
+  EXPECT_TRUE(m.ParseFromIstream(&in));
+  return m;
+}
+
+}  // namespace
+
+TEST(OnnxExporter, WritesEveryNodeWithItsNameAndPassesTheChecker) {
+  testing::TempDir dir;
+  const auto det = tiny_detector();
+  const auto path = dir.file("fp32.onnx");
+  export_onnx(det.graph, path, {13, "qat", {{"qat.recipe_hash", "abc"}}});
+  const auto m = load(path);
+  ASSERT_EQ(m.graph().node_size(), static_cast<int>(det.graph.nodes().size()));
+  EXPECT_EQ(m.graph().node(0).name(), "backbone.0.conv");
+  EXPECT_EQ(m.opset_import(0).version(), 13);
+  EXPECT_EQ(m.graph().input(0).name(), "images");
+  EXPECT_EQ(m.graph().input(0).type().tensor_type().shape().dim(0).dim_param(), "batch");
+  EXPECT_EQ(m.graph().output(1).name(), "scores");
+  bool found = false;
+  for (const auto& p : m.metadata_props()) found |= p.key() == "qat.recipe_hash" && p.value() == "abc";
+  EXPECT_TRUE(found);
+  EXPECT_EQ(m.graph().value_info_size(), 0);
+  // Every parameter and constant is there, bit for bit.
+  for (const auto& init : m.graph().initializer()) {
+    if (init.name() != "backbone.0.conv.weight") continue;
+    const auto& w = det.graph.initializer("backbone.0.conv.weight");
+    ASSERT_EQ(init.raw_data().size(), static_cast<size_t>(w.numel() * 4));
+    EXPECT_EQ(std::memcmp(init.raw_data().data(), w.data_ptr(), init.raw_data().size()), 0);
+  }
+}
+
+TEST(OnnxExporter, ShapeInferenceRejectsAnInconsistentGraph) {
+  graph::Graph g;
+  g.add_input({"x", {1, 3}});
+  g.set_initializer("w", at::ones({4, 5}));
+  g.add_node({"mm", "MatMul", {"x", "w"}, {"y"}, {}});
+  g.add_output({"y", {1, 5}});
+  testing::TempDir dir;
+  const auto path = dir.file("bad.onnx");
+  try {
+    export_onnx(g, path, {});
+    FAIL() << "expected IoError";
+  } catch (const IoError& e) {
+    EXPECT_EQ(e.path(), path);
+    EXPECT_NE(std::string(e.what()).find("ONNX check failed"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("mm"), std::string::npos) << e.what();
+  }
+  EXPECT_FALSE(std::filesystem::exists(path));
+}
+
+TEST(OnnxExporter, RefusesUnsupportedOpset) {
+  graph::Graph g;
+  ASSERT_THROWS_WITH(to_onnx(g, {12, "qat", {}}), Error, "ONNX opset 12 is not supported (13 to 17)");
+}
+
+}  // namespace qat::exporter
