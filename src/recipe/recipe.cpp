@@ -24,6 +24,7 @@ Recipe Recipe::from_yaml(const YAML::Node& node, const KeyPath& path) {
   r.model = ModelSection::from_yaml(m.node("model"), m.path("model"));
   r.fp32 = Fp32Section::from_yaml(m.node("fp32"), m.path("fp32"));
   r.eval = EvalSection::from_yaml(m.node("eval"), m.path("eval"));
+  r.quant = QuantSection::from_yaml(m.node("quant"), m.path("quant"));
   m.finish();
   return r;
 }
@@ -37,6 +38,7 @@ YAML::Node Recipe::to_yaml() const {
   n["model"] = model.to_yaml();
   n["fp32"] = fp32.to_yaml();
   n["eval"] = eval.to_yaml();
+  n["quant"] = quant.to_yaml();
   return n;
 }
 

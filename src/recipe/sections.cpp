@@ -97,4 +97,57 @@ YAML::Node EvalSection::to_yaml() const {
   return n;
 }
 
+QuantTensorSection QuantTensorSection::from_yaml(const YAML::Node& node, const KeyPath& path,
+                                                const QuantTensorSection& defaults) {
+  YamlMap m(node, path);
+  QuantTensorSection s = defaults;
+  s.bits = m.get_in("bits", s.bits, 2, 16);
+  s.per_channel = m.get("per_channel", s.per_channel);
+  s.symmetric = m.get("symmetric", s.symmetric);
+  s.narrow_range = m.get("narrow_range", s.narrow_range);
+  s.observer = m.get_choice("observer", s.observer, {"minmax", "ema_minmax", "percentile", "mse", "entropy"});
+  m.finish();
+  return s;
+}
+
+YAML::Node QuantTensorSection::to_yaml() const {
+  YAML::Node n;
+  n["bits"] = bits;
+  n["per_channel"] = per_channel;
+  n["symmetric"] = symmetric;
+  n["narrow_range"] = narrow_range;
+  n["observer"] = observer;
+  return n;
+}
+
+QuantSection QuantSection::from_yaml(const YAML::Node& node, const KeyPath& path) {
+  YamlMap m(node, path);
+  QuantSection s;
+  s.include = m.get("include", s.include);
+  s.exclude = m.get("exclude", s.exclude);
+  s.weights = QuantTensorSection::from_yaml(m.node("weights"), m.path("weights"), s.weights);
+  s.activations = QuantTensorSection::from_yaml(m.node("activations"), m.path("activations"), s.activations);
+  if (s.activations.per_channel) {
+    throw m.path("activations").error(m.node("activations"),
+                                      "per_channel activations are not supported (TensorRT quantizes activations per tensor)");
+  }
+  s.quantize_residual_add = m.get("quantize_residual_add", s.quantize_residual_add);
+  s.learnable_scale = m.get("learnable_scale", s.learnable_scale);
+  s.calibration_images = m.get_in("calibration_images", s.calibration_images, 1, 1000000);
+  m.finish();
+  return s;
+}
+
+YAML::Node QuantSection::to_yaml() const {
+  YAML::Node n;
+  n["include"] = include;
+  n["exclude"] = exclude;
+  n["weights"] = weights.to_yaml();
+  n["activations"] = activations.to_yaml();
+  n["quantize_residual_add"] = quantize_residual_add;
+  n["learnable_scale"] = learnable_scale;
+  n["calibration_images"] = calibration_images;
+  return n;
+}
+
 }  // namespace qat

@@ -95,3 +95,23 @@ TEST(Recipe, ShippedRecipesAreValid) {
 }
 
 }  // namespace qat
+
+namespace qat {
+
+TEST(Recipe, QuantSectionDefaultsAndNestedErrors) {
+  testing::TempDir dir;
+  const auto file = dir.write("r.yaml", "quant:\n  include: ['backbone.[0-4]']\n  weights:\n    bits: 4\n");
+  const Recipe r = load_recipe(file);
+  EXPECT_EQ(r.quant.include, (std::vector<std::string>{"backbone.[0-4]"}));
+  EXPECT_EQ(r.quant.weights.bits, 4);
+  EXPECT_TRUE(r.quant.weights.per_channel);  // the weights default, not the generic one
+  EXPECT_FALSE(r.quant.activations.per_channel);
+  EXPECT_EQ(r.quant.activations.observer, "percentile");
+  ASSERT_THROWS_WITH(load_recipe(file, {"quant.activations.observer=kl"}), ConfigError,
+                     "--set quant.activations.observer=kl: quant.activations.observer: must be one of "
+                     "minmax, ema_minmax, percentile, mse, entropy; got 'kl'");
+  ASSERT_THROWS_WITH(load_recipe(file, {"quant.weights.bits=1"}), ConfigError,
+                     "--set quant.weights.bits=1: quant.weights.bits: must be in [2, 16], got 1");
+}
+
+}  // namespace qat

@@ -17,6 +17,7 @@ struct Recipe {
   ModelSection model;
   Fp32Section fp32;
   EvalSection eval;
+  QuantSection quant;
 
   /// Reads a recipe mapping strictly; `path` carries file name and overrides.
   static Recipe from_yaml(const YAML::Node& node, const KeyPath& path);
