@@ -16,5 +16,6 @@ using Action = std::function<int()>;
 /// when the user picks it.
 void add_recipe_command(CLI::App& app, Action& action);
 void add_data_command(CLI::App& app, Action& action);
+void add_train_command(CLI::App& app, Action& action);
 
 }  // namespace qat::cli

@@ -1,0 +1,382 @@
+#include "qat/data/h5.h"
+
+#include <hdf5.h>
+
+#include <filesystem>
+#include <mutex>
+
+#include "qat/core/error.h"
+
+namespace qat::h5 {
+namespace {
+
+std::recursive_mutex& h5_mutex() {
+  static std::recursive_mutex m;
+  return m;
+}
+
+// Silences HDF5's error stack printing once per process.
+void init_hdf5() {
+  static const bool done = [] {
+    H5open();
+    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+    return true;
+  }();
+  (void)done;
+}
+
+// Owns one hid_t and closes it with the matching H5*close.
+class Handle {
+ public:
+  Handle(hid_t id, herr_t (*close)(hid_t)) : id_(id), close_(close) {}
+  ~Handle() {
+    if (id_ >= 0) close_(id_);
+  }
+  Handle(Handle&& other) noexcept : id_(other.id_), close_(other.close_) { other.id_ = -1; }
+  Handle(const Handle&) = delete;
+  Handle& operator=(const Handle&) = delete;
+  Handle& operator=(Handle&&) = delete;
+  hid_t get() const { return id_; }
+  bool ok() const { return id_ >= 0; }
+
+ private:
+  hid_t id_;
+  herr_t (*close_)(hid_t);
+};
+
+[[noreturn]] void fail(const File& file, const std::string& path, const std::string& what) {
+  throw IoError(file.path(), path, what);
+}
+
+hid_t native_type(at::ScalarType t) {
+  switch (t) {
+    case at::kFloat: return H5T_NATIVE_FLOAT;
+    case at::kDouble: return H5T_NATIVE_DOUBLE;
+    case at::kChar: return H5T_NATIVE_INT8;
+    case at::kByte: return H5T_NATIVE_UINT8;
+    case at::kInt: return H5T_NATIVE_INT32;
+    case at::kLong: return H5T_NATIVE_INT64;
+    default: throw Error(std::string("cannot store a ") + c10::toString(t) + " tensor in HDF5");
+  }
+}
+
+at::ScalarType scalar_type(hid_t type) {
+  const H5T_class_t cls = H5Tget_class(type);
+  const size_t size = H5Tget_size(type);
+  if (cls == H5T_FLOAT) return size == 4 ? at::kFloat : size == 8 ? at::kDouble : at::ScalarType::Undefined;
+  if (cls == H5T_INTEGER) {
+    const bool is_signed = H5Tget_sign(type) == H5T_SGN_2;
+    if (size == 1) return is_signed ? at::kChar : at::kByte;
+    if (size == 4 && is_signed) return at::kInt;
+    if (size == 8 && is_signed) return at::kLong;
+  }
+  return at::ScalarType::Undefined;
+}
+
+Handle open_dataset(const File& file, const std::string& path) {
+  if (!exists(file, path)) fail(file, path, "dataset not found");
+  Handle ds(H5Dopen2(file.id(), path.c_str(), H5P_DEFAULT), H5Dclose);
+  if (!ds.ok()) fail(file, path, "not a dataset");
+  return ds;
+}
+
+Handle open_object(const File& file, const std::string& path) {
+  if (path != "/" && !exists(file, path)) fail(file, path, "not found");
+  Handle obj(H5Oopen(file.id(), path.c_str(), H5P_DEFAULT), H5Oclose);
+  if (!obj.ok()) fail(file, path, "cannot open");
+  return obj;
+}
+
+std::vector<hsize_t> to_hsize(const std::vector<int64_t>& v) { return std::vector<hsize_t>(v.begin(), v.end()); }
+
+}  // namespace
+
+File File::create(const std::string& path) {
+  std::lock_guard<std::recursive_mutex> lock(h5_mutex());
+  init_hdf5();
+  const hid_t id = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+  if (id < 0) throw IoError(path, "", "cannot create an HDF5 file here");
+  return File(id, path);
+}
+
+File File::open(const std::string& path) {
+  std::lock_guard<std::recursive_mutex> lock(h5_mutex());
+  init_hdf5();
+  if (!std::filesystem::exists(path)) throw IoError(path, "", "cannot open: No such file or directory");
+  if (H5Fis_hdf5(path.c_str()) <= 0) throw IoError(path, "", "cannot open: not an HDF5 file");
+  const hid_t id = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  if (id < 0) throw IoError(path, "", "cannot open: HDF5 refused the file");
+  return File(id, path);
+}
+
+File::File(File&& other) noexcept : id_(other.id_), path_(std::move(other.path_)) { other.id_ = -1; }
+
+File& File::operator=(File&& other) noexcept {
+  if (this != &other) {
+    if (id_ >= 0) {
+      std::lock_guard<std::recursive_mutex> lock(h5_mutex());
+      H5Fclose(id_);
+    }
+    id_ = other.id_;
+    path_ = std::move(other.path_);
+    other.id_ = -1;
+  }
+  return *this;
+}
+
+File::~File() {
+  if (id_ >= 0) {
+    std::lock_guard<std::recursive_mutex> lock(h5_mutex());
+    H5Fclose(id_);
+  }
+}
+
+bool exists(const File& file, const std::string& path) {
+  std::lock_guard<std::recursive_mutex> lock(h5_mutex());
+  if (path == "/") return true;
+  // Check each level: H5Lexists fails (not false) when a parent is missing.
+  std::string prefix;
+  size_t start = 1;
+  while (start <= path.size()) {
+    const size_t slash = path.find('/', start);
+    prefix = path.substr(0, slash);
+    if (H5Lexists(file.id(), prefix.c_str(), H5P_DEFAULT) <= 0) return false;
+    if (slash == std::string::npos) break;
+    start = slash + 1;
+  }
+  return true;
+}
+
+std::vector<std::string> groups(const File& file, const std::string& path) {
+  std::lock_guard<std::recursive_mutex> lock(h5_mutex());
+  Handle g(H5Gopen2(file.id(), path.c_str(), H5P_DEFAULT), H5Gclose);
+  if (!g.ok()) fail(file, path, "not a group");
+  H5G_info_t ginfo;
+  H5Gget_info(g.get(), &ginfo);
+  std::vector<std::string> out;
+  for (hsize_t i = 0; i < ginfo.nlinks; ++i) {
+    const ssize_t n = H5Lget_name_by_idx(g.get(), ".", H5_INDEX_NAME, H5_ITER_INC, i, nullptr, 0, H5P_DEFAULT);
+    std::string name(static_cast<size_t>(n), '\0');
+    H5Lget_name_by_idx(g.get(), ".", H5_INDEX_NAME, H5_ITER_INC, i, name.data(), n + 1, H5P_DEFAULT);
+    H5O_info_t oinfo;
+    if (H5Oget_info_by_name(g.get(), name.c_str(), &oinfo, H5P_DEFAULT) >= 0 && oinfo.type == H5O_TYPE_GROUP) {
+      out.push_back(name);
+    }
+  }
+  return out;
+}
+
+void create_dataset(File& file, const std::string& path, at::ScalarType dtype, const std::vector<int64_t>& shape,
+                    const Storage& storage) {
+  std::lock_guard<std::recursive_mutex> lock(h5_mutex());
+  const auto dims = to_hsize(shape);
+  Handle space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), H5Sclose);
+  Handle dcpl(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
+  if (!storage.chunk.empty()) {
+    const auto chunk = to_hsize(storage.chunk);
+    H5Pset_chunk(dcpl.get(), static_cast<int>(chunk.size()), chunk.data());
+    if (storage.shuffle) H5Pset_shuffle(dcpl.get());
+    if (storage.deflate > 0) H5Pset_deflate(dcpl.get(), static_cast<unsigned>(storage.deflate));
+  }
+  Handle lcpl(H5Pcreate(H5P_LINK_CREATE), H5Pclose);
+  H5Pset_create_intermediate_group(lcpl.get(), 1);
+  Handle ds(H5Dcreate2(file.id(), path.c_str(), native_type(dtype), space.get(), lcpl.get(), dcpl.get(),
+                       H5P_DEFAULT),
+            H5Dclose);
+  if (!ds.ok()) fail(file, path, "cannot create dataset");
+}
+
+void write_rows(File& file, const std::string& path, int64_t start, const at::Tensor& rows) {
+  std::lock_guard<std::recursive_mutex> lock(h5_mutex());
+  const at::Tensor t = rows.detach().contiguous().cpu();
+  Handle ds = open_dataset(file, path);
+  Handle fspace(H5Dget_space(ds.get()), H5Sclose);
+  std::vector<hsize_t> offset(t.dim(), 0), count(t.sizes().begin(), t.sizes().end());
+  offset[0] = static_cast<hsize_t>(start);
+  if (H5Sselect_hyperslab(fspace.get(), H5S_SELECT_SET, offset.data(), nullptr, count.data(), nullptr) < 0) {
+    fail(file, path, "rows out of range");
+  }
+  Handle mspace(H5Screate_simple(static_cast<int>(count.size()), count.data(), nullptr), H5Sclose);
+  if (H5Dwrite(ds.get(), native_type(t.scalar_type()), mspace.get(), fspace.get(), H5P_DEFAULT, t.data_ptr()) < 0) {
+    fail(file, path, "write failed");
+  }
+}
+
+void write_tensor(File& file, const std::string& path, const at::Tensor& tensor, const Storage& storage) {
+  std::lock_guard<std::recursive_mutex> lock(h5_mutex());
+  const at::Tensor t = tensor.detach().contiguous().cpu();
+  create_dataset(file, path, t.scalar_type(), t.sizes().vec(), storage);
+  if (t.numel() == 0) return;
+  Handle ds = open_dataset(file, path);
+  if (H5Dwrite(ds.get(), native_type(t.scalar_type()), H5S_ALL, H5S_ALL, H5P_DEFAULT, t.data_ptr()) < 0) {
+    fail(file, path, "write failed");
+  }
+}
+
+DatasetInfo info(const File& file, const std::string& path) {
+  std::lock_guard<std::recursive_mutex> lock(h5_mutex());
+  Handle ds = open_dataset(file, path);
+  Handle type(H5Dget_type(ds.get()), H5Tclose);
+  Handle space(H5Dget_space(ds.get()), H5Sclose);
+  DatasetInfo out;
+  out.dtype = scalar_type(type.get());
+  const int rank = H5Sget_simple_extent_ndims(space.get());
+  std::vector<hsize_t> dims(static_cast<size_t>(std::max(rank, 0)));
+  H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr);
+  out.shape.assign(dims.begin(), dims.end());
+  Handle dcpl(H5Dget_create_plist(ds.get()), H5Pclose);
+  if (H5Pget_layout(dcpl.get()) == H5D_CHUNKED) {
+    std::vector<hsize_t> chunk(dims.size());
+    H5Pget_chunk(dcpl.get(), rank, chunk.data());
+    out.chunk.assign(chunk.begin(), chunk.end());
+    const int filters = H5Pget_nfilters(dcpl.get());
+    for (int i = 0; i < filters; ++i) {
+      unsigned flags = 0;
+      size_t n = 0;
+      const H5Z_filter_t f = H5Pget_filter2(dcpl.get(), static_cast<unsigned>(i), &flags, &n, nullptr, 0, nullptr, nullptr);
+      out.deflate |= f == H5Z_FILTER_DEFLATE;
+      out.shuffle |= f == H5Z_FILTER_SHUFFLE;
+    }
+  }
+  return out;
+}
+
+at::Tensor read_tensor(const File& file, const std::string& path) {
+  std::lock_guard<std::recursive_mutex> lock(h5_mutex());
+  const DatasetInfo i = info(file, path);
+  if (i.dtype == at::ScalarType::Undefined) fail(file, path, "unsupported element type");
+  at::Tensor t = at::empty(i.shape, at::TensorOptions().dtype(i.dtype));
+  if (t.numel() == 0) return t;
+  Handle ds = open_dataset(file, path);
+  if (H5Dread(ds.get(), native_type(i.dtype), H5S_ALL, H5S_ALL, H5P_DEFAULT, t.data_ptr()) < 0) {
+    fail(file, path, "read failed");
+  }
+  return t;
+}
+
+at::Tensor read_rows(const File& file, const std::string& path, int64_t start, int64_t count) {
+  std::lock_guard<std::recursive_mutex> lock(h5_mutex());
+  const DatasetInfo i = info(file, path);
+  if (i.dtype == at::ScalarType::Undefined) fail(file, path, "unsupported element type");
+  if (start < 0 || count < 0 || i.shape.empty() || start + count > i.shape[0]) {
+    fail(file, path, "rows " + std::to_string(start) + ".." + std::to_string(start + count) + " out of range");
+  }
+  std::vector<int64_t> shape = i.shape;
+  shape[0] = count;
+  at::Tensor t = at::empty(shape, at::TensorOptions().dtype(i.dtype));
+  if (t.numel() == 0) return t;
+  Handle ds = open_dataset(file, path);
+  Handle fspace(H5Dget_space(ds.get()), H5Sclose);
+  std::vector<hsize_t> offset(shape.size(), 0), cnt(shape.begin(), shape.end());
+  offset[0] = static_cast<hsize_t>(start);
+  H5Sselect_hyperslab(fspace.get(), H5S_SELECT_SET, offset.data(), nullptr, cnt.data(), nullptr);
+  Handle mspace(H5Screate_simple(static_cast<int>(cnt.size()), cnt.data(), nullptr), H5Sclose);
+  if (H5Dread(ds.get(), native_type(i.dtype), mspace.get(), fspace.get(), H5P_DEFAULT, t.data_ptr()) < 0) {
+    fail(file, path, "read failed");
+  }
+  return t;
+}
+
+void set_attribute(File& file, const std::string& path, const std::string& name, const std::string& value) {
+  std::lock_guard<std::recursive_mutex> lock(h5_mutex());
+  Handle obj = open_object(file, path);
+  Handle type(H5Tcopy(H5T_C_S1), H5Tclose);
+  H5Tset_size(type.get(), H5T_VARIABLE);
+  H5Tset_cset(type.get(), H5T_CSET_UTF8);
+  Handle space(H5Screate(H5S_SCALAR), H5Sclose);
+  if (H5Aexists(obj.get(), name.c_str()) > 0) H5Adelete(obj.get(), name.c_str());
+  Handle attr(H5Acreate2(obj.get(), name.c_str(), type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
+  const char* data = value.c_str();
+  if (!attr.ok() || H5Awrite(attr.get(), type.get(), &data) < 0) fail(file, path, "cannot write attribute " + name);
+}
+
+void set_attribute(File& file, const std::string& path, const std::string& name, int64_t value) {
+  std::lock_guard<std::recursive_mutex> lock(h5_mutex());
+  Handle obj = open_object(file, path);
+  Handle space(H5Screate(H5S_SCALAR), H5Sclose);
+  if (H5Aexists(obj.get(), name.c_str()) > 0) H5Adelete(obj.get(), name.c_str());
+  Handle attr(H5Acreate2(obj.get(), name.c_str(), H5T_NATIVE_INT64, space.get(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
+  if (!attr.ok() || H5Awrite(attr.get(), H5T_NATIVE_INT64, &value) < 0) fail(file, path, "cannot write attribute " + name);
+}
+
+void set_attribute(File& file, const std::string& path, const std::string& name,
+                   const std::vector<std::string>& value) {
+  std::lock_guard<std::recursive_mutex> lock(h5_mutex());
+  Handle obj = open_object(file, path);
+  Handle type(H5Tcopy(H5T_C_S1), H5Tclose);
+  H5Tset_size(type.get(), H5T_VARIABLE);
+  H5Tset_cset(type.get(), H5T_CSET_UTF8);
+  const hsize_t n = value.size();
+  Handle space(H5Screate_simple(1, &n, nullptr), H5Sclose);
+  if (H5Aexists(obj.get(), name.c_str()) > 0) H5Adelete(obj.get(), name.c_str());
+  Handle attr(H5Acreate2(obj.get(), name.c_str(), type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
+  std::vector<const char*> data;
+  for (const auto& s : value) data.push_back(s.c_str());
+  if (!attr.ok() || H5Awrite(attr.get(), type.get(), data.data()) < 0) fail(file, path, "cannot write attribute " + name);
+}
+
+bool has_attribute(const File& file, const std::string& path, const std::string& name) {
+  std::lock_guard<std::recursive_mutex> lock(h5_mutex());
+  Handle obj = open_object(file, path);
+  return H5Aexists(obj.get(), name.c_str()) > 0;
+}
+
+namespace {
+
+Handle open_attribute(const File& file, const std::string& path, const std::string& name, Handle& obj) {
+  if (H5Aexists(obj.get(), name.c_str()) <= 0) fail(file, path, "attribute '" + name + "' is missing");
+  return Handle(H5Aopen(obj.get(), name.c_str(), H5P_DEFAULT), H5Aclose);
+}
+
+}  // namespace
+
+std::vector<std::string> strings_attribute(const File& file, const std::string& path, const std::string& name) {
+  std::lock_guard<std::recursive_mutex> lock(h5_mutex());
+  Handle obj = open_object(file, path);
+  Handle attr = open_attribute(file, path, name, obj);
+  Handle type(H5Aget_type(attr.get()), H5Tclose);
+  if (H5Tget_class(type.get()) != H5T_STRING || !H5Tis_variable_str(type.get())) {
+    fail(file, path, "attribute '" + name + "' is not a variable-length string");
+  }
+  Handle space(H5Aget_space(attr.get()), H5Sclose);
+  const hssize_t n = H5Sget_simple_extent_npoints(space.get());
+  std::vector<char*> data(static_cast<size_t>(n), nullptr);
+  // Read with the stored type: HDF5 does not convert between ASCII and UTF-8 strings.
+  if (H5Aread(attr.get(), type.get(), data.data()) < 0) fail(file, path, "cannot read attribute " + name);
+  std::vector<std::string> out;
+  for (char* s : data) out.emplace_back(s ? s : "");
+  H5Dvlen_reclaim(type.get(), space.get(), H5P_DEFAULT, data.data());
+  return out;
+}
+
+std::string string_attribute(const File& file, const std::string& path, const std::string& name) {
+  const auto values = strings_attribute(file, path, name);
+  if (values.size() != 1) throw IoError(file.path(), path, "attribute '" + name + "' is not a single string");
+  return values[0];
+}
+
+int64_t int_attribute(const File& file, const std::string& path, const std::string& name) {
+  std::lock_guard<std::recursive_mutex> lock(h5_mutex());
+  Handle obj = open_object(file, path);
+  Handle attr = open_attribute(file, path, name, obj);
+  Handle type(H5Aget_type(attr.get()), H5Tclose);
+  if (H5Tget_class(type.get()) != H5T_INTEGER) fail(file, path, "attribute '" + name + "' is not an integer");
+  int64_t value = 0;
+  if (H5Aread(attr.get(), H5T_NATIVE_INT64, &value) < 0) fail(file, path, "cannot read attribute " + name);
+  return value;
+}
+
+std::string describe(const DatasetInfo& info) {
+  std::string out = info.dtype == at::ScalarType::Undefined ? std::string("unsupported type")
+                    : info.dtype == at::kFloat              ? std::string("float32")
+                    : info.dtype == at::kDouble             ? std::string("float64")
+                    : info.dtype == at::kByte               ? std::string("uint8")
+                    : info.dtype == at::kChar               ? std::string("int8")
+                    : info.dtype == at::kInt                ? std::string("int32")
+                                                            : std::string("int64");
+  out += " [";
+  for (size_t i = 0; i < info.shape.size(); ++i) out += (i ? "," : "") + std::to_string(info.shape[i]);
+  return out + "]";
+}
+
+}  // namespace qat::h5

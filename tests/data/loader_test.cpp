@@ -1,0 +1,118 @@
+#include "qat/data/loader.h"
+
+#include <set>
+
+#include "qat/data/scene_composer.h"
+#include "support/test_support.h"
+
+namespace qat::data {
+namespace {
+
+const std::string& dataset_path() {
+  static testing::TempDir dir;
+  static const std::string path = [] {
+    SceneOptions o;
+    o.images = 24;
+    o.size = 64;
+    o.scale_max = 2.0;
+    compose_fmnist_scenes(o, dir.file("loader.h5"));
+    return dir.file("loader.h5");
+  }();
+  return path;
+}
+
+}  // namespace
+
+TEST(DataLoader, EveryImageOnceEpochOrderBySeedAndEpoch) {
+  const DetectionDataset ds(dataset_path(), "train");  // 19 images
+  LoaderOptions o;
+  o.batch_size = 4;
+  o.image_size = 64;
+  o.seed = 3;
+  DataLoader loader(ds, o);
+  EXPECT_EQ(loader.batches_per_epoch(), 5);
+  loader.begin_epoch(0);
+  std::multiset<int64_t> seen;
+  std::vector<int64_t> first_order;
+  int batches = 0;
+  while (auto b = loader.next()) {
+    ++batches;
+    EXPECT_EQ(b->images.size(0), static_cast<int64_t>(b->indices.size()));
+    for (int64_t i : b->indices) {
+      seen.insert(i);
+      first_order.push_back(i);
+    }
+  }
+  EXPECT_EQ(batches, 5);
+  EXPECT_EQ(seen.size(), 19u);
+  EXPECT_EQ(std::set<int64_t>(seen.begin(), seen.end()).size(), 19u);
+  EXPECT_EQ(loader.order(0), first_order);
+  EXPECT_EQ(DataLoader(ds, o).order(0), first_order);
+  EXPECT_NE(loader.order(1), first_order);
+}
+
+TEST(DataLoader, DropLastAndTargetsLayout) {
+  const DetectionDataset ds(dataset_path(), "train");
+  LoaderOptions o;
+  o.batch_size = 4;
+  o.image_size = 64;
+  o.drop_last = true;
+  o.shuffle = false;
+  DataLoader loader(ds, o);
+  EXPECT_EQ(loader.batches_per_epoch(), 4);
+  loader.begin_epoch(0);
+  const auto b = loader.next();
+  ASSERT_TRUE(b.has_value());
+  EXPECT_EQ(b->images.sizes(), (std::vector<int64_t>{4, 3, 64, 64}));
+  int64_t expected_rows = 0;
+  for (int64_t i = 0; i < 4; ++i) expected_rows += ds.boxes(i).size(0);
+  ASSERT_EQ(b->targets.size(0), expected_rows);
+  // Row 0 belongs to image 0 with its label and box unchanged (no letterbox or flip needed).
+  EXPECT_EQ(b->targets[0][0].item<float>(), 0.0f);
+  EXPECT_EQ(b->targets[0][1].item<float>(), static_cast<float>(ds.labels(0)[0].item<int64_t>()));
+  EXPECT_TRUE(at::equal(b->targets[0].slice(0, 2, 6), ds.boxes(0)[0]));
+}
+
+TEST(DataLoader, FlipsAreDeterministicPerImage) {
+  const DetectionDataset ds(dataset_path(), "train");
+  LoaderOptions o;
+  o.image_size = 64;
+  o.hflip = 0.5;
+  DataLoader a(ds, o), b(ds, o);
+  const auto ba = a.make_batch({0, 1, 2, 3, 4, 5}, 2);
+  const auto bb = b.make_batch({0, 1, 2, 3, 4, 5}, 2);
+  EXPECT_TRUE(at::equal(ba.images, bb.images));
+  const auto plain = DataLoader(ds, [&] { auto p = o; p.hflip = 0; return p; }()).make_batch({0, 1, 2, 3, 4, 5}, 2);
+  EXPECT_FALSE(at::equal(ba.images, plain.images));  // some of six images flipped
+}
+
+TEST(DataLoader, WorkerErrorSurfacesFromNext) {
+  const DetectionDataset ds(dataset_path(), "train");
+  LoaderOptions o;
+  o.image_size = 0;  // letterboxing to 0 px fails inside the worker
+  DataLoader loader(ds, o);
+  loader.begin_epoch(0);
+  EXPECT_THROW(
+      {
+        while (loader.next()) {
+        }
+      },
+      std::exception);
+}
+
+TEST(DataLoader, StoppingMidEpochIsClean) {
+  const DetectionDataset ds(dataset_path(), "train");
+  LoaderOptions o;
+  o.batch_size = 2;
+  o.image_size = 64;
+  o.prefetch = 1;
+  DataLoader loader(ds, o);
+  loader.begin_epoch(0);
+  ASSERT_TRUE(loader.next().has_value());
+  loader.begin_epoch(1);  // abandons epoch 0
+  int n = 0;
+  while (loader.next()) ++n;
+  EXPECT_EQ(n, 10);
+}
+
+}  // namespace qat::data
