@@ -1,0 +1,70 @@
+// A fake quantizer sits on one tensor of the training graph (a weight or an
+// activation): it lets its observer watch the tensor, and replaces the tensor by
+// its quantize-dequantize image, whose gradient is the straight-through estimator
+// (1 where the value is representable, 0 where it was clipped).
+//
+// With learnable = true the scale is a trainable tensor (LSQ, Esser et al. 2020)
+// fed to ATen's _fake_quantize_learnable_* kernels; the zero point stays fixed.
+#pragma once
+
+#include <ATen/ATen.h>
+
+#include <memory>
+#include <vector>
+
+#include "qat/quant/observer.h"
+#include "qat/quant/quant_spec.h"
+
+namespace qat::quant {
+
+/// ATen's fake quantize (per-tensor or along spec.axis) with the straight-through gradient.
+/// Same values as dequantize(quantize(x)) except where x / scale is within an ulp of a
+/// half-integer (ATen multiplies by a float reciprocal). `x` must be float32.
+at::Tensor fake_quantize(const at::Tensor& x, const QParams& qparams, const QuantSpec& spec);
+
+class FakeQuantizer {
+ public:
+  /// Starts observing with fake quantization enabled (like PyTorch's FakeQuantize).
+  /// `observer` must be built for the same axis as `spec`.
+  FakeQuantizer(QuantSpec spec, std::unique_ptr<Observer> observer, bool learnable = false);
+
+  /// Observes `x` when observing(), then returns its fake-quantized image when fake quantization
+  /// is enabled (else `x` itself). Throws "quantizer has no range yet: calibrate first" when it
+  /// must fake-quantize but has neither observed anything nor been given qparams.
+  at::Tensor operator()(const at::Tensor& x);
+
+  void set_observing(bool enabled) { observing_ = enabled; }
+  void set_fake_quant(bool enabled) { fake_quant_ = enabled; }
+  bool observing() const { return observing_; }
+  bool fake_quant_enabled() const { return fake_quant_; }
+  bool learnable() const { return learnable_; }
+  /// True once qparams exist (observed data or set_qparams).
+  bool has_qparams() const;
+
+  /// Current parameters (a detached copy of the learnable scale). Computing them from an
+  /// expensive observer (mse, entropy) happens here, once per batch of new observations.
+  QParams qparams() const;
+  /// Fixes the parameters (validated against spec()); a learnable scale is overwritten in place.
+  void set_qparams(QParams qparams);
+  const QuantSpec& spec() const { return spec_; }
+  const Observer& observer() const { return *observer_; }
+
+  /// The trainable tensors: {scale} when learnable (after calibration), else empty.
+  std::vector<at::Tensor> parameters();
+
+ private:
+  void refresh() const;
+  void store(QParams qparams) const;
+
+  QuantSpec spec_;
+  std::unique_ptr<Observer> observer_;
+  bool learnable_;
+  bool observing_ = true;
+  bool fake_quant_ = true;
+  // The cache below is filled lazily from the observer, also by const accessors.
+  mutable bool stale_ = false;  ///< the observer saw data since qparams_ were computed
+  mutable QParams qparams_;
+  mutable at::Tensor learnable_zero_point_;  ///< float copy of the zero point for the LSQ kernels
+};
+
+}  // namespace qat::quant

@@ -1,0 +1,58 @@
+// Observers watch the tensors that flow through a quantization point during
+// calibration (or QAT) and turn what they saw into a scale and zero point.
+//
+// An observer is built for one QuantSpec: per-channel observers (spec.axis >= 0)
+// reduce over every dimension except the axis and keep one statistic per channel.
+// The built-ins are listed in qat/quant/registry.h.
+#pragma once
+
+#include <ATen/ATen.h>
+
+#include <cstdint>
+#include <string>
+
+#include "qat/quant/quant_spec.h"
+
+namespace qat::quant {
+
+class Observer {
+ public:
+  /// Validates `spec`; subclasses that support only per-tensor ranges reject an axis.
+  explicit Observer(QuantSpec spec);
+  virtual ~Observer();
+  Observer(const Observer&) = delete;
+  Observer& operator=(const Observer&) = delete;
+
+  /// Accumulates statistics of `x` (detached; any floating dtype). Empty tensors are ignored.
+  virtual void observe(const at::Tensor& x) = 0;
+  /// Quantization parameters for `spec` from everything observed so far. `spec` may differ from
+  /// the construction spec in bits, signedness or symmetry, but not in axis.
+  /// Throws qat::Error when nothing has been observed.
+  virtual QParams compute(const QuantSpec& spec) const = 0;
+  /// True once at least one non-empty tensor has been observed.
+  virtual bool ready() const;
+  /// Forgets everything observed.
+  virtual void reset() = 0;
+  /// The registry name, e.g. "minmax".
+  virtual std::string name() const = 0;
+
+  const QuantSpec& spec() const { return spec_; }
+
+ protected:
+  /// Throws unless ready() and `spec` has this observer's axis.
+  void check_can_compute(const QuantSpec& spec) const;
+  /// `x` as float32 [C, N]: channel rows along spec().axis, or one row when per-tensor.
+  /// Checks that the axis exists and, after the first batch, that the channel count is unchanged.
+  at::Tensor rows(const at::Tensor& x) const;
+
+  int64_t batches_ = 0;  ///< non-empty tensors observed since construction or reset()
+  int64_t channels_ = 0;  ///< rows per batch once a batch was seen
+
+ private:
+  QuantSpec spec_;
+};
+
+/// `x` as float32 [C, N] with the C rows along `axis` (-1: a single row of all values).
+at::Tensor channel_rows(const at::Tensor& x, int64_t axis);
+
+}  // namespace qat::quant

@@ -1,0 +1,41 @@
+// Where quantizers go in a graph, decided once from the recipe's quant section.
+//
+// TensorRT's rule: a quantized op (Conv, Gemm, MatMul inside the region) gets a
+// per-channel weight quantizer and a per-tensor quantizer on its activation
+// input. A value read by several quantized ops gets one shared quantizer (one
+// scale), so the exported graph needs one Q/DQ pair for it. Optionally both
+// inputs of residual Adds inside the region are quantized too.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "qat/graph/graph.h"
+#include "qat/quant/quant_spec.h"
+#include "qat/recipe/sections.h"
+
+namespace qat::quant {
+
+struct QuantPoint {
+  std::string value;     ///< the quantized tensor: an initializer (weight) or a value name
+  bool is_weight = false;
+  QuantSpec spec;
+  std::string observer;  ///< observer registry name
+  /// (node name, input index) edges that read the quantized tensor.
+  std::vector<std::pair<std::string, size_t>> edges;
+};
+
+struct QuantPlan {
+  std::vector<QuantPoint> points;
+  std::vector<std::string> quantized_nodes;  ///< the Conv/Gemm/MatMul nodes inside the region
+};
+
+/// Ops whose inputs are quantized.
+bool is_quantizable(const std::string& op_type);
+
+/// The plan for `graph` (BatchNorm already folded). Throws qat::Error when the
+/// region selects no quantizable op.
+QuantPlan make_quant_plan(const graph::Graph& graph, const QuantSection& section);
+
+}  // namespace qat::quant

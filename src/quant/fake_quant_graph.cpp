@@ -1,0 +1,57 @@
+#include "qat/quant/fake_quant_graph.h"
+
+#include "qat/core/error.h"
+#include "qat/quant/registry.h"
+
+namespace qat::quant {
+
+FakeQuantGraph::FakeQuantGraph(QuantPlan plan, bool learnable_scale) : plan_(std::move(plan)) {
+  for (const auto& p : plan_.points) {
+    auto observer = observer_registry().get(p.observer)(p.spec);
+    quantizers_.push_back(std::make_shared<FakeQuantizer>(p.spec, std::move(observer), learnable_scale));
+  }
+}
+
+void FakeQuantGraph::attach(graph::Executor& executor) {
+  for (size_t i = 0; i < plan_.points.size(); ++i) {
+    std::shared_ptr<FakeQuantizer> q = quantizers_[i];
+    for (const auto& [node, input] : plan_.points[i].edges) {
+      executor.set_edge_transform(node, input, [q](const at::Tensor& x) { return (*q)(x); });
+    }
+  }
+}
+
+void FakeQuantGraph::set_observing(bool weights, bool activations) {
+  for (size_t i = 0; i < quantizers_.size(); ++i) {
+    quantizers_[i]->set_observing(plan_.points[i].is_weight ? weights : activations);
+  }
+}
+
+void FakeQuantGraph::set_fake_quant(bool enabled) {
+  for (auto& q : quantizers_) q->set_fake_quant(enabled);
+}
+
+std::vector<std::pair<std::string, at::Tensor>> FakeQuantGraph::parameters() {
+  std::vector<std::pair<std::string, at::Tensor>> out;
+  for (size_t i = 0; i < quantizers_.size(); ++i) {
+    if (!quantizers_[i]->learnable()) continue;
+    for (auto& t : quantizers_[i]->parameters()) out.emplace_back("quant." + plan_.points[i].value + ".scale", t);
+  }
+  return out;
+}
+
+std::map<std::string, QParams> FakeQuantGraph::qparams() const {
+  std::map<std::string, QParams> out;
+  for (size_t i = 0; i < quantizers_.size(); ++i) out[plan_.points[i].value] = quantizers_[i]->qparams();
+  return out;
+}
+
+void FakeQuantGraph::set_qparams(const std::map<std::string, QParams>& qparams) {
+  for (size_t i = 0; i < quantizers_.size(); ++i) {
+    auto it = qparams.find(plan_.points[i].value);
+    QAT_CHECK(it != qparams.end(), "no quantization parameters for '", plan_.points[i].value, "'");
+    quantizers_[i]->set_qparams(it->second);
+  }
+}
+
+}  // namespace qat::quant

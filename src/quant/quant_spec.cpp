@@ -1,0 +1,70 @@
+#include "qat/quant/quant_spec.h"
+
+#include "qat/core/error.h"
+
+namespace qat::quant {
+
+int64_t QuantSpec::quant_min() const {
+  if (!is_signed) return narrow_range ? 1 : 0;
+  const int64_t lowest = -(int64_t{1} << (bits - 1));
+  return narrow_range ? lowest + 1 : lowest;
+}
+
+int64_t QuantSpec::quant_max() const {
+  return is_signed ? (int64_t{1} << (bits - 1)) - 1 : (int64_t{1} << bits) - 1;
+}
+
+void QuantSpec::validate() const {
+  QAT_CHECK(bits >= 2 && bits <= 16, "quantization bits must be in [2, 16], got ", bits);
+  QAT_CHECK(axis >= -1, "quantization axis must be -1 (per-tensor) or a dimension >= 0, got ", axis);
+}
+
+QParams qparams_from_range(const at::Tensor& min, const at::Tensor& max, const QuantSpec& spec) {
+  spec.validate();
+  QAT_CHECK(min.defined() && max.defined(), "quantization range is undefined");
+  QAT_CHECK(min.sizes() == max.sizes(), "quantization range min ", min.sizes(), " and max ", max.sizes(),
+            " differ in shape");
+  QAT_CHECK(min.dim() <= 1, "quantization range must be a scalar or 1-D, got shape ", min.sizes());
+  QAT_CHECK(spec.per_channel() || min.numel() == 1, "per-tensor quantization needs a scalar range, got ",
+            min.numel(), " values");
+  QAT_CHECK(min.numel() > 0, "quantization range is empty");
+  at::NoGradGuard no_grad;
+  const auto lo = min.detach().to(at::kFloat).reshape({-1});
+  const auto hi = max.detach().to(at::kFloat).reshape({-1});
+  QAT_CHECK(at::isfinite(lo).all().item<bool>() && at::isfinite(hi).all().item<bool>(),
+            "quantization range is not finite (the observed data held NaN or inf)");
+  QAT_CHECK(lo.le(hi).all().item<bool>(), "quantization range has min > max");
+
+  const int64_t qmin = spec.quant_min(), qmax = spec.quant_max();
+  // 0 must be exactly representable (zero padding, ReLU outputs), so the range always holds it.
+  const auto min_neg = at::clamp_max(lo, 0.0);
+  const auto max_pos = at::clamp_min(hi, 0.0);
+  at::Tensor scale, zero_point;
+  if (spec.symmetric) {
+    const auto amax = at::maximum(-min_neg, max_pos);
+    scale = at::clamp_min(amax / (static_cast<float>(qmax - qmin) / 2.0f), kMinScale);
+    const int64_t zp = spec.is_signed ? 0 : (qmin + qmax + 1) / 2;
+    zero_point = at::full_like(scale, zp, at::kInt);
+  } else {
+    scale = at::clamp_min((max_pos - min_neg) / static_cast<float>(qmax - qmin), kMinScale);
+    zero_point = at::clamp(qmin - at::round(min_neg / scale), qmin, qmax).to(at::kInt);
+  }
+  return {scale.contiguous(), zero_point.contiguous()};
+}
+
+void check_qparams(const QParams& qparams, const QuantSpec& spec) {
+  spec.validate();
+  const auto& s = qparams.scale;
+  const auto& z = qparams.zero_point;
+  QAT_CHECK(s.defined() && z.defined(), "quantization parameters are undefined");
+  QAT_CHECK(s.scalar_type() == at::kFloat, "scale must be float32, got ", s.scalar_type());
+  QAT_CHECK(z.scalar_type() == at::kInt, "zero point must be int32, got ", z.scalar_type());
+  QAT_CHECK(s.dim() == 1 && z.dim() == 1 && s.size(0) == z.size(0) && s.size(0) > 0,
+            "scale ", s.sizes(), " and zero point ", z.sizes(), " must be 1-D of the same non-zero length");
+  QAT_CHECK(spec.per_channel() || s.size(0) == 1, "per-tensor quantization needs one scale, got ", s.size(0));
+  QAT_CHECK(s.gt(0).all().item<bool>() && at::isfinite(s).all().item<bool>(), "scale must be positive and finite");
+  QAT_CHECK(z.ge(spec.quant_min()).all().item<bool>() && z.le(spec.quant_max()).all().item<bool>(),
+            "zero point must lie in [", spec.quant_min(), ", ", spec.quant_max(), "]");
+}
+
+}  // namespace qat::quant

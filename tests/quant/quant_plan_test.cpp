@@ -1,0 +1,115 @@
+#include "qat/quant/quant_plan.h"
+
+#include "qat/graph/fold_batch_norm.h"
+#include "qat/model/detector.h"
+#include "qat/quant/fake_quant_graph.h"
+#include "support/test_support.h"
+
+namespace qat::quant {
+namespace {
+
+model::Detector folded_detector() {
+  const auto arch = model::load_arch((testing::source_dir() / "configs/arch/yolo-nano.yaml").string());
+  auto det = model::build_detector(arch, {"a", "b"}, 64, 0);
+  graph::fold_batch_norm(det.graph);
+  return det;
+}
+
+const QuantPoint* find(const QuantPlan& plan, const std::string& value) {
+  for (const auto& p : plan.points) {
+    if (p.value == value) return &p;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+TEST(QuantPlan, RegionSelectsConvsAndTheirInputs) {
+  const auto det = folded_detector();
+  QuantSection s;
+  s.include = {"backbone.[0-3]"};
+  s.exclude = {};
+  const QuantPlan plan = make_quant_plan(det.graph, s);
+  // backbone 0, 1, 3 are single convs; block 2 (c2f, 1 bottleneck) has cv1, m.0.cv1, m.0.cv2, cv2.
+  EXPECT_EQ(plan.quantized_nodes.size(), 7u);
+  EXPECT_EQ(plan.quantized_nodes.front(), "backbone.0.conv");
+  const QuantPoint* w = find(plan, "backbone.0.conv.weight");
+  ASSERT_NE(w, nullptr);
+  EXPECT_TRUE(w->is_weight);
+  EXPECT_EQ(w->spec.axis, 0);
+  EXPECT_TRUE(w->spec.narrow_range);
+  const QuantPoint* x = find(plan, "images");
+  ASSERT_NE(x, nullptr);
+  EXPECT_FALSE(x->is_weight);
+  EXPECT_EQ(x->spec.axis, -1);
+  EXPECT_EQ(x->observer, "percentile");
+  EXPECT_EQ(x->edges, (std::vector<std::pair<std::string, size_t>>{{"backbone.0.conv", 0}}));
+  EXPECT_EQ(find(plan, "backbone.4.cv1.conv.weight"), nullptr);
+}
+
+TEST(QuantPlan, ValueReadByTwoQuantizedConvsSharesOneQuantizer) {
+  const auto det = folded_detector();
+  QuantSection s;
+  s.include = {"head.0"};
+  s.exclude = {"head.*.cls_pred", "head.*.box_pred"};
+  const QuantPlan plan = make_quant_plan(det.graph, s);
+  // head.0.stem's output feeds both head.0.cls.0 and head.0.box.0.
+  const QuantPoint* stem = find(plan, "head.0.stem.act");
+  ASSERT_NE(stem, nullptr);
+  EXPECT_EQ(stem->edges.size(), 2u);
+  EXPECT_EQ(plan.quantized_nodes.size(), 3u);
+}
+
+TEST(QuantPlan, ResidualAddsOnRequest) {
+  const auto det = folded_detector();
+  QuantSection s;
+  s.include = {"backbone.2"};
+  s.exclude = {};
+  EXPECT_EQ(find(make_quant_plan(det.graph, s), "backbone.2.m.0.cv2.act"), nullptr);
+  s.quantize_residual_add = true;
+  const QuantPlan plan = make_quant_plan(det.graph, s);
+  const QuantPoint* p = find(plan, "backbone.2.m.0.cv2.act");
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(p->edges, (std::vector<std::pair<std::string, size_t>>{{"backbone.2.m.0.add", 1}}));
+}
+
+TEST(QuantPlan, EmptyRegionIsAnError) {
+  const auto det = folded_detector();
+  QuantSection s;
+  s.include = {"backbone.[20-30]"};
+  s.exclude = {};
+  ASSERT_THROWS_WITH(make_quant_plan(det.graph, s), Error,
+                     "the quantization region (include: backbone.[20-30]; exclude: ) selects no Conv, Gemm or MatMul node");
+}
+
+TEST(FakeQuantGraph, ObservingChangesNothingAndFakeQuantStaysWithinAFewSteps) {
+  auto det = folded_detector();
+  QuantSection s;
+  const QuantPlan plan = make_quant_plan(det.graph, s);
+  FakeQuantGraph fq(plan);
+  graph::Executor exec(det.graph);
+  at::NoGradGuard no_grad;
+  at::manual_seed(0);
+  const auto images = at::rand({4, 3, 64, 64});
+  // An early feature map: at initialization deep activations are near zero
+  // (eval-mode BatchNorm with unit statistics), so compare where signal is.
+  const std::string tap = "backbone.1.act";
+  const auto fp32 = exec.run({{"images", images}}, {tap}).at(tap);
+  fq.attach(exec);
+  fq.set_observing(true, true);
+  fq.set_fake_quant(false);
+  EXPECT_TRUE(at::equal(exec.run({{"images", images}}, {tap}).at(tap), fp32));
+  fq.set_observing(true, false);
+  fq.set_fake_quant(true);
+  const auto int8 = exec.run({{"images", images}}, {tap}).at(tap);
+  EXPECT_FALSE(at::equal(int8, fp32));
+  EXPECT_LT((int8 - fp32).abs().max().item<double>(), 0.05 * fp32.abs().max().item<double>());
+  const auto qp = fq.qparams();
+  EXPECT_EQ(qp.size(), plan.points.size());
+  EXPECT_EQ(qp.at("backbone.0.conv.weight").scale.size(0), 16);
+  EXPECT_EQ(qp.at("images").scale.numel(), 1);
+  // The input image lies in [0, 1]: its symmetric int8 scale is at most 1/127.5.
+  EXPECT_LE(qp.at("images").scale.item<float>(), 1.0f / 127.5f + 1e-7f);
+}
+
+}  // namespace qat::quant
