@@ -3,6 +3,8 @@
 #include <benchmark/benchmark.h>
 #include <torch/torch.h>
 
+#include <thread>
+
 #include "qat/graph/executor.h"
 #include "qat/model/detector.h"
 
@@ -42,4 +44,9 @@ BENCHMARK(BM_DetectorTrainStep)->ArgNames({"batch", "size"})->Args({32, 160})->A
 
 }  // namespace
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  at::set_num_threads(static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+  benchmark::Initialize(&argc, argv);
+  benchmark::RunSpecifiedBenchmarks();
+  return 0;
+}

@@ -3,7 +3,10 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <ATen/Parallel.h>
+
 #include <iostream>
+#include <thread>
 
 #include "cli/command.h"
 #include "qat/core/error.h"
@@ -17,10 +20,13 @@ int main(int argc, char** argv) {
   bool quiet = false;
   app.add_flag("-v,--verbose", verbose, "Log debug messages");
   app.add_flag("-q,--quiet", quiet, "Log warnings and errors only");
+  int threads = 0;
+  app.add_option("--threads", threads, "CPU threads for tensor ops (0: all cores)")->check(CLI::NonNegativeNumber);
 
   qat::cli::Action action;
   qat::cli::add_recipe_command(app, action);
   qat::cli::add_data_command(app, action);
+  qat::cli::add_train_command(app, action);
 
   try {
     app.parse(argc, argv);
@@ -36,6 +42,9 @@ int main(int argc, char** argv) {
   log->set_level(verbose ? spdlog::level::debug
                          : quiet ? spdlog::level::warn : spdlog::level::info);
   qat::set_logger(log);
+  // OpenMP may default to one thread (it does on Debian's build here); results are
+  // deterministic for a given thread count.
+  at::set_num_threads(threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
 
   try {
     return action ? action() : qat::kExitInternal;

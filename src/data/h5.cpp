@@ -147,7 +147,10 @@ bool exists(const File& file, const std::string& path) {
   return true;
 }
 
-std::vector<std::string> groups(const File& file, const std::string& path) {
+namespace {
+
+// Children of `path` whose object type is `type`, in name order.
+std::vector<std::string> children(const File& file, const std::string& path, H5O_type_t type) {
   std::lock_guard<std::recursive_mutex> lock(h5_mutex());
   Handle g(H5Gopen2(file.id(), path.c_str(), H5P_DEFAULT), H5Gclose);
   if (!g.ok()) fail(file, path, "not a group");
@@ -159,11 +162,21 @@ std::vector<std::string> groups(const File& file, const std::string& path) {
     std::string name(static_cast<size_t>(n), '\0');
     H5Lget_name_by_idx(g.get(), ".", H5_INDEX_NAME, H5_ITER_INC, i, name.data(), n + 1, H5P_DEFAULT);
     H5O_info_t oinfo;
-    if (H5Oget_info_by_name(g.get(), name.c_str(), &oinfo, H5P_DEFAULT) >= 0 && oinfo.type == H5O_TYPE_GROUP) {
+    if (H5Oget_info_by_name(g.get(), name.c_str(), &oinfo, H5P_DEFAULT) >= 0 && oinfo.type == type) {
       out.push_back(name);
     }
   }
   return out;
+}
+
+}  // namespace
+
+std::vector<std::string> groups(const File& file, const std::string& path) {
+  return children(file, path, H5O_TYPE_GROUP);
+}
+
+std::vector<std::string> datasets(const File& file, const std::string& path) {
+  return children(file, path, H5O_TYPE_DATASET);
 }
 
 void create_dataset(File& file, const std::string& path, at::ScalarType dtype, const std::vector<int64_t>& shape,

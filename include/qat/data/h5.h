@@ -50,6 +50,8 @@ struct Storage {
 bool exists(const File& file, const std::string& path);
 /// Names of the groups directly below `path`, sorted.
 std::vector<std::string> groups(const File& file, const std::string& path);
+/// Names of the datasets directly below `path`, sorted.
+std::vector<std::string> datasets(const File& file, const std::string& path);
 
 /// Writes a whole tensor (float32/64, int8, uint8, int32, int64); intermediate groups are created.
 void write_tensor(File& file, const std::string& path, const at::Tensor& tensor, const Storage& storage = {});

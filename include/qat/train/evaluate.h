@@ -1,0 +1,28 @@
+// Runs a detector over a split and scores it against ground truth.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "qat/model/detector.h"
+#include "qat/recipe/sections.h"
+
+namespace qat::data { class DataLoader; }
+
+namespace qat::train {
+
+struct Evaluation {
+  double map50 = 0;                      ///< mAP at IoU 0.5 over classes with ground truth
+  std::vector<double> ap_per_class;      ///< NaN for classes without ground truth
+  std::vector<double> recall_at_threshold;  ///< per class, detections at the deployed threshold
+  double recall_at_threshold_mean = 0;
+  int64_t images = 0;
+};
+
+/// Evaluates `detector` on every batch of `loader` (one pass, eval mode, no grad).
+/// mAP uses all detections above a low score floor (0.001); recall is also
+/// reported at `eval.score_threshold`, the deployed threshold.
+Evaluation evaluate_detector(const model::Detector& detector, data::DataLoader& loader,
+                             const EvalSection& eval);
+
+}  // namespace qat::train
