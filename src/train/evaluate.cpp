@@ -13,20 +13,18 @@ namespace {
 constexpr double kMapScoreFloor = 0.001;
 }
 
-Evaluation evaluate_detector(const model::Detector& detector, data::DataLoader& loader,
-                             const EvalSection& eval) {
+Evaluation evaluate_detector(const graph::Executor& exec, const model::DetectorInfo& info,
+                             data::DataLoader& loader, const EvalSection& eval) {
   at::NoGradGuard no_grad;
-  graph::Executor exec(detector.graph);
-  exec.set_training(false);
-  const int64_t num_classes = detector.info.num_classes;
+  const int64_t num_classes = info.num_classes;
   metrics::MapEvaluator all(static_cast<int>(num_classes), eval.match_iou);
   metrics::MapEvaluator deployed(static_cast<int>(num_classes), eval.match_iou);
   Evaluation result;
   loader.begin_epoch(0);
   while (auto batch = loader.next()) {
-    const auto out = exec.run({{detector.info.input, batch->images}});
-    const auto& boxes = out.at(detector.info.boxes);
-    const auto& scores = out.at(detector.info.scores);
+    const auto out = exec.run({{info.input, batch->images}});
+    const auto& boxes = out.at(info.boxes);
+    const auto& scores = out.at(info.scores);
     const auto dets = metrics::postprocess(boxes, scores, kMapScoreFloor, eval.nms_iou, eval.max_detections);
     const auto image_index = batch->targets.select(1, 0).to(at::kLong);
     for (int64_t i = 0; i < static_cast<int64_t>(dets.size()); ++i) {

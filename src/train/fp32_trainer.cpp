@@ -156,7 +156,10 @@ Fp32Result train_fp32(const Recipe& recipe, const TrainOptions& options) {
   logger().info("fp32: {} epochs of {} iterations, {} train / {} val images, {} classes", cfg.epochs,
                 iterations, train_set.size(), val_set.size(), det.info.num_classes);
   const auto run_start = Clock::now();
-  for (int64_t epoch = start_epoch; epoch < cfg.epochs; ++epoch) {
+  const int64_t end_epoch = options.max_epochs_this_run < 0
+                                ? cfg.epochs
+                                : std::min<int64_t>(cfg.epochs, start_epoch + options.max_epochs_this_run);
+  for (int64_t epoch = start_epoch; epoch < end_epoch; ++epoch) {
     const auto epoch_start = Clock::now();
     auto last_log = epoch_start;
     exec.set_training(true);
@@ -190,7 +193,8 @@ Fp32Result train_fp32(const Recipe& recipe, const TrainOptions& options) {
     rec.loss_cls /= std::max<int64_t>(1, it);
     rec.loss_box /= std::max<int64_t>(1, it);
 
-    const Evaluation ev = evaluate_detector(det, val_loader, recipe.eval);
+    exec.set_training(false);
+    const Evaluation ev = evaluate_detector(exec, det.info, val_loader, recipe.eval);
     rec.val_map50 = ev.map50;
     rec.val_recall_at_threshold = ev.recall_at_threshold_mean;
     rec.seconds = std::chrono::duration<double>(Clock::now() - epoch_start).count();
@@ -215,6 +219,10 @@ Fp32Result train_fp32(const Recipe& recipe, const TrainOptions& options) {
     }
     save_checkpoint(last_path, ck);
     write_file_atomic(phase_dir / "metrics.csv", history_csv(result.history));
+  }
+  if (end_epoch < cfg.epochs) {
+    logger().info("fp32 stopped after epoch {} of {}; resume with --resume", end_epoch, cfg.epochs);
+    return result;
   }
   logger().info("fp32 finished in {}: best epoch {} with val mAP@0.5 {:.4f}",
                 clock_text(std::chrono::duration<double>(Clock::now() - run_start).count()),

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "qat/graph/executor.h"
 #include "qat/model/detector.h"
 #include "qat/recipe/sections.h"
 
@@ -19,10 +20,10 @@ struct Evaluation {
   int64_t images = 0;
 };
 
-/// Evaluates `detector` on every batch of `loader` (one pass, eval mode, no grad).
-/// mAP uses all detections above a low score floor (0.001); recall is also
-/// reported at `eval.score_threshold`, the deployed threshold.
-Evaluation evaluate_detector(const model::Detector& detector, data::DataLoader& loader,
-                             const EvalSection& eval);
+/// Runs `executor` (a detector graph; put it in eval mode first) over one pass of
+/// `loader` without grad. mAP uses all detections above a low score floor (0.001);
+/// recall is also reported at `eval.score_threshold`, the deployed threshold.
+Evaluation evaluate_detector(const graph::Executor& executor, const model::DetectorInfo& info,
+                             data::DataLoader& loader, const EvalSection& eval);
 
 }  // namespace qat::train

@@ -22,6 +22,9 @@ struct EpochRecord {
 
 struct TrainOptions {
   bool resume = false;  ///< continue from <run>/fp32/last.h5 when it exists
+  /// Stop after this many epochs in this process (-1: run to the end); the run
+  /// can be resumed later. Used by time-boxed jobs and by the resume tests.
+  int64_t max_epochs_this_run = -1;
 };
 
 struct Fp32Result {

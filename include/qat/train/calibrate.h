@@ -1,0 +1,21 @@
+// Post-training calibration: run FP32 values through the observers, then switch
+// the quantizers to fake quantization with the ranges they saw.
+#pragma once
+
+#include <cstdint>
+
+#include "qat/graph/executor.h"
+#include "qat/quant/fake_quant_graph.h"
+
+namespace qat::data { class DataLoader; }
+
+namespace qat::train {
+
+/// Observes at least `images` images from `loader` (eval mode, no grad, fake
+/// quantization off), then freezes activation ranges and enables fake
+/// quantization. Weight quantizers keep observing (their ranges follow the
+/// weights in QAT). Returns the number of images seen.
+int64_t calibrate(quant::FakeQuantGraph& quantizers, graph::Executor& executor, const std::string& input,
+                  data::DataLoader& loader, int64_t images);
+
+}  // namespace qat::train

@@ -1,0 +1,36 @@
+// Detections of one model over a whole split, kept in memory so behaviour can
+// be measured at many thresholds (threshold search) without re-running the model.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "qat/graph/executor.h"
+#include "qat/metrics/behaviour.h"
+#include "qat/metrics/detections.h"
+#include "qat/model/detector.h"
+#include "qat/recipe/sections.h"
+
+namespace qat::data { class DataLoader; }
+
+namespace qat::train {
+
+struct DetectionSet {
+  double score_floor = 0;                     ///< detections below it were dropped
+  std::vector<metrics::Detections> images;    ///< per image, after NMS, in loader order
+};
+
+/// Runs `executor` (a detector graph) over one pass of `loader` and keeps the
+/// detections scoring at least `score_floor`.
+DetectionSet collect_detections(const graph::Executor& executor, const model::DetectorInfo& info,
+                                data::DataLoader& loader, const EvalSection& eval, double score_floor);
+
+/// `set` with only the detections scoring at least `threshold` (>= set.score_floor).
+std::vector<metrics::Detections> at_threshold(const DetectionSet& set, double threshold);
+
+/// Student behaviour against the teacher: teacher detections at `teacher_threshold`
+/// are the reference, student detections at `student_threshold` are matched to them.
+metrics::BehaviourStats behaviour(const DetectionSet& teacher, double teacher_threshold, const DetectionSet& student,
+                                  double student_threshold, int num_classes, double match_iou);
+
+}  // namespace qat::train

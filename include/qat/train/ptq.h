@@ -1,0 +1,37 @@
+// `qat ptq`: post-training quantization of the FP32 detector, and the yardstick
+// QAT has to beat: calibrate the recipe's region, then measure mAP and the
+// behaviour against the FP32 teacher at the deployed threshold.
+#pragma once
+
+#include <string>
+
+#include "qat/metrics/behaviour.h"
+#include "qat/recipe/recipe.h"
+#include "qat/train/evaluate.h"
+
+namespace qat::train {
+
+struct PtqOptions {
+  /// FP32 checkpoint; empty: the run's fp32/best.h5.
+  std::string weights;
+};
+
+struct PtqResult {
+  Evaluation teacher;                   ///< FP32 on the val split
+  Evaluation student;                   ///< fake-quantized on the val split
+  metrics::BehaviourStats behaviour;    ///< student vs teacher at the deployed threshold
+  int64_t calibration_images = 0;
+  std::string report_path;              ///< <run>/ptq/report.json
+};
+
+PtqResult run_ptq(const Recipe& recipe, const PtqOptions& options);
+
+/// Builds the recipe's detector for the dataset's classes and loads FP32 weights
+/// from `checkpoint`. Throws IoError when the checkpoint is missing or does not fit.
+model::Detector load_fp32_detector(const Recipe& recipe, const std::vector<std::string>& class_names,
+                                   const std::string& checkpoint);
+
+/// JSON of behaviour statistics (reports, manifests).
+std::string behaviour_json(const metrics::BehaviourStats& stats);
+
+}  // namespace qat::train

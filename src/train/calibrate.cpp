@@ -1,0 +1,32 @@
+#include "qat/train/calibrate.h"
+
+#include <spdlog/spdlog.h>
+
+#include "qat/core/logging.h"
+#include "qat/data/loader.h"
+
+namespace qat::train {
+
+int64_t calibrate(quant::FakeQuantGraph& quantizers, graph::Executor& executor, const std::string& input,
+                  data::DataLoader& loader, int64_t images) {
+  at::NoGradGuard no_grad;
+  const bool was_training = executor.training();
+  executor.set_training(false);
+  quantizers.set_observing(true, true);
+  quantizers.set_fake_quant(false);
+  int64_t seen = 0;
+  loader.begin_epoch(0);
+  while (seen < images) {
+    auto batch = loader.next();
+    if (!batch) break;
+    executor.run({{input, batch->images}});
+    seen += batch->images.size(0);
+  }
+  quantizers.set_observing(true, false);
+  quantizers.set_fake_quant(true);
+  executor.set_training(was_training);
+  logger().info("calibrated {} quantizers on {} images", quantizers.size(), seen);
+  return seen;
+}
+
+}  // namespace qat::train

@@ -1,0 +1,44 @@
+#include "qat/train/detection_set.h"
+
+#include "qat/core/error.h"
+#include "qat/data/loader.h"
+
+namespace qat::train {
+
+DetectionSet collect_detections(const graph::Executor& executor, const model::DetectorInfo& info,
+                                data::DataLoader& loader, const EvalSection& eval, double score_floor) {
+  at::NoGradGuard no_grad;
+  DetectionSet set;
+  set.score_floor = score_floor;
+  loader.begin_epoch(0);
+  while (auto batch = loader.next()) {
+    const auto out = executor.run({{info.input, batch->images}});
+    auto dets = metrics::postprocess(out.at(info.boxes), out.at(info.scores), score_floor, eval.nms_iou,
+                                     eval.max_detections);
+    for (auto& d : dets) set.images.push_back(std::move(d));
+  }
+  return set;
+}
+
+std::vector<metrics::Detections> at_threshold(const DetectionSet& set, double threshold) {
+  QAT_ASSERT(threshold >= set.score_floor, "threshold ", threshold, " below the collected floor ", set.score_floor);
+  std::vector<metrics::Detections> out;
+  out.reserve(set.images.size());
+  for (const auto& d : set.images) {
+    const auto keep = d.scores >= threshold;
+    out.push_back({d.boxes.index({keep}), d.scores.index({keep}), d.labels.index({keep})});
+  }
+  return out;
+}
+
+metrics::BehaviourStats behaviour(const DetectionSet& teacher, double teacher_threshold, const DetectionSet& student,
+                                  double student_threshold, int num_classes, double match_iou) {
+  QAT_ASSERT(teacher.images.size() == student.images.size(), "teacher and student saw different images");
+  const auto t = at_threshold(teacher, teacher_threshold);
+  const auto s = at_threshold(student, student_threshold);
+  metrics::BehaviourMeter meter(num_classes, match_iou);
+  for (size_t i = 0; i < t.size(); ++i) meter.add(t[i], s[i]);
+  return meter.result();
+}
+
+}  // namespace qat::train

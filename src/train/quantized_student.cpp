@@ -1,0 +1,16 @@
+#include "qat/train/quantized_student.h"
+
+#include "qat/graph/fold_batch_norm.h"
+
+namespace qat::train {
+
+QuantizedStudent::QuantizedStudent(const model::Detector& teacher, const QuantSection& quant)
+    : detector_(std::make_unique<model::Detector>(model::clone_detector(teacher))) {
+  graph::fold_batch_norm(detector_->graph);
+  executor_ = std::make_unique<graph::Executor>(detector_->graph);
+  quantizers_ = std::make_unique<quant::FakeQuantGraph>(quant::make_quant_plan(detector_->graph, quant),
+                                                        quant.learnable_scale);
+  quantizers_->attach(*executor_);
+}
+
+}  // namespace qat::train
