@@ -1,0 +1,37 @@
+// The behaviour gate (configs/gates/*.yaml): thresholds on the student-vs-teacher
+// statistics an epoch or exported model must meet to be a candidate.
+#pragma once
+
+#include <yaml-cpp/yaml.h>
+
+#include <string>
+#include <vector>
+
+#include "qat/metrics/behaviour.h"
+#include "qat/recipe/key_path.h"
+
+namespace qat::metrics {
+
+struct GateVerdict {
+  bool passed = false;
+  std::vector<std::string> failures;  ///< e.g. "recall 0.9312 < 0.95"
+  /// "passed" or the failures joined by "; ".
+  std::string summary() const;
+};
+
+struct Gate {
+  double min_recall = 0.95;
+  double min_precision_agreement = 0.90;
+  double min_median_iou = 0.90;
+  double max_confidence_mae = 0.05;
+  double min_class_recall = 0.0;
+
+  static Gate from_yaml(const YAML::Node& node, const KeyPath& path);
+  YAML::Node to_yaml() const;
+  /// Reads a gate file strictly. Throws IoError / ConfigError.
+  static Gate load(const std::string& file);
+
+  GateVerdict check(const BehaviourStats& stats) const;
+};
+
+}  // namespace qat::metrics

@@ -1,0 +1,44 @@
+#include "qat/metrics/gate.h"
+
+#include "support/test_support.h"
+
+namespace qat::metrics {
+namespace {
+
+BehaviourStats stats(double recall, double precision, double iou, double mae) {
+  BehaviourStats s{};
+  s.recall = recall;
+  s.precision_agreement = precision;
+  s.median_iou = iou;
+  s.confidence_mae = mae;
+  s.recall_per_class = {1.0, 0.5, 0.0};
+  s.teacher_per_class = {4, 2, 0};
+  return s;
+}
+
+}  // namespace
+
+TEST(Gate, PassesOnlyWhenEveryFigureMeetsItsBound) {
+  const Gate g;
+  EXPECT_TRUE(g.check(stats(0.95, 0.9, 0.9, 0.05)).passed);
+  const auto v = g.check(stats(0.9312, 0.95, 0.85, 0.06));
+  EXPECT_FALSE(v.passed);
+  EXPECT_EQ(v.summary(), "recall 0.9312 < 0.95; median IoU 0.8500 < 0.9; confidence MAE 0.0600 > 0.05");
+}
+
+TEST(Gate, ClassRecallFloorIgnoresClassesTheTeacherNeverFound) {
+  Gate g;
+  g.min_class_recall = 0.6;
+  EXPECT_EQ(g.check(stats(1, 1, 1, 0)).summary(), "class 1 recall 0.5000 < 0.6");
+}
+
+TEST(Gate, ShippedDefaultLoadsAndMisspellingsAreErrors) {
+  const Gate g = Gate::load((testing::source_dir() / "configs/gates/default.yaml").string());
+  EXPECT_DOUBLE_EQ(g.min_recall, 0.95);
+  EXPECT_DOUBLE_EQ(g.max_confidence_mae, 0.05);
+  testing::TempDir dir;
+  const auto file = dir.write("g.yaml", "min_recal: 0.9\n");
+  ASSERT_THROWS_WITH(Gate::load(file), ConfigError, file + ":1:1: min_recal: unknown key; did you mean 'min_recall'?");
+}
+
+}  // namespace qat::metrics
