@@ -25,6 +25,7 @@ Recipe Recipe::from_yaml(const YAML::Node& node, const KeyPath& path) {
   r.fp32 = Fp32Section::from_yaml(m.node("fp32"), m.path("fp32"));
   r.eval = EvalSection::from_yaml(m.node("eval"), m.path("eval"));
   r.quant = QuantSection::from_yaml(m.node("quant"), m.path("quant"));
+  r.qat = QatSection::from_yaml(m.node("qat"), m.path("qat"));
   m.finish();
   return r;
 }
@@ -39,6 +40,7 @@ YAML::Node Recipe::to_yaml() const {
   n["fp32"] = fp32.to_yaml();
   n["eval"] = eval.to_yaml();
   n["quant"] = quant.to_yaml();
+  n["qat"] = qat.to_yaml();
   return n;
 }
 

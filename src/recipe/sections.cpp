@@ -150,4 +150,42 @@ YAML::Node QuantSection::to_yaml() const {
   return n;
 }
 
+QatSection QatSection::from_yaml(const YAML::Node& node, const KeyPath& path) {
+  YamlMap m(node, path);
+  QatSection s;
+  s.epochs = m.get_in("epochs", s.epochs, 0, 100000);
+  s.lr = m.get_in("lr", s.lr, 0.0, 10.0);
+  s.observer_freeze_epoch = m.get_in("observer_freeze_epoch", s.observer_freeze_epoch, 0, 100000);
+  s.gate = m.get("gate", s.gate);
+  s.objective = m.get_choice("objective", s.objective,
+                             {"recall", "precision_agreement", "median_iou", "confidence_mae", "f1"});
+  YamlMap search(m.node("threshold_search"), m.path("threshold_search"));
+  s.threshold_lo = search.get_in("lo", s.threshold_lo, 0.0, 1.0);
+  s.threshold_hi = search.get_in("hi", s.threshold_hi, 0.0, 1.0);
+  s.threshold_step = search.get_in("step", s.threshold_step, 1e-4, 1.0);
+  if (s.threshold_hi < s.threshold_lo) {
+    throw search.path("hi").error(search.node("hi"), "must not be below lo");
+  }
+  search.finish();
+  s.fp32_weights = m.get("fp32_weights", s.fp32_weights);
+  if (m.has("losses")) s.losses = distill::losses_from_yaml(m.node("losses"), m.path("losses"));
+  m.finish();
+  return s;
+}
+
+YAML::Node QatSection::to_yaml() const {
+  YAML::Node n;
+  n["epochs"] = epochs;
+  n["lr"] = yaml_number(lr);
+  n["observer_freeze_epoch"] = observer_freeze_epoch;
+  n["gate"] = gate;
+  n["objective"] = objective;
+  n["threshold_search"]["lo"] = yaml_number(threshold_lo);
+  n["threshold_search"]["hi"] = yaml_number(threshold_hi);
+  n["threshold_search"]["step"] = yaml_number(threshold_step);
+  n["fp32_weights"] = fp32_weights;
+  n["losses"] = distill::losses_to_yaml(losses);
+  return n;
+}
+
 }  // namespace qat

@@ -18,6 +18,7 @@ struct Recipe {
   Fp32Section fp32;
   EvalSection eval;
   QuantSection quant;
+  QatSection qat;
 
   /// Reads a recipe mapping strictly; `path` carries file name and overrides.
   static Recipe from_yaml(const YAML::Node& node, const KeyPath& path);

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "qat/distill/loss_spec.h"
 #include "qat/recipe/key_path.h"
 
 namespace qat {
@@ -86,6 +87,25 @@ struct QuantSection {
   int calibration_images = 256;        ///< drawn from the train split
 
   static QuantSection from_yaml(const YAML::Node& node, const KeyPath& path);
+  YAML::Node to_yaml() const;
+};
+
+/// `qat:` fine-tuning the fake-quantized student against the frozen FP32 teacher.
+struct QatSection {
+  int epochs = 6;
+  double lr = 0;             ///< 0: fp32.lr / 10
+  int observer_freeze_epoch = 0;  ///< activation ranges follow the student until this epoch (0: frozen after calibration)
+  std::string gate = "configs/gates/default.yaml";
+  /// What makes one gate-passing epoch better than another: recall | precision_agreement |
+  /// median_iou | confidence_mae (lower is better) | f1 (of recall and precision agreement).
+  std::string objective = "recall";
+  double threshold_lo = 0.60;   ///< threshold search range when the teacher threshold misses the gate
+  double threshold_hi = 0.75;
+  double threshold_step = 0.01;
+  std::string fp32_weights;     ///< FP32 checkpoint to start from; empty: train the fp32 phase
+  std::vector<distill::LossSpec> losses = distill::default_losses();
+
+  static QatSection from_yaml(const YAML::Node& node, const KeyPath& path);
   YAML::Node to_yaml() const;
 };
 

@@ -1,0 +1,36 @@
+// Losses on the classification logits [B,A,C], softened by a temperature T.
+#pragma once
+
+#include "qat/distill/distill_loss.h"
+
+namespace qat::distill {
+
+/// Per anchor and class, the Bernoulli KL divergence of sigmoid(s/T) from
+/// sigmoid(t/T), i.e. BCE(s/T, sigmoid(t/T)) minus the teacher's own entropy
+/// (same gradient as the BCE, but 0 when the student matches), times T^2, mean
+/// over every anchor and class.
+class ScoreBceLoss : public DistillLoss {
+ public:
+  explicit ScoreBceLoss(double temperature);
+  at::Tensor compute(const DistillContext& ctx) const override;
+
+ private:
+  double temperature_;
+};
+
+/// Per anchor, KL(softmax(t/T) || softmax(s/T)) over classes, times T^2; averaged
+/// over anchors weighted by the teacher's highest score sigmoid(max_c t), so that
+/// confident anchors dominate the class-distribution match.
+class ScoreKlLoss : public DistillLoss {
+ public:
+  explicit ScoreKlLoss(double temperature);
+  at::Tensor compute(const DistillContext& ctx) const override;
+
+ private:
+  double temperature_;
+};
+
+std::unique_ptr<DistillLoss> make_score_bce(const LossSpec& spec);
+std::unique_ptr<DistillLoss> make_score_kl(const LossSpec& spec);
+
+}  // namespace qat::distill

@@ -1,0 +1,48 @@
+// The QAT phase: fine-tune the fake-quantized student against the frozen FP32
+// teacher with distillation, measure its behaviour against the teacher at the
+// deployed threshold every epoch, and keep the best epoch that passes the gate
+// (never the lowest loss).
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "qat/metrics/behaviour.h"
+#include "qat/metrics/gate.h"
+#include "qat/model/detector.h"
+#include "qat/recipe/recipe.h"
+#include "qat/train/quantized_student.h"
+#include "qat/train/threshold_search.h"
+
+namespace qat::train {
+
+struct QatEpoch {
+  int64_t epoch = -1;  ///< -1: the PTQ starting point (calibrated, not fine-tuned)
+  double lr = 0;
+  double loss = 0;
+  std::map<std::string, double> loss_parts;
+  metrics::BehaviourStats at_teacher_threshold;  ///< student vs teacher, both at the deployed threshold
+  metrics::GateVerdict verdict_at_teacher_threshold;
+  bool passed = false;       ///< some threshold in the search passes the gate
+  double threshold = 0;      ///< the chosen operating threshold (when passed)
+  metrics::BehaviourStats at_threshold;  ///< behaviour at the chosen threshold (when passed)
+  double objective = 0;      ///< the recipe's objective at the chosen threshold (higher is better)
+  double seconds = 0;
+};
+
+struct QatResult {
+  std::vector<QatEpoch> history;  ///< PTQ first, then each QAT epoch
+  int64_t selected = -1;          ///< index into history of the chosen epoch, -1 if none passed
+  int64_t lowest_loss = -1;       ///< index of the lowest-loss QAT epoch (for the report)
+  metrics::Gate gate;
+};
+
+/// Runs QAT on `student` (already calibrated) and leaves it holding the
+/// selected epoch's weights and ranges (or the last epoch's when none passed).
+QatResult train_qat(const Recipe& recipe, const model::Detector& teacher, QuantizedStudent& student);
+
+/// The objective of `stats` under `name` (higher is better; confidence_mae is negated).
+double objective_value(const std::string& name, const metrics::BehaviourStats& stats);
+
+}  // namespace qat::train

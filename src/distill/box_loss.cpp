@@ -1,0 +1,40 @@
+#include "qat/distill/box_loss.h"
+
+#include "distill/context_values.h"
+#include "qat/metrics/box_ops.h"
+
+namespace qat::distill {
+
+BoxL1GiouLoss::BoxL1GiouLoss(double score_floor) : score_floor_(score_floor) {
+  QAT_CHECK(score_floor >= 0 && score_floor <= 1, "box_l1_giou: score_floor must be in [0, 1], got ", score_floor);
+}
+
+at::Tensor BoxL1GiouLoss::compute(const DistillContext& ctx) const {
+  const char* what = "box_l1_giou";
+  const auto logits = detail::logits_pair(ctx, what);
+  const auto boxes = detail::value_pair(ctx, "boxes", what);
+  const int64_t b = logits.student.size(0), a = logits.student.size(1);
+  const std::string ba = "[" + std::to_string(b) + "," + std::to_string(a);
+  metrics::detail::check_shape(boxes.student, {b, a, 4}, ba + ",4]", what, "boxes");
+  metrics::detail::check_shape(ctx.anchor_strides, {a}, "[" + std::to_string(a) + "]", what, "anchor_strides");
+
+  const auto w = at::sigmoid(std::get<0>(logits.teacher.max(-1)));  // [B,A]
+  const auto keep = at::nonzero((w >= score_floor_).reshape({-1})).reshape({-1});
+  if (keep.numel() == 0) return boxes.student.sum() * 0;  // keeps backward() valid
+
+  const auto s = boxes.student.reshape({-1, 4}).index_select(0, keep);
+  const auto t = boxes.teacher.reshape({-1, 4}).index_select(0, keep);
+  const auto stride = ctx.anchor_strides.to(s.dtype()).expand({b, a}).reshape({-1}).index_select(0, keep);
+  const auto weight = w.reshape({-1}).index_select(0, keep);
+  // L1 in strides makes one pixel at stride 8 cost what four do at stride 32,
+  // as the detection loss does; GIoU adds a scale-free overlap term.
+  const auto l1 = (s - t).abs().sum(-1) / stride;
+  const auto per_anchor = l1 + (1 - metrics::giou(s, t));
+  return (weight * per_anchor).sum() / weight.sum();
+}
+
+std::unique_ptr<DistillLoss> make_box_l1_giou(const LossSpec& spec) {
+  return std::make_unique<BoxL1GiouLoss>(spec.score_floor);
+}
+
+}  // namespace qat::distill

@@ -1,0 +1,7 @@
+#include "qat/distill/distill_loss.h"
+
+namespace qat::distill {
+
+DistillLoss::~DistillLoss() = default;
+
+}  // namespace qat::distill

@@ -1,0 +1,48 @@
+#include "qat/distill/score_losses.h"
+
+#include "distill/context_values.h"
+
+namespace qat::distill {
+namespace {
+
+double checked_temperature(double t, const char* loss) {
+  QAT_CHECK(t > 0, loss, ": temperature must be > 0, got ", t);
+  return t;
+}
+
+}  // namespace
+
+ScoreBceLoss::ScoreBceLoss(double temperature) : temperature_(checked_temperature(temperature, "score_bce")) {}
+
+at::Tensor ScoreBceLoss::compute(const DistillContext& ctx) const {
+  const auto p = detail::logits_pair(ctx, "score_bce");
+  const auto s = p.student / temperature_;
+  const auto t = p.teacher / temperature_;
+  const auto q = at::sigmoid(t);
+  // In log-sigmoid form to stay finite for large |logits|:
+  // q (log σ(t) - log σ(s)) + (1 - q) (log σ(-t) - log σ(-s)).
+  const auto kl = q * (at::log_sigmoid(t) - at::log_sigmoid(s)) + (1 - q) * (at::log_sigmoid(-t) - at::log_sigmoid(-s));
+  return kl.mean() * (temperature_ * temperature_);
+}
+
+ScoreKlLoss::ScoreKlLoss(double temperature) : temperature_(checked_temperature(temperature, "score_kl")) {}
+
+at::Tensor ScoreKlLoss::compute(const DistillContext& ctx) const {
+  const auto p = detail::logits_pair(ctx, "score_kl");
+  const auto log_t = at::log_softmax(p.teacher / temperature_, -1);
+  const auto log_s = at::log_softmax(p.student / temperature_, -1);
+  const auto kl = (log_t.exp() * (log_t - log_s)).sum(-1);  // [B,A]
+  const auto w = at::sigmoid(std::get<0>(p.teacher.max(-1)));
+  // Sigmoid scores are never exactly 0, so the weight sum is positive.
+  return (w * kl).sum() / w.sum() * (temperature_ * temperature_);
+}
+
+std::unique_ptr<DistillLoss> make_score_bce(const LossSpec& spec) {
+  return std::make_unique<ScoreBceLoss>(spec.temperature);
+}
+
+std::unique_ptr<DistillLoss> make_score_kl(const LossSpec& spec) {
+  return std::make_unique<ScoreKlLoss>(spec.temperature);
+}
+
+}  // namespace qat::distill

@@ -1,0 +1,219 @@
+#include "qat/train/qat_trainer.h"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+
+#include "qat/core/error.h"
+#include "qat/core/logging.h"
+#include "qat/data/dataset.h"
+#include "qat/data/loader.h"
+#include "qat/distill/distill_objective.h"
+#include "qat/train/detection_set.h"
+#include "qat/train/lr_schedule.h"
+#include "qat/train/optimizer.h"
+
+namespace qat::train {
+using Clock = std::chrono::steady_clock;
+
+double objective_value(const std::string& name, const metrics::BehaviourStats& s) {
+  if (name == "recall") return s.recall;
+  if (name == "precision_agreement") return s.precision_agreement;
+  if (name == "median_iou") return s.median_iou;
+  if (name == "confidence_mae") return -s.confidence_mae;
+  if (name == "f1") {
+    const double sum = s.recall + s.precision_agreement;
+    return sum > 0 ? 2 * s.recall * s.precision_agreement / sum : 0.0;
+  }
+  throw Error("unknown QAT objective '" + name + "'");
+}
+
+namespace {
+
+// What an epoch's student is: its parameters and every quantizer's range.
+struct Snapshot {
+  std::map<std::string, at::Tensor> params;
+  std::map<std::string, quant::QParams> qparams;
+};
+
+Snapshot take(QuantizedStudent& s) {
+  Snapshot snap;
+  for (const auto& [name, t] : s.detector().graph.parameters()) snap.params[name] = t.detach().clone();
+  for (const auto& [name, qp] : s.quantizers().qparams()) {
+    snap.qparams[name] = {qp.scale.detach().clone(), qp.zero_point.clone()};
+  }
+  return snap;
+}
+
+void restore(QuantizedStudent& s, const Snapshot& snap) {
+  at::NoGradGuard no_grad;
+  for (const auto& [name, t] : s.detector().graph.parameters()) {
+    at::Tensor dst = t;
+    dst.copy_(snap.params.at(name));
+  }
+  s.quantizers().set_qparams(snap.qparams);
+}
+
+QatEpoch measure(int64_t epoch, const DetectionSet& teacher_set, QuantizedStudent& student,
+                 const model::DetectorInfo& info, data::DataLoader& val_loader, const Recipe& recipe,
+                 const metrics::Gate& gate) {
+  const auto& q = recipe.qat;
+  const double t = recipe.eval.score_threshold;
+  const double floor = std::min(q.threshold_lo, t);
+  const bool was_training = student.executor().training();
+  student.executor().set_training(false);
+  const DetectionSet student_set = collect_detections(student.executor(), info, val_loader, recipe.eval, floor);
+  student.executor().set_training(was_training);
+  const int classes = static_cast<int>(info.num_classes);
+  const ThresholdChoice choice = search_threshold(teacher_set, t, student_set, gate,
+                                                  {q.threshold_lo, q.threshold_hi, q.threshold_step}, classes,
+                                                  recipe.eval.match_iou);
+  QatEpoch e;
+  e.epoch = epoch;
+  e.at_teacher_threshold = choice.table.front().stats;
+  e.verdict_at_teacher_threshold = choice.table.front().verdict;
+  e.passed = choice.found;
+  if (choice.found) {
+    e.threshold = choice.threshold;
+    e.at_threshold = choice.chosen.stats;
+    e.objective = objective_value(q.objective, choice.chosen.stats);
+  }
+  return e;
+}
+
+void log_epoch(const QatEpoch& e, double teacher_threshold) {
+  const auto& s = e.at_teacher_threshold;
+  const std::string name = e.epoch < 0 ? std::string("ptq") : "qat epoch " + std::to_string(e.epoch + 1);
+  logger().info("{} at {:.2f}: recall {:.4f} precision agreement {:.4f} median IoU {:.4f} confidence MAE {:.4f} -> {}",
+                name, teacher_threshold, s.recall, s.precision_agreement, s.median_iou, s.confidence_mae,
+                e.verdict_at_teacher_threshold.summary());
+  if (e.passed && e.threshold != teacher_threshold) {
+    logger().info("{}: passes the gate at threshold {:.2f} (recall {:.4f})", name, e.threshold, e.at_threshold.recall);
+  } else if (!e.passed) {
+    logger().info("{}: no threshold in the search range passes the gate", name);
+  }
+}
+
+}  // namespace
+
+QatResult train_qat(const Recipe& recipe, const model::Detector& teacher, QuantizedStudent& student) {
+  const auto& q = recipe.qat;
+  QatResult result;
+  result.gate = metrics::Gate::load(q.gate);
+  data::DetectionDataset train_set(recipe.data.path, recipe.data.train_split);
+  data::DetectionDataset val_set(recipe.data.path, recipe.data.val_split);
+  data::LoaderOptions lo;
+  lo.batch_size = recipe.data.batch_size;
+  lo.image_size = recipe.data.image_size;
+  lo.seed = static_cast<uint64_t>(recipe.seed) + 1;  // a different order from the FP32 phase
+  lo.prefetch = recipe.data.prefetch;
+  lo.hflip = recipe.data.hflip;
+  lo.drop_last = true;
+  data::DataLoader train_loader(train_set, lo);
+  data::LoaderOptions vo = lo;
+  vo.shuffle = false;
+  vo.hflip = 0;
+  vo.drop_last = false;
+  data::DataLoader val_loader(val_set, vo);
+
+  graph::Executor teacher_exec(teacher.graph);
+  teacher_exec.set_training(false);
+  const auto& info = teacher.info;
+  const double t = recipe.eval.score_threshold;
+  const DetectionSet teacher_set = collect_detections(teacher_exec, info, val_loader, recipe.eval, t);
+
+  // The PTQ starting point is a candidate too: QAT has to beat it.
+  std::vector<Snapshot> snapshots;
+  {
+    const auto start = Clock::now();
+    QatEpoch ptq = measure(-1, teacher_set, student, info, val_loader, recipe, result.gate);
+    ptq.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    log_epoch(ptq, t);
+    result.history.push_back(ptq);
+    snapshots.push_back(take(student));
+  }
+
+  const distill::DistillObjective objective(q.losses);
+  const std::vector<std::string> taps = [&] {
+    auto v = objective.taps();
+    v.push_back(info.logits);
+    return v;
+  }();
+  auto params = student.detector().graph.parameters();
+  for (auto& p : student.quantizers().parameters()) params.push_back(p);
+  OptimizerOptions oo;
+  oo.momentum = recipe.fp32.momentum;
+  oo.weight_decay = recipe.fp32.weight_decay;
+  auto optimizer = optimizer_registry().get(recipe.fp32.optimizer)(params, oo);
+  const double lr = q.lr > 0 ? q.lr : recipe.fp32.lr / 10;
+  const LrSchedule schedule{lr, 0.0, 1.0, static_cast<double>(q.epochs), 0.1, true};
+  const auto anchor_points = teacher.anchor_points();
+  const auto anchor_strides = teacher.anchor_strides();
+  const int64_t iterations = train_loader.batches_per_epoch();
+  QAT_CHECK(iterations > 0, recipe.data.path, ": split '", recipe.data.train_split, "' has fewer images than one batch");
+
+  student.executor().set_training(true);
+  for (int64_t epoch = 0; epoch < q.epochs; ++epoch) {
+    const auto start = Clock::now();
+    // Activation ranges follow the student until the freeze epoch, then stay fixed.
+    student.quantizers().set_observing(true, epoch < q.observer_freeze_epoch);
+    QatEpoch rec;
+    train_loader.begin_epoch(epoch);
+    int64_t it = 0;
+    while (auto batch = train_loader.next()) {
+      const double step_lr = schedule.at(static_cast<double>(epoch) + static_cast<double>(it) / iterations);
+      graph::ValueMap teacher_out;
+      {
+        at::NoGradGuard no_grad;
+        teacher_out = teacher_exec.run({{info.input, batch->images}}, taps);
+      }
+      const graph::ValueMap student_out = student.executor().run({{info.input, batch->images}}, taps);
+      const distill::DistillContext ctx{teacher_out, student_out, anchor_points, anchor_strides, batch->targets};
+      const auto parts = objective.compute(ctx);
+      optimizer->zero_grad();
+      parts.total.backward();
+      optimizer->step(step_lr);
+      rec.lr = step_lr;
+      rec.loss += parts.total.item<double>();
+      for (const auto& [k, v] : parts.values) rec.loss_parts[k] += v;
+      ++it;
+    }
+    rec.loss /= std::max<int64_t>(1, it);
+    for (auto& [k, v] : rec.loss_parts) v /= std::max<int64_t>(1, it);
+    QatEpoch measured = measure(epoch, teacher_set, student, info, val_loader, recipe, result.gate);
+    measured.lr = rec.lr;
+    measured.loss = rec.loss;
+    measured.loss_parts = rec.loss_parts;
+    measured.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    logger().info("qat epoch {}/{}: loss {:.4f} in {:.0f} s", epoch + 1, q.epochs, measured.loss, measured.seconds);
+    log_epoch(measured, t);
+    result.history.push_back(measured);
+    snapshots.push_back(take(student));
+  }
+  student.executor().set_training(false);
+
+  for (size_t i = 0; i < result.history.size(); ++i) {
+    const auto& e = result.history[i];
+    if (e.epoch >= 0 && (result.lowest_loss < 0 || e.loss < result.history[static_cast<size_t>(result.lowest_loss)].loss)) {
+      result.lowest_loss = static_cast<int64_t>(i);
+    }
+    if (!e.passed) continue;
+    if (result.selected < 0 || e.objective > result.history[static_cast<size_t>(result.selected)].objective) {
+      result.selected = static_cast<int64_t>(i);
+    }
+  }
+  if (result.selected >= 0) {
+    restore(student, snapshots[static_cast<size_t>(result.selected)]);
+    const auto& e = result.history[static_cast<size_t>(result.selected)];
+    logger().info("selected {} (threshold {:.2f}, {} {:.4f}); lowest loss was {}",
+                  e.epoch < 0 ? std::string("the PTQ model") : "qat epoch " + std::to_string(e.epoch + 1),
+                  e.threshold, q.objective, e.objective,
+                  result.lowest_loss < 0 ? std::string("-")
+                                         : "qat epoch " + std::to_string(result.history[result.lowest_loss].epoch + 1));
+  } else {
+    logger().warn("no epoch passed the gate ({})", q.gate);
+  }
+  return result;
+}
+
+}  // namespace qat::train

@@ -1,0 +1,78 @@
+#include "qat/distill/score_losses.h"
+
+#include <cmath>
+
+#include "support/test_support.h"
+
+namespace qat::distill {
+namespace {
+
+double sigmoid(double x) { return 1 / (1 + std::exp(-x)); }
+// Bernoulli KL of p from q: q log(q/p) + (1-q) log((1-q)/(1-p)).
+double bernoulli_kl(double q, double p) { return q * std::log(q / p) + (1 - q) * std::log((1 - q) / (1 - p)); }
+
+struct Logits {
+  graph::ValueMap teacher, student;
+  at::Tensor points = at::zeros({0, 2}), strides = at::zeros({0}), targets = at::zeros({0, 6});
+  Logits(std::vector<float> t, std::vector<float> s, std::vector<int64_t> shape) {
+    teacher["logits"] = at::tensor(t).reshape(shape);
+    student["logits"] = at::tensor(s).reshape(shape);
+  }
+  DistillContext ctx() const { return {teacher, student, points, strides, targets}; }
+};
+
+}  // namespace
+
+TEST(ScoreBce, HandComputedAtTemperatureOne) {
+  // [B=1, A=1, C=2]: class 0 matches (0 vs 0 → 0); class 1 teacher 2, student 0.
+  Logits l({0, 2}, {0, 0}, {1, 1, 2});
+  const double expected = bernoulli_kl(sigmoid(2), 0.5) / 2;  // 0.163907
+  EXPECT_NEAR(ScoreBceLoss(1.0).compute(l.ctx()).item<double>(), expected, 1e-6);
+  EXPECT_NEAR(expected, 0.16390666, 1e-7);
+}
+
+TEST(ScoreBce, TemperatureSoftensAndScalesBySquare) {
+  Logits l({0, 2}, {0, 0}, {1, 1, 2});
+  // Logits / 2: teacher 1, student 0; times T^2 = 4; mean over 2 entries.
+  const double expected = 4 * bernoulli_kl(sigmoid(1), 0.5) / 2;  // 0.221888
+  EXPECT_NEAR(ScoreBceLoss(2.0).compute(l.ctx()).item<double>(), expected, 1e-6);
+  EXPECT_NEAR(expected, 0.22188814, 1e-7);
+}
+
+TEST(ScoreBce, FiniteForSaturatedLogits) {
+  Logits l({60, -60}, {-60, 60}, {1, 2, 1});
+  const double v = ScoreBceLoss(1.0).compute(l.ctx()).item<double>();
+  // A certain teacher (q = 1 or 0) makes each entry -log sigmoid(-60) = 60 (+ e^-60).
+  EXPECT_NEAR(v, 60.0, 1e-3);
+}
+
+TEST(ScoreKl, ClassDistributionsWeightedByTeacherConfidence) {
+  // Anchor 0: teacher uniform (weight sigmoid(0) = 0.5), student softmax(log 3, 0) = (3/4, 1/4):
+  // KL = 0.5 log(0.5/0.75) + 0.5 log(0.5/0.25) = 0.5 log(4/3).
+  // Anchor 1: equal logits, KL 0, weight sigmoid(2).
+  Logits l({0, 0, 2, 0}, {static_cast<float>(std::log(3.0)), 0, 2, 0}, {1, 2, 2});
+  const double w0 = 0.5, w1 = sigmoid(2);
+  const double expected = w0 * 0.5 * std::log(4.0 / 3.0) / (w0 + w1);  // 0.052086
+  EXPECT_NEAR(ScoreKlLoss(1.0).compute(l.ctx()).item<double>(), expected, 1e-6);
+  EXPECT_NEAR(expected, 0.05208623, 1e-7);
+}
+
+TEST(ScoreKl, TemperatureDividesLogitsNotWeights) {
+  // Student logit 2 log 3 at T=2 gives the same (3/4, 1/4); times T^2 = 4. The weight of
+  // anchor 1 stays sigmoid(2), from the unscaled teacher logits.
+  Logits l({0, 0, 2, 0}, {static_cast<float>(2 * std::log(3.0)), 0, 2, 0}, {1, 2, 2});
+  const double expected = 4 * 0.5 * 0.5 * std::log(4.0 / 3.0) / (0.5 + sigmoid(2));
+  EXPECT_NEAR(ScoreKlLoss(2.0).compute(l.ctx()).item<double>(), expected, 1e-6);
+}
+
+TEST(ScoreLosses, RejectBadInput) {
+  Logits l({0, 0}, {0, 0}, {1, 2});
+  ASSERT_THROWS_WITH(ScoreBceLoss(1.0).compute(l.ctx()), ShapeError, "score_bce: logits must be [B,A,C], got [1,2]");
+  ASSERT_THROWS_WITH(ScoreKlLoss(0.0), Error, "score_kl: temperature must be > 0, got 0");
+  graph::ValueMap empty;
+  const at::Tensor none;
+  ASSERT_THROWS_WITH(ScoreKlLoss(1.0).compute(DistillContext{empty, l.student, none, none, none}), Error,
+                     "distillation tap 'logits' is not among the computed values");
+}
+
+}  // namespace qat::distill
