@@ -108,6 +108,10 @@ void check_onnx(onnx::ModelProto& model, const std::string& where) {
 
 void export_onnx(const graph::Graph& graph, const std::string& path, const ExportOptions& options) {
   onnx::ModelProto model = to_onnx(graph, options);
+  write_checked_onnx(model, path);
+}
+
+void write_checked_onnx(onnx::ModelProto& model, const std::string& path) {
   check_onnx(model, path);
   // Shape inference added value_info; the written model keeps only what we built.
   model.mutable_graph()->clear_value_info();

@@ -26,6 +26,9 @@ onnx::ModelProto to_onnx(const graph::Graph& graph, const ExportOptions& options
 /// (the file) and the offending node when they refuse the model.
 void check_onnx(onnx::ModelProto& model, const std::string& where);
 
+/// check_onnx, then writes `model` to `path` atomically (without the inferred value_info).
+void write_checked_onnx(onnx::ModelProto& model, const std::string& path);
+
 /// to_onnx + check_onnx + write to `path` atomically.
 void export_onnx(const graph::Graph& graph, const std::string& path, const ExportOptions& options);
 
