@@ -33,14 +33,7 @@ YAML::Node Gate::to_yaml() const {
 }
 
 Gate Gate::load(const std::string& file) {
-  const std::string text = read_file(file);
-  YAML::Node root;
-  try {
-    root = YAML::Load(text);
-  } catch (const YAML::ParserException& e) {
-    throw ConfigError(file, e.mark.line + 1, e.mark.column + 1, "", e.msg);
-  }
-  return from_yaml(root, KeyPath(file));
+  return from_yaml(load_yaml_file(file), KeyPath(file));
 }
 
 namespace {

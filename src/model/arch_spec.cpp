@@ -93,14 +93,7 @@ YAML::Node ArchSpec::to_yaml() const {
 }
 
 ArchSpec load_arch(const std::string& file) {
-  const std::string text = read_file(file);
-  YAML::Node root;
-  try {
-    root = YAML::Load(text);
-  } catch (const YAML::ParserException& e) {
-    throw ConfigError(file, e.mark.line + 1, e.mark.column + 1, "", e.msg);
-  }
-  return ArchSpec::from_yaml(root, KeyPath(file));
+  return ArchSpec::from_yaml(load_yaml_file(file), KeyPath(file));
 }
 
 }  // namespace qat::model

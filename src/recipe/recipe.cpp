@@ -53,15 +53,8 @@ std::string Recipe::to_yaml_text() const {
 std::string Recipe::hash() const { return sha256_hex(to_yaml_text()); }
 
 Recipe load_recipe(const std::string& file, const std::vector<std::string>& overrides) {
-  const std::string text = read_file(file);
   auto source = std::make_shared<YamlSource>(YamlSource{file, {}});
-  YAML::Node root;
-  try {
-    root = YAML::Load(text);
-  } catch (const YAML::ParserException& e) {
-    throw ConfigError(file, e.mark.line + 1, e.mark.column + 1, "", e.msg);
-  }
-  if (!root.IsDefined() || root.IsNull()) root = YAML::Node(YAML::NodeType::Map);
+  YAML::Node root = load_yaml_file(file);
   for (const auto& o : overrides) apply_override(root, o, *source);
   return Recipe::from_yaml(root, KeyPath(source));
 }

@@ -5,7 +5,21 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "qat/core/atomic_file.h"
+
 namespace qat {
+
+YAML::Node load_yaml_file(const std::string& file) {
+  const std::string text = read_file(file);
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::ParserException& e) {
+    throw ConfigError(file, e.mark.line + 1, e.mark.column + 1, "", e.msg);
+  }
+  if (!root.IsDefined() || root.IsNull()) root = YAML::Node(YAML::NodeType::Map);
+  return root;
+}
 
 YAML::Node yaml_number(double value) {
   char buf[64];

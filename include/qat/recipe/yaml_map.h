@@ -15,6 +15,10 @@
 
 namespace qat {
 
+/// Parses a YAML file; IoError when unreadable, ConfigError at the syntax error's
+/// line:column. An empty file reads as an empty mapping.
+YAML::Node load_yaml_file(const std::string& file);
+
 /// A YAML scalar holding `value` in the shortest form that reads back exactly
 /// (0.1, not 0.10000000000000001), for to_yaml() of options structs.
 YAML::Node yaml_number(double value);
