@@ -60,6 +60,8 @@ Fp32Section Fp32Section::from_yaml(const YAML::Node& node, const KeyPath& path) 
   s.warmup_epochs = m.get_in("warmup_epochs", s.warmup_epochs, 0.0, 1000.0);
   s.schedule = m.get_choice("schedule", s.schedule, {"cosine", "constant"});
   s.min_lr_ratio = m.get_in("min_lr_ratio", s.min_lr_ratio, 0.0, 1.0);
+  s.ema_decay = m.get_in("ema_decay", s.ema_decay, 0.0, 0.999999);
+  s.ema_tau = m.get_in("ema_tau", s.ema_tau, 1.0, 1e9);
   m.finish();
   return s;
 }
@@ -74,6 +76,8 @@ YAML::Node Fp32Section::to_yaml() const {
   n["warmup_epochs"] = yaml_number(warmup_epochs);
   n["schedule"] = schedule;
   n["min_lr_ratio"] = yaml_number(min_lr_ratio);
+  n["ema_decay"] = yaml_number(ema_decay);
+  n["ema_tau"] = yaml_number(ema_tau);
   return n;
 }
 
@@ -154,7 +158,9 @@ QatSection QatSection::from_yaml(const YAML::Node& node, const KeyPath& path) {
   YamlMap m(node, path);
   QatSection s;
   s.epochs = m.get_in("epochs", s.epochs, 0, 100000);
+  s.optimizer = m.get_choice("optimizer", s.optimizer, {"same", "sgd", "adamw"});
   s.lr = m.get_in("lr", s.lr, 0.0, 10.0);
+  s.weight_decay = m.get_in("weight_decay", s.weight_decay, 0.0, 1.0);
   s.observer_freeze_epoch = m.get_in("observer_freeze_epoch", s.observer_freeze_epoch, 0, 100000);
   s.gate = m.get("gate", s.gate);
   s.objective = m.get_choice("objective", s.objective,
@@ -176,7 +182,9 @@ QatSection QatSection::from_yaml(const YAML::Node& node, const KeyPath& path) {
 YAML::Node QatSection::to_yaml() const {
   YAML::Node n;
   n["epochs"] = epochs;
+  n["optimizer"] = optimizer;
   n["lr"] = yaml_number(lr);
+  n["weight_decay"] = yaml_number(weight_decay);
   n["observer_freeze_epoch"] = observer_freeze_epoch;
   n["gate"] = gate;
   n["objective"] = objective;

@@ -41,6 +41,7 @@ void save_checkpoint(const std::string& path, const Checkpoint& ck) {
     write_group(f, "/params", ck.params);
     write_group(f, "/buffers", ck.buffers);
     write_group(f, "/optimizer", ck.optimizer);
+    write_group(f, "/ema", ck.ema);
     if (ck.rng_state.defined()) h5::write_tensor(f, "/rng/cpu", ck.rng_state);
   }
   target.commit();
@@ -65,6 +66,7 @@ Checkpoint load_checkpoint(const std::string& path) {
   read_group(f, "/params", "", ck.params);
   read_group(f, "/buffers", "", ck.buffers);
   read_group(f, "/optimizer", "", ck.optimizer);
+  read_group(f, "/ema", "", ck.ema);
   if (h5::exists(f, "/rng/cpu")) ck.rng_state = h5::read_tensor(f, "/rng/cpu");
   return ck;
 }

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -19,6 +20,7 @@
 #include "qat/train/evaluate.h"
 #include "qat/train/lr_schedule.h"
 #include "qat/train/optimizer.h"
+#include "qat/train/weight_ema.h"
 
 namespace qat::train {
 namespace fs = std::filesystem;
@@ -108,6 +110,16 @@ Fp32Result train_fp32(const Recipe& recipe, const TrainOptions& options) {
                                           static_cast<uint64_t>(recipe.seed));
   model::Detector& det = result.detector;
   graph::Executor exec(det.graph);
+  // With weight EMA the average is what gets evaluated, kept and exported.
+  model::Detector averaged;
+  std::optional<WeightEma> ema;
+  if (cfg.ema_decay > 0) {
+    averaged = model::clone_detector(det);
+    ema.emplace(averaged.graph, cfg.ema_decay, cfg.ema_tau);
+  }
+  const model::Detector& evaluated = ema ? averaged : det;
+  graph::Executor eval_exec(evaluated.graph);
+  eval_exec.set_training(false);
 
   OptimizerOptions opt_options;
   opt_options.momentum = cfg.momentum;
@@ -129,6 +141,7 @@ Fp32Result train_fp32(const Recipe& recipe, const TrainOptions& options) {
     }
     restore_weights(ck, det.graph, last_path);
     optimizer->load_state(ck.optimizer);
+    if (ema) ema->load_state(ck.ema);
     if (ck.rng_state.defined()) {
       at::Generator gen = at::detail::getDefaultCPUGenerator();
       gen.set_state(ck.rng_state);
@@ -175,6 +188,7 @@ Fp32Result train_fp32(const Recipe& recipe, const TrainOptions& options) {
       optimizer->zero_grad();
       loss.total.backward();
       optimizer->step(lr);
+      if (ema) ema->update(det.graph);
       rec.lr = lr;
       rec.loss += loss.total.item<double>();
       rec.loss_cls += loss.cls.item<double>();
@@ -194,7 +208,7 @@ Fp32Result train_fp32(const Recipe& recipe, const TrainOptions& options) {
     rec.loss_box /= std::max<int64_t>(1, it);
 
     exec.set_training(false);
-    const Evaluation ev = evaluate_detector(exec, det.info, val_loader, recipe.eval);
+    const Evaluation ev = evaluate_detector(eval_exec, det.info, val_loader, recipe.eval);
     rec.val_map50 = ev.map50;
     rec.val_recall_at_threshold = ev.recall_at_threshold_mean;
     rec.seconds = std::chrono::duration<double>(Clock::now() - epoch_start).count();
@@ -208,15 +222,18 @@ Fp32Result train_fp32(const Recipe& recipe, const TrainOptions& options) {
     ck.phase = "fp32";
     ck.recipe_hash = recipe.hash();
     ck.arch = arch.name;
-    capture_weights(det.graph, ck);
-    ck.optimizer = optimizer->state();
     ck.rng_state = at::detail::getDefaultCPUGenerator().get_state();
     ck.history_json = history_json(result.history);
     if (result.best_epoch < 0 || rec.val_map50 > result.best_map50) {
       result.best_epoch = epoch;
       result.best_map50 = rec.val_map50;
+      capture_weights(evaluated.graph, ck);  // best.h5 holds the weights that were evaluated
       save_checkpoint(best_path, ck);
     }
+    // last.h5 resumes training: the live weights, their optimizer state and the average.
+    capture_weights(det.graph, ck);
+    ck.optimizer = optimizer->state();
+    if (ema) ck.ema = ema->state();
     save_checkpoint(last_path, ck);
     write_file_atomic(phase_dir / "metrics.csv", history_csv(result.history));
   }

@@ -23,6 +23,7 @@
 #include "qat/train/ptq.h"
 #include "qat/train/qat_trainer.h"
 #include "qat/train/report_plot.h"
+#include "train/behaviour_json.h"
 
 namespace qat::train {
 namespace fs = std::filesystem;
@@ -32,26 +33,18 @@ namespace {
 
 double since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
-nlohmann::json stats_json(const metrics::BehaviourStats& s) {
-  return {{"teacher_count", s.teacher_count},   {"student_count", s.student_count},
-          {"matched", s.matched},               {"recall", s.recall},
-          {"precision_agreement", s.precision_agreement}, {"median_iou", s.median_iou},
-          {"confidence_mae", s.confidence_mae}, {"recall_per_class", s.recall_per_class},
-          {"teacher_per_class", s.teacher_per_class}};
-}
-
 nlohmann::json epoch_json(const QatEpoch& e) {
   nlohmann::json j = {{"epoch", e.epoch < 0 ? nlohmann::json("ptq") : nlohmann::json(e.epoch + 1)},
                       {"lr", e.lr},
                       {"loss", e.loss},
                       {"loss_parts", e.loss_parts},
-                      {"at_teacher_threshold", stats_json(e.at_teacher_threshold)},
+                      {"at_teacher_threshold", behaviour_to_json(e.at_teacher_threshold)},
                       {"gate_at_teacher_threshold", e.verdict_at_teacher_threshold.summary()},
                       {"passed", e.passed},
                       {"seconds", e.seconds}};
   if (e.passed) {
     j["threshold"] = e.threshold;
-    j["at_threshold"] = stats_json(e.at_threshold);
+    j["at_threshold"] = behaviour_to_json(e.at_threshold);
     j["objective"] = e.objective;
   }
   return j;
@@ -188,7 +181,7 @@ PipelineResult run_pipeline(const Recipe& recipe, const PipelineOptions& options
                                      static_cast<int>(teacher.info.num_classes), recipe.eval.match_iou);
     const auto ort_verdict = gate.check(ort_stats);
     timings["onnxruntime_s"] = since(phase);
-    report["onnxruntime"] = {{"threshold", chosen.threshold}, {"behaviour", stats_json(ort_stats)},
+    report["onnxruntime"] = {{"threshold", chosen.threshold}, {"behaviour", behaviour_to_json(ort_stats)},
                              {"gate", ort_verdict.summary()}};
     logger().info("onnxruntime at {:.2f}: recall {:.4f} precision agreement {:.4f} median IoU {:.4f} "
                   "confidence MAE {:.4f} -> {}",

@@ -15,6 +15,7 @@
 #include "qat/train/detection_set.h"
 #include "qat/train/fp32_trainer.h"
 #include "qat/train/quantized_student.h"
+#include "train/behaviour_json.h"
 
 namespace qat::train {
 namespace fs = std::filesystem;
@@ -39,18 +40,6 @@ model::Detector load_fp32_detector(const Recipe& recipe, const std::vector<std::
 
 namespace {
 
-nlohmann::json behaviour_to_json(const metrics::BehaviourStats& s) {
-  return {{"teacher_count", s.teacher_count},
-          {"student_count", s.student_count},
-          {"matched", s.matched},
-          {"recall", s.recall},
-          {"precision_agreement", s.precision_agreement},
-          {"median_iou", s.median_iou},
-          {"confidence_mae", s.confidence_mae},
-          {"recall_per_class", s.recall_per_class},
-          {"teacher_per_class", s.teacher_per_class}};
-}
-
 nlohmann::json evaluation_to_json(const Evaluation& e) {
   nlohmann::json ap = nlohmann::json::array();
   for (double v : e.ap_per_class) ap.push_back(std::isnan(v) ? nlohmann::json(nullptr) : nlohmann::json(v));
@@ -58,8 +47,6 @@ nlohmann::json evaluation_to_json(const Evaluation& e) {
 }
 
 }  // namespace
-
-std::string behaviour_json(const metrics::BehaviourStats& stats) { return behaviour_to_json(stats).dump(2); }
 
 PtqResult run_ptq(const Recipe& recipe, const PtqOptions& options) {
   const std::string run_dir = run_directory(recipe);

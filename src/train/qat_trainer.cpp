@@ -143,8 +143,9 @@ QatResult train_qat(const Recipe& recipe, const model::Detector& teacher, Quanti
   for (auto& p : student.quantizers().parameters()) params.push_back(p);
   OptimizerOptions oo;
   oo.momentum = recipe.fp32.momentum;
-  oo.weight_decay = recipe.fp32.weight_decay;
-  auto optimizer = optimizer_registry().get(recipe.fp32.optimizer)(params, oo);
+  oo.weight_decay = q.weight_decay;
+  const std::string optimizer_name = q.optimizer == "same" ? recipe.fp32.optimizer : q.optimizer;
+  auto optimizer = optimizer_registry().get(optimizer_name)(params, oo);
   const double lr = q.lr > 0 ? q.lr : recipe.fp32.lr / 10;
   const LrSchedule schedule{lr, 0.0, 1.0, static_cast<double>(q.epochs), 0.1, true};
   const auto anchor_points = teacher.anchor_points();

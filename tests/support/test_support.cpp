@@ -4,6 +4,8 @@
 #include <fstream>
 #include <random>
 
+#include "qat/data/scene_composer.h"
+
 namespace qat::testing {
 
 TempDir::TempDir() {
@@ -35,6 +37,25 @@ std::string TempDir::write(const std::string& name, const std::string& content) 
 std::filesystem::path source_dir() {
   const char* dir = std::getenv("QAT_SOURCE_DIR");
   return dir ? std::filesystem::path(dir) : std::filesystem::current_path();
+}
+
+void write_tiny_scenes(const std::string& path) {
+  data::SceneOptions o;
+  o.images = 24;
+  o.size = 64;
+  o.scale_max = 2.0;
+  o.max_objects = 2;
+  data::compose_fmnist_scenes(o, path);
+}
+
+std::string write_gate(const TempDir& dir, const std::string& kind) {
+  if (kind == "lenient") {
+    return dir.write("lenient.yaml", "min_recall: 0\nmin_precision_agreement: 0\nmin_median_iou: 0\nmax_confidence_mae: 1\n");
+  }
+  if (kind == "strict") {
+    return dir.write("strict.yaml", "min_recall: 1\nmin_precision_agreement: 1\nmin_median_iou: 1\nmax_confidence_mae: 0\n");
+  }
+  throw std::invalid_argument("unknown gate kind " + kind);
 }
 
 }  // namespace qat::testing

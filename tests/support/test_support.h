@@ -32,6 +32,15 @@ class TempDir {
 /// The repository root (tests run with QAT_SOURCE_DIR set by ctest).
 std::filesystem::path source_dir();
 
+/// Writes 24 composed Fashion-MNIST scenes of 64 px (items up to 56 px, at most 2
+/// per scene) to `path`: a dataset the end-to-end tests train on in seconds.
+void write_tiny_scenes(const std::string& path);
+
+/// Writes a behaviour gate file into `dir` and returns its path: "lenient" passes any
+/// student; "strict" passes only an exact copy of the teacher (recall, precision
+/// agreement and median IoU 1, confidence MAE 0).
+std::string write_gate(const TempDir& dir, const std::string& kind);
+
 }  // namespace qat::testing
 
 /// Asserts that `statement` throws `ExceptionType` whose what() equals `expected` exactly.

@@ -1,6 +1,6 @@
 #include "qat/train/fp32_trainer.h"
 
-#include "qat/data/scene_composer.h"
+#include "qat/train/checkpoint.h"
 #include "support/test_support.h"
 
 namespace qat::train {
@@ -10,18 +10,13 @@ namespace {
 struct TinyRun {
   testing::TempDir dir;
   Recipe recipe;
-  TinyRun() {
-    data::SceneOptions o;
-    o.images = 24;
-    o.size = 64;
-    o.scale_max = 2.0;
-    o.max_objects = 2;
-    data::compose_fmnist_scenes(o, dir.file("d.h5"));
+  explicit TinyRun(const std::string& fp32_extra = "") {
+    testing::write_tiny_scenes(dir.file("d.h5"));
     const auto file = dir.write("tiny.yaml",
                                 "name: tiny\nseed: 1\noutput_dir: " + dir.file("runs") + "\n"
                                 "data:\n  path: " + dir.file("d.h5") + "\n  image_size: 64\n  batch_size: 6\n"
                                 "model:\n  arch: " + (testing::source_dir() / "configs/arch/yolo-nano.yaml").string() + "\n"
-                                "fp32:\n  epochs: 3\n  lr: 0.01\n");
+                                "fp32:\n  epochs: 3\n  lr: 0.01\n" + fp32_extra);
     recipe = load_recipe(file);
   }
 };
@@ -47,6 +42,32 @@ TEST(Fp32Trainer, ResumeReproducesTheUninterruptedLossCurve) {
     EXPECT_EQ(resumed.history[e].loss, full.history[e].loss) << "epoch " << e;
     EXPECT_EQ(resumed.history[e].val_map50, full.history[e].val_map50) << "epoch " << e;
   }
+}
+
+// The average is part of the training state: a resumed run must end with the same
+// averaged weights (the kept detector) as an uninterrupted one.
+TEST(Fp32Trainer, ResumeWithWeightEmaReproducesTheAveragedWeights) {
+  const std::string ema = "  ema_decay: 0.9\n  ema_tau: 2\n";
+  TinyRun a(ema);
+  const auto full = train_fp32(a.recipe, {});
+  TinyRun b(ema);
+  TrainOptions first;
+  first.max_epochs_this_run = 1;
+  train_fp32(b.recipe, first);
+  TrainOptions resume;
+  resume.resume = true;
+  const auto resumed = train_fp32(b.recipe, resume);
+  ASSERT_EQ(resumed.best_epoch, full.best_epoch);
+  const auto expected = full.detector.graph.parameters();
+  const auto actual = resumed.detector.graph.parameters();
+  ASSERT_EQ(actual.size(), expected.size());
+  for (size_t i = 0; i < expected.size(); ++i) {
+    EXPECT_TRUE(at::equal(actual[i].second, expected[i].second)) << expected[i].first;
+  }
+  // The kept weights are the average, not the live weights of the last epoch.
+  const Checkpoint last = load_checkpoint(run_directory(a.recipe) + "/fp32/last.h5");
+  EXPECT_EQ(last.ema.at("updates").item<int64_t>(), 3 * 3);  // 19 train images / batch 6, 3 epochs
+  EXPECT_FALSE(at::equal(last.params.at("backbone.0.conv.weight"), last.ema.at("params/backbone.0.conv.weight")));
 }
 
 TEST(Fp32Trainer, CheckpointOfAnotherRecipeIsRefused) {

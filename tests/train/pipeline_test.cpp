@@ -3,36 +3,37 @@
 #include <nlohmann/json.hpp>
 
 #include "qat/core/atomic_file.h"
-#include "qat/data/scene_composer.h"
 #include "qat/export/manifest.h"
 #include "support/test_support.h"
 
 namespace qat::train {
+namespace {
 
 // The whole path on 24 tiny scenes: FP32 epoch, calibration, one QAT epoch,
-// gate, export, ONNX Runtime re-check, manifest, report. An almost untrained
-// teacher detects little at 0.70, so whether a candidate is published depends on
-// the student; either way the artifacts must be consistent with the exit code.
-TEST(Pipeline, SmokeRunWritesConsistentArtifacts) {
+// gate, export, ONNX Runtime re-check, manifest, report. The outcome is fixed by
+// the gate file: a lenient gate passes any student, a strict one (bit-exact
+// scores and boxes) none.
+struct TinyPipeline {
   testing::TempDir dir;
-  data::SceneOptions o;
-  o.images = 24;
-  o.size = 64;
-  o.scale_max = 2.0;
-  o.max_objects = 2;
-  data::compose_fmnist_scenes(o, dir.file("d.h5"));
-  const auto src = testing::source_dir();
-  const auto file = dir.write("tiny.yaml",
-                              "name: tiny\noutput_dir: " + dir.file("runs") + "\n"
-                              "data:\n  path: " + dir.file("d.h5") + "\n  image_size: 64\n  batch_size: 6\n"
-                              "model:\n  arch: " + (src / "configs/arch/yolo-nano.yaml").string() + "\n"
-                              "fp32:\n  epochs: 1\n"
-                              "quant:\n  calibration_images: 12\n"
-                              "qat:\n  epochs: 1\n  gate: " + (src / "configs/gates/default.yaml").string() + "\n");
-  const PipelineResult r = run_pipeline(load_recipe(file), {});
-  EXPECT_TRUE(r.exit_code == kExitOk || r.exit_code == kExitGateFailed);
-  EXPECT_EQ(r.candidate, r.exit_code == kExitOk);
-  const auto report = nlohmann::json::parse(read_file(r.report_path));
+  TinyPipeline() {
+    testing::write_tiny_scenes(dir.file("d.h5"));
+  }
+  PipelineResult run(const std::string& gate_kind) const {
+    const auto src = testing::source_dir();
+    const auto file = dir.write("tiny.yaml",
+                                "name: tiny\noutput_dir: " + dir.file("runs") + "\n"
+                                "data:\n  path: " + dir.file("d.h5") + "\n  image_size: 64\n  batch_size: 6\n"
+                                "model:\n  arch: " + (src / "configs/arch/yolo-nano.yaml").string() + "\n"
+                                "fp32:\n  epochs: 1\n"
+                                "eval:\n  score_threshold: 0.05\n"
+                                "quant:\n  calibration_images: 12\n"
+                                "qat:\n  epochs: 1\n  threshold_search: {lo: 0.05, hi: 0.05}\n"
+                                "  gate: " + testing::write_gate(dir, gate_kind) + "\n");
+    return run_pipeline(load_recipe(file), {});
+  }
+};
+
+void expect_common_artifacts(const PipelineResult& r, const nlohmann::json& report) {
   EXPECT_EQ(report["qat"]["epochs"].size(), 2u);  // PTQ start + one epoch
   EXPECT_EQ(report["qat"]["epochs"][0]["epoch"], "ptq");
   EXPECT_TRUE(report.contains("side_by_side"));
@@ -40,15 +41,38 @@ TEST(Pipeline, SmokeRunWritesConsistentArtifacts) {
   EXPECT_TRUE(std::filesystem::exists(r.run_dir + "/metrics.csv"));
   EXPECT_TRUE(std::filesystem::exists(r.run_dir + "/report.png"));
   EXPECT_TRUE(std::filesystem::exists(r.run_dir + "/fp32/model.fp32.onnx"));
-  EXPECT_EQ(std::filesystem::exists(r.model_path), r.candidate);
-  EXPECT_EQ(std::filesystem::exists(r.manifest_path), r.candidate);
-  if (r.candidate) {
-    const auto m = exporter::verify_manifest(r.model_path, r.manifest_path);
-    EXPECT_DOUBLE_EQ(m.score_threshold, r.threshold);
-  } else {
-    EXPECT_TRUE(report["candidate"].is_null());
-    EXPECT_FALSE(report["refusal"].get<std::string>().empty());
-  }
+}
+
+}  // namespace
+
+TEST(Pipeline, PublishesAVerifiedCandidateWhenTheGatePasses) {
+  TinyPipeline tiny;
+  const PipelineResult r = tiny.run("lenient");
+  EXPECT_EQ(r.exit_code, kExitOk);
+  ASSERT_TRUE(r.candidate);
+  const auto report = nlohmann::json::parse(read_file(r.report_path));
+  expect_common_artifacts(r, report);
+  EXPECT_EQ(report["onnxruntime"]["gate"], "passed");
+  EXPECT_DOUBLE_EQ(r.threshold, 0.05);
+  const auto m = exporter::verify_manifest(r.model_path, r.manifest_path, 0.05);
+  EXPECT_DOUBLE_EQ(m.score_threshold, 0.05);
+  EXPECT_DOUBLE_EQ(m.teacher_threshold, 0.05);
+  EXPECT_EQ(report["candidate"]["model_sha256"], m.model_sha256);
+  EXPECT_FALSE(std::filesystem::exists(r.run_dir + "/staging.model.int8.onnx"));
+}
+
+TEST(Pipeline, RefusesWithExitThreeAndPublishesNothingWhenNoEpochPasses) {
+  TinyPipeline tiny;
+  const PipelineResult r = tiny.run("strict");
+  EXPECT_EQ(r.exit_code, kExitGateFailed);
+  EXPECT_FALSE(r.candidate);
+  const auto report = nlohmann::json::parse(read_file(r.report_path));
+  expect_common_artifacts(r, report);
+  EXPECT_TRUE(report["candidate"].is_null());
+  EXPECT_EQ(report["refusal"], "no epoch passed the gate " + tiny.dir.file("strict.yaml"));
+  EXPECT_FALSE(std::filesystem::exists(r.model_path));
+  EXPECT_FALSE(std::filesystem::exists(r.manifest_path));
+  EXPECT_FALSE(std::filesystem::exists(r.run_dir + "/staging.model.int8.onnx"));
 }
 
 }  // namespace qat::train

@@ -45,6 +45,9 @@ struct Fp32Section {
   double warmup_epochs = 1.0;
   std::string schedule = "cosine";  ///< cosine | constant
   double min_lr_ratio = 0.05;       ///< final lr = lr * min_lr_ratio
+  /// Weight EMA (train/weight_ema.h): evaluate and keep the average; 0 turns it off.
+  double ema_decay = 0;
+  double ema_tau = 100;  ///< in iterations: the decay ramps up over the first few tau
 
   static Fp32Section from_yaml(const YAML::Node& node, const KeyPath& path);
   YAML::Node to_yaml() const;
@@ -93,7 +96,13 @@ struct QuantSection {
 /// `qat:` fine-tuning the fake-quantized student against the frozen FP32 teacher.
 struct QatSection {
   int epochs = 6;
+  /// sgd | adamw | same (fp32.optimizer). Adam's per-weight step sizes suit BN-folded
+  /// weights, whose scales differ by orders of magnitude between channels.
+  std::string optimizer = "same";
   double lr = 0;             ///< 0: fp32.lr / 10
+  /// On conv weights; folded weights are not scale-invariant as under BatchNorm, so
+  /// decay pulls the function itself (default 0).
+  double weight_decay = 0;
   int observer_freeze_epoch = 0;  ///< activation ranges follow the student until this epoch (0: frozen after calibration)
   std::string gate = "configs/gates/default.yaml";
   /// What makes one gate-passing epoch better than another: recall | precision_agreement |

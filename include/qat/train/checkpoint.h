@@ -1,7 +1,7 @@
 // Training checkpoints in HDF5: parameters, buffers, optimizer state, epoch,
 // RNG state and the recipe hash, written to a temporary file and renamed.
 //
-// Layout: /params/<name>, /buffers/<name>, /optimizer/<param>/<slot>, /rng/cpu;
+// Layout: /params/<name>, /buffers/<name>, /optimizer/<param>/<slot>, /ema/..., /rng/cpu;
 // root attributes: format "qat-checkpoint", format_version, epoch, recipe_hash,
 // arch, phase, history (JSON of the per-epoch records so far).
 #pragma once
@@ -23,6 +23,7 @@ struct Checkpoint {
   std::map<std::string, at::Tensor> params;
   std::map<std::string, at::Tensor> buffers;
   std::map<std::string, at::Tensor> optimizer;
+  std::map<std::string, at::Tensor> ema;  ///< WeightEma::state() when the phase averages weights
   at::Tensor rng_state;      ///< the default CPU generator's state
   std::string history_json;  ///< per-epoch records, so a resumed run reports the whole curve
 };

@@ -31,7 +31,4 @@ PtqResult run_ptq(const Recipe& recipe, const PtqOptions& options);
 model::Detector load_fp32_detector(const Recipe& recipe, const std::vector<std::string>& class_names,
                                    const std::string& checkpoint);
 
-/// JSON of behaviour statistics (reports, manifests).
-std::string behaviour_json(const metrics::BehaviourStats& stats);
-
 }  // namespace qat::train

@@ -1,0 +1,17 @@
+#include "train/behaviour_json.h"
+
+namespace qat::train {
+
+nlohmann::json behaviour_to_json(const metrics::BehaviourStats& s) {
+  return {{"teacher_count", s.teacher_count},
+          {"student_count", s.student_count},
+          {"matched", s.matched},
+          {"recall", s.recall},
+          {"precision_agreement", s.precision_agreement},
+          {"median_iou", s.median_iou},
+          {"confidence_mae", s.confidence_mae},
+          {"recall_per_class", s.recall_per_class},
+          {"teacher_per_class", s.teacher_per_class}};
+}
+
+}  // namespace qat::train

@@ -1,0 +1,187 @@
+#include "qat/train/sweep.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "qat/core/atomic_file.h"
+#include "qat/core/error.h"
+#include "qat/core/logging.h"
+#include "qat/data/dataset.h"
+#include "qat/data/loader.h"
+#include "qat/graph/fold_batch_norm.h"
+#include "qat/graph/name_pattern.h"
+#include "qat/quant/quant_plan.h"
+#include "qat/train/calibrate.h"
+#include "qat/train/detection_set.h"
+#include "qat/train/fp32_trainer.h"
+#include "qat/train/ptq.h"
+#include "qat/train/qat_trainer.h"
+#include "qat/train/quantized_student.h"
+#include "train/behaviour_json.h"
+
+namespace qat::train {
+namespace {
+
+std::string block_of(const std::string& node) {
+  const auto first = node.find('.');
+  if (first == std::string::npos) return node;
+  const auto second = node.find('.', first + 1);
+  return second == std::string::npos ? node : node.substr(0, second);
+}
+
+// The regions to measure, narrowest first for `blocks`.
+std::vector<SweepRow> planned_regions(const graph::Graph& folded, const QuantSection& quant, const std::string& mode) {
+  std::vector<SweepRow> rows;
+  if (mode == "blocks") {
+    const auto blocks = region_blocks(folded, quant);
+    for (size_t k = 0; k < blocks.size(); ++k) {
+      SweepRow row;
+      row.region = k == 0 ? blocks[0] : blocks[0] + " .. " + blocks[k];
+      row.include.assign(blocks.begin(), blocks.begin() + static_cast<std::ptrdiff_t>(k) + 1);
+      row.exclude = quant.exclude;
+      rows.push_back(row);
+    }
+  } else {
+    for (const auto& node : quant::make_quant_plan(folded, quant).quantized_nodes) {
+      SweepRow row;
+      row.region = node;
+      row.include = {node};
+      rows.push_back(row);
+    }
+  }
+  return rows;
+}
+
+nlohmann::json row_json(const SweepRow& r) {
+  return {{"region", r.region},   {"include", r.include},
+          {"exclude", r.exclude}, {"quantized_ops", r.quantized_ops},
+          {"behaviour", behaviour_to_json(r.stats)}, {"gate", r.verdict.summary()}};
+}
+
+}  // namespace
+
+std::vector<std::string> region_blocks(const graph::Graph& graph, const QuantSection& quant) {
+  std::vector<std::string> blocks;
+  for (const auto& node : quant::make_quant_plan(graph, quant).quantized_nodes) {
+    const std::string b = block_of(node);
+    if (std::find(blocks.begin(), blocks.end(), b) == blocks.end()) blocks.push_back(b);
+  }
+  return blocks;
+}
+
+SweepResult run_sweep(const Recipe& recipe, const SweepOptions& options) {
+  QAT_CHECK(options.mode == "blocks" || options.mode == "layers", "sweep mode '", options.mode,
+            "' is not one of: blocks, layers");
+  QAT_CHECK(options.qat_epochs >= 0, "sweep --qat-epochs must be >= 0, got ", options.qat_epochs);
+  const std::string run_dir = run_directory(recipe);
+  const std::string weights = options.weights.empty() ? run_dir + "/fp32/best.h5" : options.weights;
+  const metrics::Gate gate = metrics::Gate::load(recipe.qat.gate);
+  data::DetectionDataset train_set(recipe.data.path, recipe.data.train_split);
+  data::DetectionDataset val_set(recipe.data.path, recipe.data.val_split);
+  const model::Detector teacher = load_fp32_detector(recipe, train_set.class_names(), weights);
+
+  graph::Executor teacher_exec(teacher.graph);
+  data::LoaderOptions lo;
+  lo.batch_size = recipe.data.batch_size;
+  lo.image_size = recipe.data.image_size;
+  lo.seed = static_cast<uint64_t>(recipe.seed);
+  data::DataLoader calib_loader(train_set, lo);
+  data::LoaderOptions vo = lo;
+  vo.shuffle = false;
+  data::DataLoader val_loader(val_set, vo);
+  const double t = recipe.eval.score_threshold;
+  const DetectionSet teacher_set = collect_detections(teacher_exec, teacher.info, val_loader, recipe.eval, t);
+  const int classes = static_cast<int>(teacher.info.num_classes);
+
+  model::Detector folded = model::clone_detector(teacher);
+  graph::fold_batch_norm(folded.graph);
+  SweepResult result;
+  result.mode = options.mode;
+  result.rows = planned_regions(folded.graph, recipe.quant, options.mode);
+  logger().info("sweep ({}): {} regions, {}", options.mode, result.rows.size(),
+                options.qat_epochs > 0 ? std::to_string(options.qat_epochs) + " QAT epochs each" : "PTQ");
+
+  Recipe region_recipe = recipe;
+  region_recipe.qat.epochs = options.qat_epochs;
+  auto measure = [&](SweepRow& row) {
+    region_recipe.quant.include = row.include;
+    region_recipe.quant.exclude = row.exclude;
+    QuantizedStudent student(teacher, region_recipe.quant);
+    row.quantized_ops = static_cast<int64_t>(student.quantizers().plan().quantized_nodes.size());
+    calibrate(student.quantizers(), student.executor(), teacher.info.input, calib_loader,
+              recipe.quant.calibration_images);
+    if (options.qat_epochs > 0) train_qat(region_recipe, teacher, student);
+    const DetectionSet student_set = collect_detections(student.executor(), teacher.info, val_loader, recipe.eval, t);
+    row.stats = behaviour(teacher_set, t, student_set, t, classes, recipe.eval.match_iou);
+    row.verdict = gate.check(row.stats);
+    logger().info("sweep {}: {} ops, recall {:.4f}, precision agreement {:.4f}, median IoU {:.4f}, "
+                  "confidence MAE {:.4f} -> {}",
+                  row.region, row.quantized_ops, row.stats.recall, row.stats.precision_agreement,
+                  row.stats.median_iou, row.stats.confidence_mae, row.verdict.summary());
+  };
+  for (auto& row : result.rows) measure(row);
+
+  if (options.mode == "blocks") {
+    for (size_t i = 0; i < result.rows.size(); ++i) {
+      if (result.rows[i].verdict.passed) result.chosen = static_cast<int64_t>(i);
+    }
+  } else {
+    // The widest region from single-layer sensitivities: the recipe's region minus
+    // every layer that fails alone, measured as a whole (failures may add up).
+    SweepRow combined;
+    combined.region = "region without failing layers";
+    combined.include = recipe.quant.include;
+    combined.exclude = recipe.quant.exclude;
+    for (const auto& row : result.rows) {
+      if (!row.verdict.passed) combined.exclude.push_back(row.region);
+    }
+    if (combined.exclude.size() - recipe.quant.exclude.size() < result.rows.size()) {
+      measure(combined);
+      result.rows.push_back(combined);
+      if (combined.verdict.passed) result.chosen = static_cast<int64_t>(result.rows.size()) - 1;
+    }
+  }
+
+  nlohmann::json rows = nlohmann::json::array();
+  for (const auto& r : result.rows) rows.push_back(row_json(r));
+  nlohmann::json report = {{"recipe", recipe.name},        {"recipe_hash", recipe.hash()},
+                           {"weights", weights},           {"mode", options.mode},
+                           {"qat_epochs", options.qat_epochs}, {"score_threshold", t},
+                           {"gate", recipe.qat.gate},      {"rows", rows}};
+  report["chosen"] = result.chosen < 0 ? nlohmann::json(nullptr) : rows[static_cast<size_t>(result.chosen)];
+  result.report_path = run_dir + "/sweep/report.json";
+  write_file_atomic(result.report_path, report.dump(2) + "\n");
+  if (result.chosen >= 0) {
+    const auto& c = result.rows[static_cast<size_t>(result.chosen)];
+    logger().info("sweep: widest passing region '{}' ({} quantized ops)", c.region, c.quantized_ops);
+  } else {
+    logger().warn("sweep: no region passes the gate {}", recipe.qat.gate);
+  }
+  return result;
+}
+
+std::string format_sweep_table(const SweepResult& result) {
+  size_t width = std::string("region").size();
+  for (const auto& r : result.rows) width = std::max(width, r.region.size());
+  std::ostringstream out;
+  char line[512];
+  std::snprintf(line, sizeof(line), "  %-*s %5s %8s %8s %8s %8s  %s\n", static_cast<int>(width), "region", "ops",
+                "recall", "prec.ag", "med.iou", "conf.mae", "gate");
+  out << line;
+  for (size_t i = 0; i < result.rows.size(); ++i) {
+    const auto& r = result.rows[i];
+    std::snprintf(line, sizeof(line), "%c %-*s %5lld %8.4f %8.4f %8.4f %8.4f  %s\n",
+                  static_cast<int64_t>(i) == result.chosen ? '*' : ' ', static_cast<int>(width), r.region.c_str(),
+                  static_cast<long long>(r.quantized_ops), r.stats.recall, r.stats.precision_agreement,
+                  r.stats.median_iou, r.stats.confidence_mae, r.verdict.summary().c_str());
+    out << line;
+  }
+  if (result.chosen < 0) out << "no region passes the gate\n";
+  return out.str();
+}
+
+}  // namespace qat::train
