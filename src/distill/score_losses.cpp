@@ -12,7 +12,11 @@ double checked_temperature(double t, const char* loss) {
 
 }  // namespace
 
-ScoreBceLoss::ScoreBceLoss(double temperature) : temperature_(checked_temperature(temperature, "score_bce")) {}
+ScoreBceLoss::ScoreBceLoss(double temperature, const std::string& anchor_weight)
+    : temperature_(checked_temperature(temperature, "score_bce")), confident_(anchor_weight == "confident") {
+  QAT_CHECK(anchor_weight == "uniform" || anchor_weight == "confident",
+            "score_bce: anchor_weight must be uniform or confident, got '", anchor_weight, "'");
+}
 
 at::Tensor ScoreBceLoss::compute(const DistillContext& ctx) const {
   const auto p = detail::logits_pair(ctx, "score_bce");
@@ -22,7 +26,10 @@ at::Tensor ScoreBceLoss::compute(const DistillContext& ctx) const {
   // In log-sigmoid form to stay finite for large |logits|:
   // q (log σ(t) - log σ(s)) + (1 - q) (log σ(-t) - log σ(-s)).
   const auto kl = q * (at::log_sigmoid(t) - at::log_sigmoid(s)) + (1 - q) * (at::log_sigmoid(-t) - at::log_sigmoid(-s));
-  return kl.mean() * (temperature_ * temperature_);
+  if (!confident_) return kl.mean() * (temperature_ * temperature_);
+  const auto w = std::get<0>(at::max(at::sigmoid(p.teacher), at::sigmoid(p.student)).detach().max(-1));  // [B,A]
+  // Sigmoid scores are never exactly 0, so the weight sum is positive.
+  return (w * kl.sum(-1)).sum() / w.sum() * (temperature_ * temperature_);
 }
 
 ScoreKlLoss::ScoreKlLoss(double temperature) : temperature_(checked_temperature(temperature, "score_kl")) {}
@@ -38,7 +45,7 @@ at::Tensor ScoreKlLoss::compute(const DistillContext& ctx) const {
 }
 
 std::unique_ptr<DistillLoss> make_score_bce(const LossSpec& spec) {
-  return std::make_unique<ScoreBceLoss>(spec.temperature);
+  return std::make_unique<ScoreBceLoss>(spec.temperature, spec.anchor_weight);
 }
 
 std::unique_ptr<DistillLoss> make_score_kl(const LossSpec& spec) {

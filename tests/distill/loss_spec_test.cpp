@@ -16,6 +16,7 @@ void expect_same(const LossSpec& a, const LossSpec& b) {
   EXPECT_EQ(a.taps, b.taps);
   EXPECT_EQ(a.temperature, b.temperature);
   EXPECT_EQ(a.score_floor, b.score_floor);
+  EXPECT_EQ(a.anchor_weight, b.anchor_weight);
 }
 
 }  // namespace
@@ -58,7 +59,11 @@ TEST(LossSpec, DefaultLosses) {
 
 TEST(LossSpec, KeyOfAnotherTypeIsUnknown) {
   ASSERT_THROWS_WITH(parse("losses:\n  - type: score_bce\n    score_floor: 0.1\n"), ConfigError,
-                     "r.yaml:3:5: losses[0].score_floor: unknown key (known keys: type, weight, temperature)");
+                     "r.yaml:3:5: losses[0].score_floor: unknown key (known keys: type, weight, temperature, anchor_weight)");
+  ASSERT_THROWS_WITH(parse("losses:\n  - {type: score_kl, anchor_weight: confident}\n"), ConfigError,
+                     "r.yaml:2:22: losses[0].anchor_weight: unknown key (known keys: type, weight, temperature)");
+  ASSERT_THROWS_WITH(parse("losses:\n  - {type: score_bce, anchor_weight: loud}\n"), ConfigError,
+                     "r.yaml:2:38: losses[0].anchor_weight: must be one of uniform, confident; got 'loud'");
   ASSERT_THROWS_WITH(parse("losses:\n  - type: box_l1_giou\n  - {type: ground_truth, taps: [x]}\n"), ConfigError,
                      "r.yaml:3:26: losses[1].taps: unknown key; did you mean 'type'?");
   ASSERT_THROWS_WITH(parse("losses:\n  - {type: score_kl, temprature: 2}\n"), ConfigError,

@@ -39,6 +39,21 @@ TEST(ScoreBce, TemperatureSoftensAndScalesBySquare) {
   EXPECT_NEAR(expected, 0.22188814, 1e-7);
 }
 
+TEST(ScoreBce, ConfidentWeightingAveragesAnchorsByTheirTopScore) {
+  // [B=1, A=2, C=2]. Anchor 0: teacher (2, 0), student (0, 0): w0 = sigmoid(2), its
+  // KL sum = kl(sigmoid(2), 0.5) + 0. Anchor 1: background, teacher (-4, -4), student
+  // (-2, -4): w1 = sigmoid(-2), KL sum = kl(sigmoid(-4), sigmoid(-2)) + 0.
+  Logits l({2, 0, -4, -4}, {0, 0, -2, -4}, {1, 2, 2});
+  const double w0 = sigmoid(2), w1 = sigmoid(-2);
+  const double k0 = bernoulli_kl(sigmoid(2), 0.5), k1 = bernoulli_kl(sigmoid(-4), sigmoid(-2));
+  const double expected = (w0 * k0 + w1 * k1) / (w0 + w1);
+  EXPECT_NEAR(ScoreBceLoss(1.0, "confident").compute(l.ctx()).item<double>(), expected, 1e-6);
+  EXPECT_NEAR(expected, 0.297416, 1e-6);
+  // Uniform: the mean of the same four entries.
+  EXPECT_NEAR(ScoreBceLoss(1.0).compute(l.ctx()).item<double>(), (k0 + k1) / 4, 1e-6);
+  ASSERT_THROWS_WITH(ScoreBceLoss(1.0, "loud"), Error, "score_bce: anchor_weight must be uniform or confident, got 'loud'");
+}
+
 TEST(ScoreBce, FiniteForSaturatedLogits) {
   Logits l({60, -60}, {-60, 60}, {1, 2, 1});
   const double v = ScoreBceLoss(1.0).compute(l.ctx()).item<double>();

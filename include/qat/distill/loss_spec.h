@@ -23,12 +23,14 @@ struct LossSpec {
   std::vector<std::string> taps;
   /// score_bce, score_kl: logits are divided by it; the loss is multiplied by its square.
   double temperature = 1.0;
+  /// score_bce: uniform (mean over anchors and classes) | confident (see ScoreBceLoss).
+  std::string anchor_weight = "uniform";
   /// box_l1_giou: anchors whose highest teacher score is below it are ignored.
   double score_floor = 0.05;
 
   /// Reads one list entry. Keys: `type` (required), `weight`, and per type
   /// `taps` (feature losses; default default_feature_taps()), `temperature`
-  /// (score losses), `score_floor` (box_l1_giou). Throws ConfigError otherwise.
+  /// (score losses), `anchor_weight` (score_bce), `score_floor` (box_l1_giou). Throws ConfigError otherwise.
   static LossSpec from_yaml(const YAML::Node& node, const KeyPath& path);
   /// `type`, `weight` and the keys of that type only.
   YAML::Node to_yaml() const;

@@ -7,15 +7,20 @@ namespace qat::distill {
 
 /// Per anchor and class, the Bernoulli KL divergence of sigmoid(s/T) from
 /// sigmoid(t/T), i.e. BCE(s/T, sigmoid(t/T)) minus the teacher's own entropy
-/// (same gradient as the BCE, but 0 when the student matches), times T^2, mean
-/// over every anchor and class.
+/// (same gradient as the BCE, but 0 when the student matches), times T^2.
+///   uniform:   mean over every anchor and class;
+///   confident: sum over classes, averaged over anchors weighted by
+///              w_a = max_c max(sigmoid(t), sigmoid(s)) (unscaled, no gradient), so
+///              the anchors where either network sees an object carry the loss
+///              instead of thousands of background anchors.
 class ScoreBceLoss : public DistillLoss {
  public:
-  explicit ScoreBceLoss(double temperature);
+  explicit ScoreBceLoss(double temperature, const std::string& anchor_weight = "uniform");
   at::Tensor compute(const DistillContext& ctx) const override;
 
  private:
   double temperature_;
+  bool confident_;
 };
 
 /// Per anchor, KL(softmax(t/T) || softmax(s/T)) over classes, times T^2; averaged
