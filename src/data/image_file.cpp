@@ -39,12 +39,16 @@ at::Tensor decode_image(const std::string& bytes, const std::string& name) {
     const bool png = bytes.compare(0, 4, "\x89PNG") == 0;
     const bool jpeg = bytes.compare(0, 3, "\xff\xd8\xff") == 0;
     if (!png && !jpeg) throw IoError(name, "", "cannot decode image: not a PNG or JPEG file");
-    std::string reason = stbi_failure_reason();  // e.g. "Corrupt PNG"
-    if (!reason.empty()) reason[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(reason[0])));
+    std::string reason = stbi_failure_reason();  // e.g. "Corrupt PNG", "PNG not supported: ..."
+    if (reason.size() > 1 && std::islower(static_cast<unsigned char>(reason[1]))) {
+      reason[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(reason[0])));
+    }
     throw IoError(name, "", "cannot decode image: " + reason);
   }
   const at::Tensor hwc = at::from_blob(pixels.get(), {height, width, 3}, at::kByte);
-  return hwc.permute({2, 0, 1}).contiguous();  // copies out of stb's buffer
+  // clone(), not contiguous(): a 1x1 image is already contiguous after the permute,
+  // and the result must not point into stb's buffer, which is freed on return.
+  return hwc.permute({2, 0, 1}).clone(at::MemoryFormat::Contiguous);
 }
 
 at::Tensor read_image(const std::string& path) { return decode_image(read_file(path), path); }

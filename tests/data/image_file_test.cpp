@@ -66,10 +66,12 @@ TEST(ReadImage, ErrorsNameTheFile) {
                      dir.file("empty.png") + ": cannot decode image: the file is empty");
   ASSERT_THROWS_WITH(read_image(dir.write("text.png", "hello, world")), IoError,
                      dir.file("text.png") + ": cannot decode image: not a PNG or JPEG file");
-  // A PNG cut after its header, and a JPEG cut after its start-of-image marker.
-  const std::string png = testing::png_rgb(4, 4, [](int, int) { return 0x123456u; });
-  ASSERT_THROWS_WITH(read_image(dir.write("cut.png", png.substr(0, 40))), IoError,
-                     dir.file("cut.png") + ": cannot decode image: corrupt PNG");
+  // A PNG whose compressed pixels are scrambled, and a JPEG cut after its first marker.
+  std::string png = testing::png_rgb(4, 4, [](int x, int y) { return static_cast<uint32_t>(0x123456 * (x + 4 * y)); });
+  ASSERT_GT(png.size(), 60u);
+  for (size_t i = 41; i < png.size() - 16; ++i) png[i] = static_cast<char>(png[i] ^ 0x5a);  // IDAT data, not the IEND chunk
+  ASSERT_THROWS_WITH(read_image(dir.write("bad.png", png)), IoError,
+                     dir.file("bad.png") + ": cannot decode image: corrupt PNG");
   ASSERT_THROWS_WITH(read_image(dir.write("cut.jpg", std::string("\xff\xd8\xff\xe0", 4))), IoError,
                      dir.file("cut.jpg") + ": cannot decode image: corrupt JPEG");
 }
