@@ -16,6 +16,8 @@ using Action = std::function<int()>;
 /// when the user picks it.
 void add_recipe_command(CLI::App& app, Action& action);
 void add_data_command(CLI::App& app, Action& action);
+/// `qat data import ...`, registered on the `data` subcommand by add_data_command.
+void add_data_import_command(CLI::App& data, Action& action);
 void add_train_command(CLI::App& app, Action& action);
 void add_ptq_command(CLI::App& app, Action& action);
 void add_threshold_command(CLI::App& app, Action& action);

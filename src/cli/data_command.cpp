@@ -1,4 +1,5 @@
-// `qat data fmnist-scenes [options]` and `qat data inspect FILE`
+// `qat data fmnist-scenes [options]` and `qat data inspect FILE` (`qat data import` is in
+// data_import_command.cpp)
 #include <iostream>
 
 #include "cli/command.h"
@@ -55,6 +56,8 @@ void add_data_command(CLI::App& app, Action& action) {
       return 0;
     };
   });
+
+  add_data_import_command(*data, action);
 }
 
 }  // namespace qat::cli
