@@ -33,8 +33,8 @@ at::ScalarType aten_dtype(int onnx_type) {
     case onnx::TensorProto::INT64: return at::kLong;
     case onnx::TensorProto::BOOL: return at::kBool;
     default: {
-      const auto* name = onnx::TensorProto::DataType_descriptor()->FindValueByNumber(onnx_type);
-      throw Error("ONNX element type " + (name ? name->name() : std::to_string(onnx_type)) +
+      const std::string& name = onnx::TensorProto::DataType_Name(onnx_type);
+      throw Error("ONNX element type " + (name.empty() ? std::to_string(onnx_type) : name) +
                   " is not supported (FLOAT, DOUBLE, INT8, UINT8, INT16, INT32, INT64, BOOL)");
     }
   }
@@ -60,7 +60,7 @@ void copy_field(const Field& field, at::Tensor& out) {
 at::Tensor from_onnx_tensor(const onnx::TensorProto& proto) {
   const std::string what = proto.name().empty() ? "tensor" : "tensor '" + proto.name() + "'";
   QAT_CHECK(proto.data_location() != onnx::TensorProto::EXTERNAL, what, ": external data is not supported");
-  at::ScalarType dtype;
+  at::ScalarType dtype = at::kFloat;
   try {
     dtype = aten_dtype(proto.data_type());
   } catch (Error& e) {

@@ -13,6 +13,8 @@
 namespace qat::graph {
 namespace {
 
+at::Tensor longs(std::vector<int64_t> v) { return at::tensor(v, at::kLong); }
+
 onnx::ModelProto model_with_opset(int opset) {
   onnx::ModelProto m;
   m.set_ir_version(8);
@@ -85,10 +87,10 @@ onnx::ModelProto shape_chain_model(int opset) {
   if (opset < 13) {
     add_ints(add_node(g, "unsqueeze", "Unsqueeze", {"b"}, {"bu"}), "axes", {0});
   } else {
-    add_initializer(g, "axes", at::tensor({int64_t{0}}));
+    add_initializer(g, "axes", longs({0}));
     add_node(g, "unsqueeze", "Unsqueeze", {"b", "axes"}, {"bu"});
   }
-  add_initializer(g, "minus_one", at::tensor({int64_t{-1}}));
+  add_initializer(g, "minus_one", longs({-1}));
   add_int(add_node(g, "concat", "Concat", {"bu", "minus_one"}, {"target"}), "axis", 0);
   add_node(g, "reshape", "Reshape", {"x", "target"}, {"y"});
   return m;
@@ -108,7 +110,7 @@ TEST(OnnxImporter, FoldsAShapeChainIntoTheReshapeTarget) {
     ASSERT_EQ(g.nodes().size(), 1u);
     EXPECT_EQ(g.nodes()[0].name, "reshape");
     ASSERT_TRUE(g.has_initializer("target"));
-    EXPECT_TRUE(at::equal(g.initializer("target"), at::tensor({int64_t{2}, int64_t{-1}})));
+    EXPECT_TRUE(at::equal(g.initializer("target"), longs({2, -1})));
     EXPECT_FALSE(g.is_trainable("target"));
     // Only the folded result stays: the chain's constants are gone.
     EXPECT_EQ(g.initializers().size(), 1u);
@@ -182,7 +184,7 @@ TEST(OnnxImporter, EmptyResizeScalesBecomeAnOmittedInput) {
   add_value(g->mutable_output(), "y", {1, 1, 4, 4});
   add_initializer(g, "roi", at::empty({0}));
   add_initializer(g, "scales", at::empty({0}));
-  add_initializer(g, "sizes", at::tensor({int64_t{1}, 1, 4, 4}));
+  add_initializer(g, "sizes", longs({1, 1, 4, 4}));
   add_node(g, "up", "Resize", {"x", "roi", "scales", "sizes"}, {"y"});
   const Graph graph = import_onnx(m, "m.onnx");
   EXPECT_EQ(graph.nodes()[0].inputs, (std::vector<std::string>{"x", "", "", "sizes"}));
@@ -262,7 +264,7 @@ TEST(OnnxTensor, ReadsTypedFieldsAndRawData) {
   p.set_data_type(onnx::TensorProto::INT64);
   p.add_dims(3);
   for (int64_t v : {7, -1, 5}) p.add_int64_data(v);
-  EXPECT_TRUE(at::equal(from_onnx_tensor(p), at::tensor({int64_t{7}, -1, 5})));
+  EXPECT_TRUE(at::equal(from_onnx_tensor(p), longs({7, -1, 5})));
   onnx::TensorProto b;
   b.set_data_type(onnx::TensorProto::BOOL);
   b.add_dims(2);

@@ -7,6 +7,7 @@
 // of the list).
 #include <onnx/onnx_pb.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iostream>

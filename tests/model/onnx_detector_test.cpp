@@ -3,8 +3,17 @@
 // fills the DetectorInfo; bad heads are named.
 #include "qat/model/onnx_detector.h"
 
+#include <onnx/onnx_pb.h>
+
+#include <fstream>
+#include <set>
+
 #include "qat/export/onnx_exporter.h"
+#include "qat/export/qdq_exporter.h"
 #include "qat/graph/executor.h"
+#include "qat/graph/fold_batch_norm.h"
+#include "qat/quant/fake_quant_graph.h"
+#include "qat/quant/quant_plan.h"
 #include "support/test_support.h"
 
 namespace qat::model {
@@ -99,6 +108,40 @@ TEST(OnnxDetector, HeadNamesMustMatchTheGraph) {
   s.head.logits = "logits";
   ASSERT_THROWS_WITH(load_onnx_detector(s, {"a", "b", "c"}), IoError,
                      path + ": output 'scores' has 2 classes but the data has 3");
+}
+
+TEST(OnnxDetector, ImportedModelGoesThroughQuantPlanAndQdqExportKeepingNames) {
+  testing::TempDir dir;
+  Detector det = load_onnx_detector(exported(nano_detector(), dir.file("nano.onnx"), true));
+  graph::fold_batch_norm(det.graph);
+  QuantSection section;
+  section.activations.observer = "minmax";
+  graph::Executor exec(det.graph);
+  quant::FakeQuantGraph fq(quant::make_quant_plan(det.graph, section));
+  EXPECT_GT(fq.plan().quantized_nodes.size(), 10u);
+  fq.attach(exec);
+  {
+    at::NoGradGuard no_grad;
+    at::manual_seed(2);
+    fq.set_observing(true, true);
+    fq.set_fake_quant(false);
+    exec.run({{"images", at::rand({2, 3, 64, 64})}});
+    fq.set_observing(false, false);
+    fq.set_fake_quant(true);
+  }
+  const auto path = dir.file("int8.onnx");
+  exporter::export_qdq_onnx(det.graph, fq, path, {});
+  onnx::ModelProto m;
+  std::ifstream in(path, std::ios::binary);
+  ASSERT_TRUE(m.ParseFromIstream(&in));
+  std::set<std::string> written;
+  int qdq = 0;
+  for (const auto& n : m.graph().node()) {
+    written.insert(n.name());
+    qdq += n.op_type() == "QuantizeLinear";
+  }
+  EXPECT_GT(qdq, 10);
+  for (const auto& n : det.graph.nodes()) EXPECT_TRUE(written.count(n.name)) << n.name << " lost its name";
 }
 
 }  // namespace qat::model

@@ -85,7 +85,7 @@ Kernel make_hard_sigmoid(const Node& node, const Graph&) {
   const double alpha = node.attrs.get_float("alpha", 0.2);
   const double beta = node.attrs.get_float("beta", 0.5);
   return [alpha, beta](const Inputs& in, const KernelContext&) {
-    return Inputs{at::clamp(in[0] * alpha + beta, 0, 1)};
+    return Inputs{at::clamp_max(at::clamp_min(in[0] * alpha + beta, 0.0), 1.0)};
   };
 }
 Kernel make_hard_swish(const Node&, const Graph&) {

@@ -1,6 +1,10 @@
 // Ops that move data without arithmetic: concatenation, splitting, slicing, views.
 #include "factories.h"
 
+#include <ATen/ExpandUtils.h>
+
+#include <cmath>
+
 #include "qat/graph/onnx_tensor.h"
 
 namespace qat::graph::ops {
@@ -168,17 +172,17 @@ Kernel make_constant(const Node& node, const Graph&) {
 }
 
 Kernel make_constant_of_shape(const Node& node, const Graph&) {
-  const at::Tensor value = node.attrs.has("value") ? node.attrs.get_tensor("value").reshape({-1})
-                                                   : at::zeros({1}, at::kFloat);
+  const at::Tensor value = node.attrs.has("value") ? node.attrs.get_tensor("value") : at::zeros({1}, at::kFloat);
   QAT_CHECK(value.numel() == 1, "node '", node.name, "' (ConstantOfShape): value must have one element");
-  return [value](const Inputs& in, const KernelContext&) {
-    return Inputs{value.expand(to_ints(in[0])).contiguous()};
+  const at::Tensor scalar = value.reshape({});
+  return [scalar](const Inputs& in, const KernelContext&) {
+    return Inputs{scalar.expand(to_ints(in[0])).contiguous()};
   };
 }
 
 Kernel make_cast(const Node& node, const Graph&) {
   QAT_CHECK(node.attrs.has("to"), "node '", node.name, "' (Cast): attribute 'to' is required");
-  at::ScalarType to;
+  at::ScalarType to = at::kFloat;
   try {
     to = aten_dtype(static_cast<int>(node.attrs.get_int("to", 0)));
   } catch (Error& e) {
