@@ -270,7 +270,7 @@ TEST(OnnxTensor, ReadsTypedFieldsAndRawData) {
   b.add_dims(2);
   b.add_int32_data(1);
   b.add_int32_data(0);
-  EXPECT_TRUE(at::equal(from_onnx_tensor(b), at::tensor({true, false})));
+  EXPECT_TRUE(at::equal(from_onnx_tensor(b), longs({1, 0}).to(at::kBool)));
   onnx::TensorProto raw;
   to_onnx_tensor(at::tensor({1.5f, -2.0f}).reshape({1, 2}), "r", raw);
   EXPECT_TRUE(at::equal(from_onnx_tensor(raw), at::tensor({1.5f, -2.0f}).reshape({1, 2})));

@@ -1,10 +1,16 @@
 // ONNX's own backend node tests (Debian's libonnx-testdata, installed by
 // scripts/setup): every test whose model uses only ops qat registers is
 // imported, run through the Executor on each test_data_set_*, and compared with
-// the expected outputs at rtol = atol = 1e-4. The pass count is asserted
-// exactly and the failures must be the listed ones, so a case that used to pass
-// and breaks fails this test (and so does one that starts passing: move it out
-// of the list).
+// the expected outputs at rtol = atol = 1e-4.
+//
+// qat's kernels read operands such as axes, bounds, starts or sizes once, as
+// constants (as exported detectors give them), while the node tests feed them as
+// graph inputs: graph inputs that no node reads as its first (data) input are
+// bound as initializers with the test set's values.
+//
+// The pass count is asserted exactly and the failures must be the listed ones,
+// so a case that used to pass and breaks fails this test (and so does one that
+// starts passing: move it out of the list).
 #include <onnx/onnx_pb.h>
 
 #include <algorithm>
@@ -23,11 +29,96 @@ namespace fs = std::filesystem;
 
 const char* const kNodeTestDir = "/usr/share/libonnx-testdata/data/node";
 
-// Supported-op cases that fail, with why. Keep sorted.
+// Supported-op cases that fail, grouped by why: kernel variants qat does not run
+// yet, and element types or value kinds the importer refuses by design.
 const std::set<std::string> kExpectedFailures = {
+    // 1-D and 3-D pooling
+    "test_averagepool_1d_default",
+    "test_averagepool_3d_default",
+    "test_maxpool_1d_default",
+    "test_maxpool_3d_default",
+    // pooling pads larger than half the kernel (ATen refuses them)
+    "test_averagepool_2d_pads",
+    "test_averagepool_2d_pads_count_include_pad",
+    "test_maxpool_2d_pads",
+    // auto_pad SAME_UPPER/SAME_LOWER
+    "test_averagepool_2d_precomputed_same_upper",
+    "test_averagepool_2d_same_lower",
+    "test_averagepool_2d_same_upper",
+    "test_conv_with_autopad_same",
+    "test_maxpool_2d_precomputed_same_upper",
+    "test_maxpool_2d_same_lower",
+    "test_maxpool_2d_same_upper",
+    // BatchNormalization training mode outputs (running mean/var)
+    "test_batchnorm_epsilon_training_mode",
+    "test_batchnorm_example_training_mode",
+    // element types qat does not run (FLOAT16, BFLOAT16, STRING, UINT16/32/64)
+    "test_cast_BFLOAT16_to_FLOAT",
+    "test_cast_DOUBLE_to_FLOAT16",
+    "test_cast_FLOAT16_to_DOUBLE",
+    "test_cast_FLOAT16_to_FLOAT",
+    "test_cast_FLOAT_to_BFLOAT16",
+    "test_cast_FLOAT_to_FLOAT16",
+    "test_cast_FLOAT_to_STRING",
+    "test_cast_STRING_to_FLOAT",
+    "test_castlike_BFLOAT16_to_FLOAT_expanded",
+    "test_castlike_DOUBLE_to_FLOAT16_expanded",
+    "test_castlike_FLOAT16_to_DOUBLE_expanded",
+    "test_castlike_FLOAT16_to_FLOAT_expanded",
+    "test_castlike_FLOAT_to_BFLOAT16_expanded",
+    "test_castlike_FLOAT_to_FLOAT16_expanded",
+    "test_castlike_FLOAT_to_STRING_expanded",
+    "test_castlike_STRING_to_FLOAT_expanded",
+    "test_max_float16",
+    "test_max_uint16",
+    "test_max_uint32",
+    "test_max_uint64",
+    "test_min_float16",
+    "test_min_uint16",
+    "test_min_uint32",
+    "test_min_uint64",
+    "test_pow_types_float32_uint32",
+    "test_pow_types_float32_uint64",
+    // Clip with neither bound, and on int8 (bounds are read as float)
+    "test_clip_default_inbounds",
+    "test_clip_default_int8_inbounds",
+    "test_clip_default_int8_max",
+    "test_clip_default_int8_min",
+    // optional and sequence values
+    "test_identity_opt",
+    "test_identity_sequence",
+    // MaxPool on uint8 (ATen has no Byte kernel)
+    "test_maxpool_2d_uint8",
+    // MaxPool's second output (indices)
+    "test_maxpool_with_argmax_2d_precomputed_pads",
+    "test_maxpool_with_argmax_2d_precomputed_strides",
+    // Resize mode 'cubic'
+    "test_resize_downsample_scales_cubic",
+    "test_resize_downsample_scales_cubic_A_n0p5_exclude_outside",
+    "test_resize_downsample_scales_cubic_align_corners",
+    "test_resize_downsample_sizes_cubic",
+    "test_resize_upsample_scales_cubic",
+    "test_resize_upsample_scales_cubic_A_n0p5_exclude_outside",
+    "test_resize_upsample_scales_cubic_align_corners",
+    "test_resize_upsample_scales_cubic_asymmetric",
+    "test_resize_upsample_sizes_cubic",
+    // Resize: downscaling, non-integer sizes, nearest_mode / coordinate_transformation_mode
+    // variants and tf_crop_and_resize (the kernel does integer nearest upscaling and bilinear)
+    "test_resize_downsample_scales_linear",
+    "test_resize_downsample_scales_linear_align_corners",
+    "test_resize_downsample_scales_nearest",
+    "test_resize_downsample_sizes_linear_pytorch_half_pixel",
+    "test_resize_downsample_sizes_nearest",
+    "test_resize_downsample_sizes_nearest_tf_half_pixel_for_nn",
+    "test_resize_tf_crop_and_resize",
+    "test_resize_upsample_sizes_nearest_ceil_half_pixel",
+    "test_resize_upsample_sizes_nearest_floor_align_corners",
+    "test_resize_upsample_sizes_nearest_round_prefer_ceil_asymmetric",
+    // Slice with negative steps
+    "test_slice_neg_steps",
 };
 
-constexpr int kExpectedPassed = 0;
+constexpr int kExpectedPassed = 263;
 
 enum class Verdict { kUnsupportedOp, kUnsupportedOpset, kPassed, kFailed };
 
@@ -79,16 +170,27 @@ Outcome run_case(const fs::path& dir) {
     }
   }
   try {
-    const Graph graph = import_onnx((dir / "model.onnx").string());
-    const Executor exec(graph);
+    const Graph imported = import_onnx((dir / "model.onnx").string());
+    std::set<std::string> data_inputs;
+    for (const auto& n : imported.nodes()) {
+      if (!n.inputs.empty()) data_inputs.insert(n.inputs[0]);
+    }
     for (const auto& entry : fs::directory_iterator(dir)) {
       if (!entry.is_directory() || entry.path().filename().string().rfind("test_data_set_", 0) != 0) continue;
       const auto inputs = numbered(entry.path(), "input");
       const auto outputs = numbered(entry.path(), "output");
+      Graph graph = imported;
       ValueMap feed;
-      for (size_t i = 0; i < inputs.size() && i < graph.inputs().size(); ++i) {
-        feed[graph.inputs()[i].name] = read_onnx_tensor(inputs[i].string());
+      for (size_t i = 0; i < inputs.size() && i < imported.inputs().size(); ++i) {
+        const std::string& name = imported.inputs()[i].name;
+        const at::Tensor value = read_onnx_tensor(inputs[i].string());
+        if (data_inputs.count(name)) {
+          feed[name] = value;
+        } else {
+          graph.set_initializer(name, value);  // an operand: the kernel reads it once
+        }
       }
+      const Executor exec(graph);
       at::NoGradGuard no_grad;
       const ValueMap got = exec.run(feed);
       if (outputs.size() != graph.outputs().size()) return {Verdict::kFailed, "output count"};
