@@ -11,6 +11,8 @@ BoxL1GiouLoss::BoxL1GiouLoss(double score_floor) : score_floor_(score_floor) {
 
 at::Tensor BoxL1GiouLoss::compute(const DistillContext& ctx) const {
   const char* what = "box_l1_giou";
+  QAT_CHECK(ctx.anchor_strides.defined(), what,
+            ": needs anchor strides, and the model has none (model.head.anchor_points/anchor_strides)");
   const auto logits = detail::logits_pair(ctx, what);
   const auto boxes = detail::value_pair(ctx, "boxes", what);
   const int64_t b = logits.student.size(0), a = logits.student.size(1);

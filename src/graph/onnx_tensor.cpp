@@ -2,6 +2,8 @@
 
 #include <onnx/onnx_pb.h>
 
+#include <cstring>
+
 #include "qat/core/error.h"
 
 namespace qat::graph {
@@ -12,11 +14,84 @@ int onnx_dtype(at::ScalarType dtype) {
     case at::kDouble: return onnx::TensorProto::DOUBLE;
     case at::kChar: return onnx::TensorProto::INT8;
     case at::kByte: return onnx::TensorProto::UINT8;
+    case at::kShort: return onnx::TensorProto::INT16;
     case at::kInt: return onnx::TensorProto::INT32;
     case at::kLong: return onnx::TensorProto::INT64;
     case at::kBool: return onnx::TensorProto::BOOL;
     default: throw Error(std::string("tensor type ") + c10::toString(dtype) + " has no ONNX equivalent here");
   }
+}
+
+at::ScalarType aten_dtype(int onnx_type) {
+  switch (onnx_type) {
+    case onnx::TensorProto::FLOAT: return at::kFloat;
+    case onnx::TensorProto::DOUBLE: return at::kDouble;
+    case onnx::TensorProto::INT8: return at::kChar;
+    case onnx::TensorProto::UINT8: return at::kByte;
+    case onnx::TensorProto::INT16: return at::kShort;
+    case onnx::TensorProto::INT32: return at::kInt;
+    case onnx::TensorProto::INT64: return at::kLong;
+    case onnx::TensorProto::BOOL: return at::kBool;
+    default: {
+      const std::string& name = onnx::TensorProto::DataType_Name(onnx_type);
+      throw Error("ONNX element type " + (name.empty() ? std::to_string(onnx_type) : name) +
+                  " is not supported (FLOAT, DOUBLE, INT8, UINT8, INT16, INT32, INT64, BOOL)");
+    }
+  }
+}
+
+namespace {
+
+// Copies a repeated proto field into `out` element by element (the typed fields
+// store narrow types widened: int8/uint8/int16/bool in int32_data).
+template <typename Field>
+void copy_field(const Field& field, at::Tensor& out) {
+  at::Tensor src = at::empty({static_cast<int64_t>(field.size())},
+                             std::is_same_v<typename Field::value_type, float>     ? at::kFloat
+                             : std::is_same_v<typename Field::value_type, double>  ? at::kDouble
+                             : std::is_same_v<typename Field::value_type, int32_t> ? at::kInt
+                                                                                   : at::kLong);
+  if (field.size() > 0) std::memcpy(src.data_ptr(), field.data(), field.size() * src.element_size());
+  out.copy_(src.reshape(out.sizes()));
+}
+
+}  // namespace
+
+at::Tensor from_onnx_tensor(const onnx::TensorProto& proto) {
+  const std::string what = proto.name().empty() ? "tensor" : "tensor '" + proto.name() + "'";
+  QAT_CHECK(proto.data_location() != onnx::TensorProto::EXTERNAL, what, ": external data is not supported");
+  at::ScalarType dtype = at::kFloat;
+  try {
+    dtype = aten_dtype(proto.data_type());
+  } catch (Error& e) {
+    throw e.add_context("reading " + what);
+  }
+  std::vector<int64_t> dims(proto.dims().begin(), proto.dims().end());
+  int64_t numel = 1;
+  for (int64_t d : dims) numel *= d;
+  at::Tensor out = at::empty(dims, dtype);
+  if (proto.has_raw_data()) {
+    // Raw data is little-endian, as on every machine qat runs on.
+    QAT_CHECK(static_cast<int64_t>(proto.raw_data().size()) == numel * out.element_size(), what, ": raw data has ",
+              proto.raw_data().size(), " bytes for ", numel, " elements of ", c10::toString(dtype));
+    if (numel > 0) std::memcpy(out.data_ptr(), proto.raw_data().data(), proto.raw_data().size());
+    return out;
+  }
+  int64_t stored = 0;
+  switch (proto.data_type()) {
+    case onnx::TensorProto::FLOAT: stored = proto.float_data_size(); break;
+    case onnx::TensorProto::DOUBLE: stored = proto.double_data_size(); break;
+    case onnx::TensorProto::INT64: stored = proto.int64_data_size(); break;
+    default: stored = proto.int32_data_size(); break;
+  }
+  QAT_CHECK(stored == numel, what, ": has ", stored, " values for ", numel, " elements");
+  switch (proto.data_type()) {
+    case onnx::TensorProto::FLOAT: copy_field(proto.float_data(), out); break;
+    case onnx::TensorProto::DOUBLE: copy_field(proto.double_data(), out); break;
+    case onnx::TensorProto::INT64: copy_field(proto.int64_data(), out); break;
+    default: copy_field(proto.int32_data(), out); break;
+  }
+  return out;
 }
 
 void to_onnx_tensor(const at::Tensor& tensor, const std::string& name, onnx::TensorProto& proto) {

@@ -141,6 +141,16 @@ Detector build_detector(const ArchSpec& arch, const std::vector<std::string>& cl
   return det;
 }
 
+at::Tensor Detector::anchor_points() const {
+  QAT_CHECK(has_anchors(), "model '", info.arch, "' has no anchor constants (model.head.anchor_points)");
+  return graph.initializer(info.anchor_points);
+}
+
+at::Tensor Detector::anchor_strides() const {
+  QAT_CHECK(has_anchors(), "model '", info.arch, "' has no anchor constants (model.head.anchor_strides)");
+  return graph.initializer(info.anchor_strides).reshape({-1});
+}
+
 Detector clone_detector(const Detector& detector) {
   Detector copy;
   copy.info = detector.info;

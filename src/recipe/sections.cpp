@@ -35,17 +35,65 @@ YAML::Node DataSection::to_yaml() const {
   return n;
 }
 
+OnnxHeadSection OnnxHeadSection::from_yaml(const YAML::Node& node, const KeyPath& path) {
+  YamlMap m(node, path);
+  OnnxHeadSection s;
+  auto required_name = [&m](const std::string& key, std::string& field) {
+    field = m.get(key, field);
+    if (field.empty()) throw m.path(key).error(m.node(key), "must name a graph value");
+  };
+  required_name("input", s.input);
+  required_name("boxes", s.boxes);
+  required_name("scores", s.scores);
+  s.logits = m.get("logits", s.logits);
+  s.anchor_points = m.get("anchor_points", s.anchor_points);
+  s.anchor_strides = m.get("anchor_strides", s.anchor_strides);
+  if (s.anchor_points.empty() != s.anchor_strides.empty()) {
+    const std::string given = s.anchor_points.empty() ? "anchor_strides" : "anchor_points";
+    throw m.path(given).error(m.node(given), "anchor_points and anchor_strides go together; give both or neither");
+  }
+  m.finish();
+  return s;
+}
+
+YAML::Node OnnxHeadSection::to_yaml() const {
+  YAML::Node n;
+  n["input"] = input;
+  n["boxes"] = boxes;
+  n["scores"] = scores;
+  n["logits"] = logits;
+  n["anchor_points"] = anchor_points;
+  n["anchor_strides"] = anchor_strides;
+  return n;
+}
+
 ModelSection ModelSection::from_yaml(const YAML::Node& node, const KeyPath& path) {
   YamlMap m(node, path);
   ModelSection s;
-  s.arch = m.get("arch", s.arch);
+  if (m.has("onnx")) {
+    if (m.has("arch")) {
+      throw m.path("onnx").error(m.node("onnx"), "'arch' and 'onnx' are mutually exclusive; give one");
+    }
+    s.arch.clear();
+    s.onnx = m.get("onnx", s.onnx);
+    if (s.onnx.empty()) throw m.path("onnx").error(m.node("onnx"), "must name an ONNX file");
+    s.head = OnnxHeadSection::from_yaml(m.node("head"), m.path("head"));
+  } else {
+    s.arch = m.get("arch", s.arch);
+    if (m.has("head")) throw m.path("head").error(m.node("head"), "only an imported model ('onnx') has a head section");
+  }
   m.finish();
   return s;
 }
 
 YAML::Node ModelSection::to_yaml() const {
   YAML::Node n;
-  n["arch"] = arch;
+  if (is_onnx()) {
+    n["onnx"] = onnx;
+    n["head"] = head.to_yaml();
+  } else {
+    n["arch"] = arch;
+  }
   return n;
 }
 

@@ -105,6 +105,8 @@ Fp32Result train_fp32(const Recipe& recipe, const TrainOptions& options) {
   const std::string last_path = (phase_dir / "last.h5").string();
   const std::string best_path = (phase_dir / "best.h5").string();
 
+  QAT_CHECK(!recipe.model.is_onnx(), "model.onnx: ", recipe.model.onnx,
+            " is trained already; FP32 training applies to an architecture (model.arch)");
   const auto arch = model::load_arch(recipe.model.arch);
   result.detector = model::build_detector(arch, train_set.class_names(), recipe.data.image_size,
                                           static_cast<uint64_t>(recipe.seed));

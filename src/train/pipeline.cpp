@@ -110,7 +110,9 @@ PipelineResult run_pipeline(const Recipe& recipe, const PipelineOptions& options
   // 1. FP32 teacher.
   auto phase = Clock::now();
   std::string fp32_weights = recipe.qat.fp32_weights;
-  if (fp32_weights.empty()) {
+  if (recipe.model.is_onnx()) {
+    report["fp32"] = {{"onnx", recipe.model.onnx}};  // imported: trained already
+  } else if (fp32_weights.empty()) {
     TrainOptions to;
     to.resume = options.resume;
     const Fp32Result fp32 = train_fp32(recipe, to);

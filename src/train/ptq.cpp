@@ -10,6 +10,7 @@
 #include "qat/core/logging.h"
 #include "qat/data/dataset.h"
 #include "qat/data/loader.h"
+#include "qat/model/onnx_detector.h"
 #include "qat/train/calibrate.h"
 #include "qat/train/checkpoint.h"
 #include "qat/train/detection_set.h"
@@ -22,6 +23,8 @@ namespace fs = std::filesystem;
 
 model::Detector load_fp32_detector(const Recipe& recipe, const std::vector<std::string>& class_names,
                                    const std::string& checkpoint) {
+  // An imported model is the trained FP32 teacher already.
+  if (recipe.model.is_onnx()) return model::load_onnx_detector(recipe.model, class_names);
   if (!fs::exists(checkpoint)) {
     throw IoError(checkpoint, "", "no FP32 checkpoint here; run `qat train " +
                                       (recipe.file.empty() ? std::string("RECIPE") : recipe.file) +

@@ -145,9 +145,146 @@ TEST(Ops, FlattenAndGlobalAveragePool) {
   EXPECT_EQ(run_op("Flatten", {x}, {})[0].sizes(), (std::vector<int64_t>{1, 8}));
 }
 
-TEST(Ops, NonConstantShapeIsRefused) {
-  ASSERT_THROWS_WITH(run_op("Reshape", {at::zeros({2}), ints({2})}, {}), Error,
-                     "node 'n' (Reshape): input 1 ('x1') must be a constant\n  while building node 'n' (Reshape)");
+TEST(Ops, NonConstantAxesAreRefused) {
+  // Reshape and Expand read a computed shape at run time; axes must be constants.
+  ASSERT_THROWS_WITH(run_op("Unsqueeze", {at::zeros({2}), ints({0})}, {}), Error,
+                     "node 'n' (Unsqueeze): input 1 ('x1') must be a constant\n  while building node 'n' (Unsqueeze)");
+}
+
+TEST(Ops, IntegerDivTruncatesAndPowKeepsTheBaseType) {
+  expect_equal(run_op("Div", {ints({7, -7, 9})}, {{1, ints({2, 2, 3})}})[0], ints({3, -3, 3}));
+  EXPECT_EQ(run_op("Div", {ints({7})}, {{1, ints({2})}})[0].scalar_type(), at::kLong);
+  expect_equal(run_op("Div", {floats({7})}, {{1, floats({2})}})[0], floats({3.5}));
+  const auto p = run_op("Pow", {ints({2, 3})}, {{1, floats({2})}})[0];
+  EXPECT_EQ(p.scalar_type(), at::kLong);
+  expect_equal(p, ints({4, 9}));
+}
+
+TEST(Ops, UnaryMathGoldens) {
+  const auto x = floats({-2.5, 0.25, 4});
+  expect_equal(run_op("Neg", {x}, {})[0], floats({2.5, -0.25, -4}));
+  expect_equal(run_op("Abs", {x}, {})[0], floats({2.5, 0.25, 4}));
+  expect_equal(run_op("Floor", {x}, {})[0], floats({-3, 0, 4}));
+  expect_equal(run_op("Ceil", {x}, {})[0], floats({-2, 1, 4}));
+  expect_equal(run_op("Reciprocal", {x}, {})[0], floats({-0.4f, 4, 0.25}));
+  expect_equal(run_op("Sqrt", {floats({0, 0.25, 9})}, {})[0], floats({0, 0.5, 3}));
+  expect_equal(run_op("Log", {floats({1, 1})}, {})[0], floats({0, 0}));
+  expect_equal(run_op("Erf", {floats({0})}, {})[0], floats({0}));
+}
+
+TEST(Ops, HardSigmoidAndHardSwishSaturate) {
+  const auto x = floats({-4, -1, 0, 1, 4});
+  // HardSigmoid defaults alpha 0.2, beta 0.5: clamp(0.2x + 0.5, 0, 1).
+  expect_equal(run_op("HardSigmoid", {x}, {})[0], floats({0, 0.3f, 0.5f, 0.7f, 1}));
+  Attributes a;
+  a.set("alpha", 0.5);
+  a.set("beta", 0.0);
+  expect_equal(run_op("HardSigmoid", {x}, {}, a)[0], floats({0, 0, 0, 0.5f, 1}));
+  // HardSwish: x * clamp(x / 6 + 0.5, 0, 1).
+  expect_equal(run_op("HardSwish", {floats({-4, -3, 0, 1, 3, 4})}, {})[0], floats({0, 0, 0, 2.0f / 3, 3, 4}));
+}
+
+TEST(Ops, MinMaxEqualWhereBroadcast) {
+  expect_equal(run_op("Min", {floats({1, 5, 3}), floats({4})}, {})[0], floats({1, 4, 3}));
+  expect_equal(run_op("Max", {floats({1, 5, 3}), floats({4}), floats({0, 0, 9})}, {})[0], floats({4, 5, 9}));
+  const auto eq = run_op("Equal", {ints({1, 2, 3})}, {{1, ints({2})}})[0];
+  EXPECT_TRUE(at::equal(eq, ints({0, 1, 0}).to(at::kBool)));
+  expect_equal(run_op("Where", {ints({1, 0}).to(at::kBool), floats({1, 2}), floats({9})}, {})[0], floats({1, 9}));
+}
+
+TEST(Ops, ShapeHonoursStartAndEnd) {
+  const auto x = at::zeros({2, 3, 4, 5});
+  const auto s = run_op("Shape", {x}, {})[0];
+  EXPECT_EQ(s.scalar_type(), at::kLong);
+  expect_equal(s, ints({2, 3, 4, 5}));
+  Attributes a;
+  a.set("start", int64_t{1});
+  a.set("end", int64_t{-1});
+  expect_equal(run_op("Shape", {x}, {}, a)[0], ints({3, 4}));
+}
+
+TEST(Ops, ConstantForms) {
+  Attributes t;
+  t.set("value", floats({1, 2}));
+  expect_equal(run_op("Constant", {}, {}, t)[0], floats({1, 2}));
+  Attributes i;
+  i.set("value_int", int64_t{7});
+  const auto c = run_op("Constant", {}, {}, i)[0];
+  EXPECT_EQ(c.dim(), 0);
+  EXPECT_EQ(c.item<int64_t>(), 7);
+  Attributes fs;
+  fs.set("value_floats", std::vector<double>{0.5, 1.5});
+  expect_equal(run_op("Constant", {}, {}, fs)[0], floats({0.5, 1.5}));
+  ASSERT_THROWS_WITH(run_op("Constant", {}, {}), Error,
+                     "node 'n' (Constant): needs one of value, value_float, value_floats, value_int, value_ints\n"
+                     "  while building node 'n' (Constant)");
+}
+
+TEST(Ops, ConstantOfShapeAndCast) {
+  Attributes v;
+  v.set("value", ints({3}));
+  const auto c = run_op("ConstantOfShape", {ints({2, 2})}, {}, v)[0];
+  EXPECT_TRUE(at::equal(c, at::full({2, 2}, 3, at::kLong)));
+  expect_equal(run_op("ConstantOfShape", {ints({3})}, {})[0], floats({0, 0, 0}));
+  Attributes to;
+  to.set("to", int64_t{7});  // INT64: truncation toward zero
+  const auto y = run_op("Cast", {floats({-1.7f, 2.9f})}, {}, to)[0];
+  EXPECT_EQ(y.scalar_type(), at::kLong);
+  expect_equal(y, ints({-1, 2}));
+  Attributes bad;
+  bad.set("to", int64_t{10});  // FLOAT16
+  ASSERT_THROWS_WITH(run_op("Cast", {floats({1})}, {}, bad), Error,
+                     "ONNX element type FLOAT16 is not supported (FLOAT, DOUBLE, INT8, UINT8, INT16, INT32, INT64, "
+                     "BOOL)\n  while reading attribute 'to' of node 'n' (Cast)\n  while building node 'n' (Cast)");
+}
+
+TEST(Ops, GatherTakesNegativeAndMultiDimensionalIndices) {
+  const auto data = at::arange(12).to(at::kFloat).reshape({3, 4});
+  expect_equal(run_op("Gather", {data}, {{1, at::scalar_tensor(-1, at::kLong)}})[0], floats({8, 9, 10, 11}));
+  Attributes a;
+  a.set("axis", int64_t{1});
+  const auto y = run_op("Gather", {data}, {{1, ints({0, 3, 1, 1}).reshape({2, 2})}}, a)[0];
+  EXPECT_EQ(y.sizes(), (std::vector<int64_t>{3, 2, 2}));
+  expect_equal(y[1], floats({4, 7, 5, 5}).reshape({2, 2}));
+}
+
+TEST(Ops, ExpandBroadcastsBothWaysWithAConstantOrComputedShape) {
+  const auto x = floats({1, 2, 3}).reshape({3, 1});
+  expect_equal(run_op("Expand", {x}, {{1, ints({2, 1, 2})}})[0],
+               floats({1, 1, 2, 2, 3, 3, 1, 1, 2, 2, 3, 3}).reshape({2, 3, 2}));
+  EXPECT_EQ(run_op("Expand", {x, ints({1, 4})}, {})[0].sizes(), (std::vector<int64_t>{3, 4}));
+}
+
+TEST(Ops, ReshapeTakesAComputedShape) {
+  const auto x = at::arange(6).to(at::kFloat);
+  EXPECT_EQ(run_op("Reshape", {x, ints({2, -1})}, {})[0].sizes(), (std::vector<int64_t>{2, 3}));
+}
+
+TEST(Ops, RangeCountsLikeOnnx) {
+  expect_equal(run_op("Range", {ints({1}).reshape({}), ints({10}).reshape({}), ints({3}).reshape({})}, {})[0],
+               ints({1, 4, 7}));
+  EXPECT_EQ(run_op("Range", {floats({10}).reshape({}), floats({6}).reshape({}), floats({3}).reshape({})}, {})[0].numel(),
+            0);
+  expect_equal(run_op("Range", {floats({1}).reshape({}), floats({2}).reshape({}), floats({0.25}).reshape({})}, {})[0],
+               floats({1, 1.25, 1.5, 1.75}));
+}
+
+TEST(Ops, ReductionsOverAxesWithKeepdims) {
+  const auto x = at::arange(6).to(at::kFloat).reshape({2, 3});
+  Attributes a;
+  a.set("axes", std::vector<int64_t>{1});
+  expect_equal(run_op("ReduceMean", {x}, {}, a)[0], floats({1, 4}).reshape({2, 1}));
+  expect_equal(run_op("ReduceMax", {x}, {}, a)[0], floats({2, 5}).reshape({2, 1}));
+  a.set("keepdims", int64_t{0});
+  expect_equal(run_op("ReduceMin", {x}, {}, a)[0], floats({0, 3}));
+  expect_equal(run_op("ReduceMean", {x}, {})[0], floats({2.5}).reshape({1, 1}));
+  expect_equal(run_op("ReduceSum", {x}, {{1, ints({0})}})[0], floats({3, 5, 7}).reshape({1, 3}));
+  const auto s = run_op("ReduceSum", {at::ones({2, 2}, at::kInt)}, {})[0];
+  EXPECT_EQ(s.scalar_type(), at::kInt);
+  EXPECT_EQ(s.item<int>(), 4);
+  Attributes noop;
+  noop.set("noop_with_empty_axes", int64_t{1});
+  expect_equal(run_op("ReduceSum", {x}, {}, noop)[0], x);
 }
 
 }  // namespace qat::graph

@@ -115,3 +115,49 @@ TEST(Recipe, QuantSectionDefaultsAndNestedErrors) {
 }
 
 }  // namespace qat
+
+namespace qat {
+
+TEST(Recipe, ModelOnnxWithHeadRoundTrips) {
+  testing::TempDir dir;
+  const auto file = dir.write("r.yaml",
+                              "model:\n  onnx: det.onnx\n  head:\n    input: input.1\n    boxes: out_boxes\n"
+                              "    logits: cls_logits\n");
+  const Recipe a = load_recipe(file);
+  EXPECT_TRUE(a.model.is_onnx());
+  EXPECT_EQ(a.model.arch, "");
+  EXPECT_EQ(a.model.onnx, "det.onnx");
+  EXPECT_EQ(a.model.head.input, "input.1");
+  EXPECT_EQ(a.model.head.boxes, "out_boxes");
+  EXPECT_EQ(a.model.head.scores, "scores");
+  EXPECT_EQ(a.model.head.logits, "cls_logits");
+  EXPECT_EQ(a.model.head.anchor_points, "");
+  const auto again = dir.write("again.yaml", a.to_yaml_text());
+  const Recipe b = load_recipe(again);
+  EXPECT_EQ(b.to_yaml_text(), a.to_yaml_text());
+  EXPECT_EQ(b.model.head.logits, "cls_logits");
+  EXPECT_NE(b.hash(), load_recipe(dir.write("arch.yaml", "")).hash());
+  // The native form keeps writing arch only.
+  const Recipe native = load_recipe(dir.write("native.yaml", "model:\n  arch: a.yaml\n"));
+  EXPECT_EQ(native.model.to_yaml().size(), 1u);
+  EXPECT_FALSE(native.model.is_onnx());
+}
+
+TEST(Recipe, ModelArchAndOnnxAreMutuallyExclusive) {
+  testing::TempDir dir;
+  const auto both = dir.write("r.yaml", "model:\n  arch: a.yaml\n  onnx: det.onnx\n");
+  ASSERT_THROWS_WITH(load_recipe(both), ConfigError,
+                     both + ":3:9: model.onnx: 'arch' and 'onnx' are mutually exclusive; give one");
+  const auto head = dir.write("h.yaml", "model:\n  head:\n    input: x\n");
+  ASSERT_THROWS_WITH(load_recipe(head), ConfigError,
+                     head + ":3:5: model.head: only an imported model ('onnx') has a head section");
+  const auto typo = dir.write("t.yaml", "model:\n  onnx: d.onnx\n  head:\n    score: s\n");
+  ASSERT_THROWS_WITH(load_recipe(typo), ConfigError,
+                     typo + ":4:5: model.head.score: unknown key; did you mean 'scores'?");
+  const auto half = dir.write("p.yaml", "model:\n  onnx: d.onnx\n  head:\n    anchor_points: ap\n");
+  ASSERT_THROWS_WITH(load_recipe(half), ConfigError,
+                     half + ":4:20: model.head.anchor_points: anchor_points and anchor_strides go together; "
+                            "give both or neither");
+}
+
+}  // namespace qat

@@ -15,4 +15,13 @@ void to_onnx_tensor(const at::Tensor& tensor, const std::string& name, onnx::Ten
 /// The ONNX element type code of an ATen dtype; throws qat::Error for unsupported ones.
 int onnx_dtype(at::ScalarType dtype);
 
+/// The ATen dtype of an ONNX element type code (float32, float64, int8, uint8,
+/// int16, int32, int64, bool); throws qat::Error naming the type for others.
+at::ScalarType aten_dtype(int onnx_type);
+
+/// A tensor holding `proto`'s data (raw_data or the typed fields), a copy that
+/// owns its memory. Throws qat::Error for unsupported element types and for data
+/// whose size does not match the dims; external data is not supported.
+at::Tensor from_onnx_tensor(const onnx::TensorProto& proto);
+
 }  // namespace qat::graph

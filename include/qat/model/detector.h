@@ -26,8 +26,8 @@ struct DetectorInfo {
   std::string input = "images";
   std::string boxes = "boxes";
   std::string scores = "scores";
-  std::string logits = "logits";
-  std::string anchor_points = "head.anchor_points";
+  std::string logits = "logits";  ///< empty: an imported model without a logits value
+  std::string anchor_points = "head.anchor_points";  ///< empty: no anchors (imported models may lack them)
   std::string anchor_strides = "head.anchor_strides";
 };
 
@@ -35,9 +35,12 @@ struct Detector {
   graph::Graph graph;
   DetectorInfo info;
 
-  at::Tensor anchor_points() const { return graph.initializer(info.anchor_points); }
-  /// [A] strides in pixels.
-  at::Tensor anchor_strides() const { return graph.initializer(info.anchor_strides).reshape({-1}); }
+  /// False for an imported model whose head names no anchor constants.
+  bool has_anchors() const { return !info.anchor_points.empty() && !info.anchor_strides.empty(); }
+  /// [A,2] (cx, cy) pixels. Throws qat::Error when !has_anchors().
+  at::Tensor anchor_points() const;
+  /// [A] strides in pixels. Throws qat::Error when !has_anchors().
+  at::Tensor anchor_strides() const;
 };
 
 /// Builds the native detector for `arch` with freshly initialized parameters

@@ -27,9 +27,26 @@ struct DataSection {
   YAML::Node to_yaml() const;
 };
 
-/// `model:` which detector to build.
+/// `model.head:` where an imported ONNX detector's contract values are.
+struct OnnxHeadSection {
+  std::string input = "images";  ///< graph input, float [B,3,S,S] in [0,1]
+  std::string boxes = "boxes";   ///< graph output [B,A,4], xyxy input pixels
+  std::string scores = "scores"; ///< graph output [B,A,C], after the sigmoid
+  std::string logits;            ///< value [B,A,C] before the sigmoid; empty: the model has none
+  std::string anchor_points;     ///< initializer [A,2] (cx, cy) pixels; empty: none
+  std::string anchor_strides;    ///< initializer [A] or [A,1] pixels; empty: none
+
+  static OnnxHeadSection from_yaml(const YAML::Node& node, const KeyPath& path);
+  YAML::Node to_yaml() const;
+};
+
+/// `model:` which detector to build (`arch:`) or import (`onnx:` + `head:`).
 struct ModelSection {
-  std::string arch = "configs/arch/yolo-nano.yaml";  ///< architecture YAML
+  std::string arch = "configs/arch/yolo-nano.yaml";  ///< architecture YAML; empty when onnx is set
+  std::string onnx;      ///< FP32 ONNX detector (graph::import_onnx); excludes arch
+  OnnxHeadSection head;  ///< only with onnx
+
+  bool is_onnx() const { return !onnx.empty(); }
 
   static ModelSection from_yaml(const YAML::Node& node, const KeyPath& path);
   YAML::Node to_yaml() const;

@@ -15,7 +15,61 @@ Kernel make_mul(const Node&, const Graph&) {
   return [](const Inputs& in, const KernelContext&) { return Inputs{in[0] * in[1]}; };
 }
 Kernel make_div(const Node&, const Graph&) {
-  return [](const Inputs& in, const KernelContext&) { return Inputs{in[0] / in[1]}; };
+  // Integer Div truncates (shape arithmetic in torch exports: `h // 2`); at::div would promote to float.
+  return [](const Inputs& in, const KernelContext&) {
+    if (at::isIntegralType(in[0].scalar_type(), true) && at::isIntegralType(in[1].scalar_type(), true)) {
+      return Inputs{at::div(in[0], in[1], "trunc")};
+    }
+    return Inputs{in[0] / in[1]};
+  };
+}
+Kernel make_pow(const Node&, const Graph&) {
+  // The result has the base's type, whatever the exponent's.
+  return [](const Inputs& in, const KernelContext&) { return Inputs{at::pow(in[0], in[1]).to(in[0].scalar_type())}; };
+}
+Kernel make_min(const Node&, const Graph&) {
+  return [](const Inputs& in, const KernelContext&) {
+    at::Tensor y = in[0];
+    for (size_t i = 1; i < in.size(); ++i) y = at::minimum(y, in[i]);
+    return Inputs{y};
+  };
+}
+Kernel make_max(const Node&, const Graph&) {
+  return [](const Inputs& in, const KernelContext&) {
+    at::Tensor y = in[0];
+    for (size_t i = 1; i < in.size(); ++i) y = at::maximum(y, in[i]);
+    return Inputs{y};
+  };
+}
+Kernel make_equal(const Node&, const Graph&) {
+  return [](const Inputs& in, const KernelContext&) { return Inputs{at::eq(in[0], in[1])}; };
+}
+Kernel make_where(const Node&, const Graph&) {
+  return [](const Inputs& in, const KernelContext&) { return Inputs{at::where(in[0], in[1], in[2])}; };
+}
+Kernel make_neg(const Node&, const Graph&) {
+  return [](const Inputs& in, const KernelContext&) { return Inputs{at::neg(in[0])}; };
+}
+Kernel make_abs(const Node&, const Graph&) {
+  return [](const Inputs& in, const KernelContext&) { return Inputs{at::abs(in[0])}; };
+}
+Kernel make_sqrt(const Node&, const Graph&) {
+  return [](const Inputs& in, const KernelContext&) { return Inputs{at::sqrt(in[0])}; };
+}
+Kernel make_reciprocal(const Node&, const Graph&) {
+  return [](const Inputs& in, const KernelContext&) { return Inputs{at::reciprocal(in[0])}; };
+}
+Kernel make_log(const Node&, const Graph&) {
+  return [](const Inputs& in, const KernelContext&) { return Inputs{at::log(in[0])}; };
+}
+Kernel make_floor(const Node&, const Graph&) {
+  return [](const Inputs& in, const KernelContext&) { return Inputs{at::floor(in[0])}; };
+}
+Kernel make_ceil(const Node&, const Graph&) {
+  return [](const Inputs& in, const KernelContext&) { return Inputs{at::ceil(in[0])}; };
+}
+Kernel make_erf(const Node&, const Graph&) {
+  return [](const Inputs& in, const KernelContext&) { return Inputs{at::erf(in[0])}; };
 }
 Kernel make_relu(const Node&, const Graph&) {
   return [](const Inputs& in, const KernelContext&) { return Inputs{at::relu(in[0])}; };
@@ -26,6 +80,17 @@ Kernel make_leaky_relu(const Node& node, const Graph&) {
 }
 Kernel make_sigmoid(const Node&, const Graph&) {
   return [](const Inputs& in, const KernelContext&) { return Inputs{at::sigmoid(in[0])}; };
+}
+Kernel make_hard_sigmoid(const Node& node, const Graph&) {
+  const double alpha = node.attrs.get_float("alpha", 0.2);
+  const double beta = node.attrs.get_float("beta", 0.5);
+  return [alpha, beta](const Inputs& in, const KernelContext&) {
+    return Inputs{at::clamp_max(at::clamp_min(in[0] * alpha + beta, 0.0), 1.0)};
+  };
+}
+Kernel make_hard_swish(const Node&, const Graph&) {
+  // ONNX: x * max(0, min(1, x / 6 + 0.5)), which is torch's hardswish.
+  return [](const Inputs& in, const KernelContext&) { return Inputs{at::hardswish(in[0])}; };
 }
 Kernel make_tanh(const Node&, const Graph&) {
   return [](const Inputs& in, const KernelContext&) { return Inputs{at::tanh(in[0])}; };

@@ -1,9 +1,28 @@
 // Ops that move data without arithmetic: concatenation, splitting, slicing, views.
 #include "factories.h"
 
+#include <ATen/ExpandUtils.h>
+
+#include <cmath>
+
+#include "qat/graph/onnx_tensor.h"
+
 namespace qat::graph::ops {
 
 using Inputs = std::vector<at::Tensor>;
+
+namespace {
+
+std::vector<int64_t> to_ints(const at::Tensor& t) {
+  const at::Tensor c = t.to(at::kLong).contiguous();
+  return std::vector<int64_t>(c.data_ptr<int64_t>(), c.data_ptr<int64_t>() + c.numel());
+}
+
+bool is_constant(const Node& node, const Graph& graph, size_t index) {
+  return index < node.inputs.size() && graph.has_initializer(node.inputs[index]);
+}
+
+}  // namespace
 
 Kernel make_concat(const Node& node, const Graph&) {
   QAT_CHECK(node.attrs.has("axis"), "node '", node.name, "' (Concat): attribute 'axis' is required");
@@ -57,10 +76,13 @@ Kernel make_slice(const Node& node, const Graph& graph) {
 }
 
 Kernel make_reshape(const Node& node, const Graph& graph) {
-  const auto shape = constant_ints(node, graph, 1);
+  // A constant shape is read once; a computed one (dynamic batch: Shape -> Gather -> Concat)
+  // is read on every run.
+  const bool constant = is_constant(node, graph, 1);
+  const auto shape = constant ? constant_ints(node, graph, 1) : std::vector<int64_t>{};
   const bool allow_zero = node.attrs.get_int("allowzero", 0) != 0;
-  return [shape, allow_zero](const Inputs& in, const KernelContext&) {
-    std::vector<int64_t> target = shape;
+  return [constant, shape, allow_zero](const Inputs& in, const KernelContext&) {
+    std::vector<int64_t> target = constant ? shape : to_ints(in[1]);
     for (size_t i = 0; i < target.size(); ++i) {
       if (target[i] == 0 && !allow_zero) target[i] = in[0].size(static_cast<int64_t>(i));  // 0 copies the dim
     }
@@ -112,6 +134,98 @@ Kernel make_squeeze(const Node& node, const Graph& graph) {
     at::Tensor x = in[0];
     for (int64_t a : sorted) x = x.squeeze(a);
     return Inputs{x};
+  };
+}
+
+Kernel make_shape(const Node& node, const Graph&) {
+  const int64_t start = node.attrs.get_int("start", 0);
+  const bool has_end = node.attrs.has("end");
+  const int64_t end = node.attrs.get_int("end", 0);
+  return [start, has_end, end](const Inputs& in, const KernelContext&) {
+    const int64_t rank = in[0].dim();
+    auto clamp = [rank](int64_t v) { return std::max<int64_t>(0, std::min(rank, v < 0 ? v + rank : v)); };
+    const int64_t b = clamp(start), e = has_end ? clamp(end) : rank;
+    const auto sizes = in[0].sizes().vec();
+    std::vector<int64_t> out(sizes.begin() + b, sizes.begin() + std::max(b, e));
+    return Inputs{at::tensor(out, at::kLong)};
+  };
+}
+
+Kernel make_constant(const Node& node, const Graph&) {
+  at::Tensor value;
+  if (node.attrs.has("value")) {
+    value = node.attrs.get_tensor("value");
+  } else if (node.attrs.has("value_float")) {
+    value = at::scalar_tensor(node.attrs.get_float("value_float", 0), at::kFloat);
+  } else if (node.attrs.has("value_int")) {
+    value = at::scalar_tensor(node.attrs.get_int("value_int", 0), at::kLong);
+  } else if (node.attrs.has("value_floats")) {
+    const auto v = node.attrs.get_floats("value_floats", {});
+    value = at::tensor(v, at::kDouble).to(at::kFloat);
+  } else if (node.attrs.has("value_ints")) {
+    value = at::tensor(node.attrs.get_ints("value_ints", {}), at::kLong);
+  } else {
+    QAT_CHECK(false, "node '", node.name, "' (Constant): needs one of value, value_float, value_floats, "
+              "value_int, value_ints");
+  }
+  return [value](const Inputs&, const KernelContext&) { return Inputs{value}; };
+}
+
+Kernel make_constant_of_shape(const Node& node, const Graph&) {
+  const at::Tensor value = node.attrs.has("value") ? node.attrs.get_tensor("value") : at::zeros({1}, at::kFloat);
+  QAT_CHECK(value.numel() == 1, "node '", node.name, "' (ConstantOfShape): value must have one element");
+  const at::Tensor scalar = value.reshape({});
+  return [scalar](const Inputs& in, const KernelContext&) {
+    return Inputs{scalar.expand(to_ints(in[0])).contiguous()};
+  };
+}
+
+Kernel make_cast(const Node& node, const Graph&) {
+  QAT_CHECK(node.attrs.has("to"), "node '", node.name, "' (Cast): attribute 'to' is required");
+  at::ScalarType to = at::kFloat;
+  try {
+    to = aten_dtype(static_cast<int>(node.attrs.get_int("to", 0)));
+  } catch (Error& e) {
+    throw e.add_context("reading attribute 'to' of node '" + node.name + "' (Cast)");
+  }
+  return [to](const Inputs& in, const KernelContext&) { return Inputs{in[0].to(to)}; };
+}
+
+Kernel make_gather(const Node& node, const Graph&) {
+  const int64_t axis = node.attrs.get_int("axis", 0);
+  return [axis](const Inputs& in, const KernelContext&) {
+    const at::Tensor& data = in[0];
+    const int64_t a = axis < 0 ? axis + data.dim() : axis;
+    at::Tensor idx = in[1].to(at::kLong);
+    idx = at::where(idx < 0, idx + data.size(a), idx);  // negative indices count from the end
+    std::vector<int64_t> shape(data.sizes().begin(), data.sizes().begin() + a);
+    for (int64_t d : idx.sizes()) shape.push_back(d);
+    for (int64_t d = a + 1; d < data.dim(); ++d) shape.push_back(data.size(d));
+    return Inputs{data.index_select(a, idx.reshape({-1})).reshape(shape)};
+  };
+}
+
+Kernel make_expand(const Node& node, const Graph& graph) {
+  const bool constant = is_constant(node, graph, 1);
+  const auto shape = constant ? constant_ints(node, graph, 1) : std::vector<int64_t>{};
+  return [constant, shape](const Inputs& in, const KernelContext&) {
+    // Bidirectional broadcast: a 1 in `shape` keeps the input's dimension.
+    const auto target = at::infer_size(in[0].sizes(), constant ? shape : to_ints(in[1]));
+    return Inputs{in[0].expand(target)};
+  };
+}
+
+Kernel make_range(const Node&, const Graph&) {
+  return [](const Inputs& in, const KernelContext&) {
+    // ONNX: n = max(ceil((limit - start) / delta), 0) elements start + i * delta, in start's type.
+    const double start = in[0].item<double>(), limit = in[1].item<double>(), delta = in[2].item<double>();
+    TORCH_CHECK(delta != 0, "Range: delta is 0");
+    const auto n = static_cast<int64_t>(std::max(std::ceil((limit - start) / delta), 0.0));
+    const auto type = in[0].scalar_type();
+    if (at::isIntegralType(type, false)) {
+      return Inputs{(at::arange(n, at::kLong) * in[2].item<int64_t>() + in[0].item<int64_t>()).to(type)};
+    }
+    return Inputs{(at::arange(n, at::kDouble) * delta + start).to(type)};
   };
 }
 
