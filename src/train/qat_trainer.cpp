@@ -28,6 +28,24 @@ double objective_value(const std::string& name, const metrics::BehaviourStats& s
   throw Error("unknown QAT objective '" + name + "'");
 }
 
+void select_epoch(QatResult& result) {
+  result.selected = -1;
+  result.lowest_loss = -1;
+  auto better = [](const QatEpoch& a, const QatEpoch& b) {  // a strictly better than b
+    if (a.objective != b.objective) return a.objective > b.objective;
+    return a.at_threshold.confidence_mae < b.at_threshold.confidence_mae;
+  };
+  for (size_t i = 0; i < result.history.size(); ++i) {
+    const auto& e = result.history[i];
+    if (e.epoch >= 0 && (result.lowest_loss < 0 || e.loss < result.history[static_cast<size_t>(result.lowest_loss)].loss)) {
+      result.lowest_loss = static_cast<int64_t>(i);
+    }
+    if (e.passed && (result.selected < 0 || better(e, result.history[static_cast<size_t>(result.selected)]))) {
+      result.selected = static_cast<int64_t>(i);
+    }
+  }
+}
+
 namespace {
 
 // What an epoch's student is: its parameters and every quantizer's range.
@@ -205,16 +223,7 @@ QatResult train_qat(const Recipe& recipe, const model::Detector& teacher, Quanti
   }
   student.executor().set_training(false);
 
-  for (size_t i = 0; i < result.history.size(); ++i) {
-    const auto& e = result.history[i];
-    if (e.epoch >= 0 && (result.lowest_loss < 0 || e.loss < result.history[static_cast<size_t>(result.lowest_loss)].loss)) {
-      result.lowest_loss = static_cast<int64_t>(i);
-    }
-    if (!e.passed) continue;
-    if (result.selected < 0 || e.objective > result.history[static_cast<size_t>(result.selected)].objective) {
-      result.selected = static_cast<int64_t>(i);
-    }
-  }
+  select_epoch(result);
   if (result.selected >= 0) {
     restore(student, snapshots[static_cast<size_t>(result.selected)]);
     const auto& e = result.history[static_cast<size_t>(result.selected)];

@@ -45,4 +45,9 @@ QatResult train_qat(const Recipe& recipe, const model::Detector& teacher, Quanti
 /// The objective of `stats` under `name` (higher is better; confidence_mae is negated).
 double objective_value(const std::string& name, const metrics::BehaviourStats& stats);
 
+/// Fills `result.selected` (the passing epoch with the highest objective; a tie goes
+/// to the lower confidence MAE at its threshold, then to the earlier epoch) and
+/// `result.lowest_loss` (among QAT epochs) from `result.history`.
+void select_epoch(QatResult& result);
+
 }  // namespace qat::train

@@ -1,0 +1,47 @@
+#include "qat/train/qat_trainer.h"
+
+#include "support/test_support.h"
+
+namespace qat::train {
+namespace {
+
+QatEpoch epoch(int64_t index, bool passed, double objective, double mae, double loss) {
+  QatEpoch e;
+  e.epoch = index;
+  e.passed = passed;
+  e.objective = objective;
+  e.at_threshold.confidence_mae = mae;
+  e.loss = loss;
+  return e;
+}
+
+}  // namespace
+
+TEST(SelectEpoch, HighestObjectiveAmongPassingEpochsNeverTheLowestLoss) {
+  QatResult r;
+  r.history = {epoch(-1, true, 0.970, 0.010, 0),   // PTQ
+               epoch(0, true, 0.980, 0.009, 0.5),
+               epoch(1, false, 0.990, 0.008, 0.3),  // best objective but fails the gate
+               epoch(2, true, 0.975, 0.007, 0.2)};  // lowest loss
+  select_epoch(r);
+  EXPECT_EQ(r.selected, 1);
+  EXPECT_EQ(r.lowest_loss, 3);
+}
+
+TEST(SelectEpoch, ATieGoesToTheLowerConfidenceErrorThenTheEarlierEpoch) {
+  QatResult r;
+  r.history = {epoch(-1, true, 0.9865, 0.0090, 0), epoch(0, true, 0.9865, 0.0074, 0.2),
+               epoch(1, true, 0.9865, 0.0074, 0.1)};
+  select_epoch(r);
+  EXPECT_EQ(r.selected, 1);
+}
+
+TEST(SelectEpoch, NothingPassingSelectsNothing) {
+  QatResult r;
+  r.history = {epoch(-1, false, 0, 0, 0), epoch(0, false, 0, 0, 0.4)};
+  select_epoch(r);
+  EXPECT_EQ(r.selected, -1);
+  EXPECT_EQ(r.lowest_loss, 1);
+}
+
+}  // namespace qat::train
