@@ -19,5 +19,6 @@ void add_data_command(CLI::App& app, Action& action);
 void add_train_command(CLI::App& app, Action& action);
 void add_ptq_command(CLI::App& app, Action& action);
 void add_threshold_command(CLI::App& app, Action& action);
+void add_inspect_command(CLI::App& app, Action& action);
 
 }  // namespace qat::cli
