@@ -53,6 +53,8 @@ onnx::NodeProto make_node(const std::string& name, const std::string& op, const 
 // to read a dequantized value. Nodes are placed relative to graph nodes so that the
 // result stays topologically sorted.
 struct QdqRewrite {
+  explicit QdqRewrite(onnx::GraphProto& graph) : g(graph) {}
+
   onnx::GraphProto& g;
   std::vector<onnx::NodeProto> front;                           // before every node (graph inputs)
   std::map<std::string, std::vector<onnx::NodeProto>> before;  // node → emitted just before it
@@ -175,7 +177,7 @@ onnx::ModelProto to_qdq_onnx(const graph::Graph& graph, const quant::FakeQuantGr
   base.metadata = options.metadata;
   base.metadata["qat.profile"] = options.profile;
   onnx::ModelProto model = to_onnx(graph, base);
-  QdqRewrite rewrite{*model.mutable_graph()};
+  QdqRewrite rewrite(*model.mutable_graph());
 
   const auto qparams = quantizers.qparams();
   const quant::QuantPlan& plan = quantizers.plan();

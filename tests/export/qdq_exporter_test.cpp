@@ -246,7 +246,9 @@ TEST(QdqExporter, OrtProfileTakesAsymmetricPointsOnTheUint8GridAndQuantizesTheBi
   int readers = 0;
   for (const auto& n : m.graph().node()) {
     for (const auto& in : n.input()) {
-      if (in == "backbone.0.conv") EXPECT_EQ(n.name(), "backbone.0.conv/QuantizeLinear");
+      if (in == "backbone.0.conv") {
+        EXPECT_EQ(n.name(), "backbone.0.conv/QuantizeLinear");
+      }
       readers += in == "backbone.0.conv/dequantized";
     }
   }
@@ -315,11 +317,17 @@ TEST(QdqExporter, OrtProfileFusesEachQuantizedConvIntoQLinearConv) {
   at::NoGradGuard no_grad;
   attach_output_quantizers(*c->exec, c->det.graph, o.output_qparams);
   const auto want = c->exec->run({{"images", c->images}});
-  const double d_scores = max_diff(got.at("scores"), want.at("scores"));
-  const double d_boxes = max_diff(got.at("boxes"), want.at("boxes"));
-  std::cout << "ort profile vs libtorch: scores " << d_scores << " boxes " << d_boxes << "\n";
-  EXPECT_LT(d_scores, 1e-3);
-  EXPECT_LT(d_boxes, 0.5);
+  // Same arithmetic on both sides up to rounding boundaries (ORT divides by the scale,
+  // requantizes with a float multiplier and adds an int32 bias rounded to the accumulator
+  // grid), so a flip moves a value one activation step; the docs' bound for an export
+  // is one step of a signed 8-bit grid over each output's own range. Measured: scores
+  // 5.1e-8, boxes 1.5e-5 (no flip reached an output on these images).
+  for (const char* name : {"scores", "boxes"}) {
+    const auto& w = want.at(name);
+    const quant::QuantSpec grid;
+    const double step = quant::qparams_from_range(w.min().reshape({1}), w.max().reshape({1}), grid).scale.item<double>();
+    EXPECT_LT(max_diff(got.at(name), w), step) << name;
+  }
 }
 
 // Every supported opset: the FP32 and the Q/DQ (tensorrt) export pass the checker, carry
