@@ -2,11 +2,14 @@
 
 #include <onnx/onnx_pb.h>
 
+#include <limits>
+#include <memory>
 #include <set>
 
 #include "qat/core/error.h"
 #include "qat/export/onnx_exporter.h"
 #include "qat/graph/onnx_tensor.h"
+#include "qat/quant/minmax_observer.h"
 #include "qat/quant/quantize.h"
 
 namespace qat::exporter {
@@ -16,11 +19,14 @@ void add_initializer(onnx::GraphProto& g, const std::string& name, const at::Ten
   graph::to_onnx_tensor(t, name, *g.add_initializer());
 }
 
-// The scale/zero-point tensors of a point: [C] per channel, 0-d per tensor.
-std::pair<at::Tensor, at::Tensor> qparam_tensors(const quant::QParams& qp, const quant::QuantSpec& spec) {
+// The scale/zero-point tensors of a point: [C] per channel, 0-d per tensor. With
+// `as_uint8` a signed 8-bit point moves to the uint8 grid (q + 128, zero point + 128):
+// the same real values, the same saturation.
+std::pair<at::Tensor, at::Tensor> qparam_tensors(const quant::QParams& qp, bool per_channel, bool as_uint8) {
   at::Tensor scale = qp.scale.detach().to(at::kFloat).contiguous();
-  at::Tensor zp = qp.zero_point.to(at::kChar).contiguous();
-  if (!spec.per_channel()) {
+  at::Tensor zp = as_uint8 ? (qp.zero_point.to(at::kInt) + 128).to(at::kByte) : qp.zero_point.to(at::kChar);
+  zp = zp.contiguous();
+  if (!per_channel) {
     scale = scale.reshape({});
     zp = zp.reshape({});
   }
@@ -43,86 +49,207 @@ onnx::NodeProto make_node(const std::string& name, const std::string& op, const 
   return n;
 }
 
+// The Q/DQ nodes and initializers added to the FP32 model, and the edges rewired
+// to read a dequantized value. Nodes are placed relative to graph nodes so that the
+// result stays topologically sorted.
+struct QdqRewrite {
+  explicit QdqRewrite(onnx::GraphProto& graph) : g(graph) {}
+
+  onnx::GraphProto& g;
+  std::vector<onnx::NodeProto> front;                           // before every node (graph inputs)
+  std::map<std::string, std::vector<onnx::NodeProto>> before;  // node → emitted just before it
+  std::map<std::string, std::vector<onnx::NodeProto>> after;   // node → emitted just after it
+  std::map<std::pair<std::string, size_t>, std::string> rewired;
+  std::set<std::string> dropped_initializers;
+
+  // `value` → value/QuantizeLinear → value/DequantizeLinear, right after its producer.
+  // Returns the dequantized value.
+  std::string add_pair(const graph::Graph& graph, const std::string& value, const at::Tensor& scale,
+                       const at::Tensor& zp, int64_t axis) {
+    add_initializer(g, value + "/scale", scale);
+    add_initializer(g, value + "/zero_point", zp);
+    const std::string dequantized = value + "/dequantized";
+    const graph::Node* producer = graph.producer(value);
+    auto& list = producer ? after[producer->name] : front;
+    list.push_back(make_node(value + "/QuantizeLinear", "QuantizeLinear",
+                             {value, value + "/scale", value + "/zero_point"}, value + "/quantized", axis));
+    list.push_back(make_node(value + "/DequantizeLinear", "DequantizeLinear",
+                             {value + "/quantized", value + "/scale", value + "/zero_point"}, dequantized, axis));
+    return dequantized;
+  }
+
+  // A constant `name` stored as `q` → name/DequantizeLinear, just before `reader`.
+  std::string add_constant(const std::string& name, const at::Tensor& q, const at::Tensor& scale,
+                           const at::Tensor& zp, int64_t axis, const std::string& reader) {
+    add_initializer(g, name + "/quantized", q);
+    add_initializer(g, name + "/scale", scale);
+    add_initializer(g, name + "/zero_point", zp);
+    dropped_initializers.insert(name);
+    const std::string dequantized = name + "/dequantized";
+    before[reader].push_back(make_node(name + "/DequantizeLinear", "DequantizeLinear",
+                                       {name + "/quantized", name + "/scale", name + "/zero_point"}, dequantized,
+                                       axis));
+    return dequantized;
+  }
+
+  // Every reader of `value` (graph outputs excepted) reads `dequantized` instead.
+  void rewire_all_readers(const graph::Graph& graph, const std::string& value, const std::string& dequantized) {
+    for (const graph::Node* reader : graph.consumers(value)) {
+      for (size_t i = 0; i < reader->inputs.size(); ++i) {
+        if (reader->inputs[i] == value) rewired[{reader->name, i}] = dequantized;
+      }
+    }
+  }
+
+  void apply() {
+    std::vector<onnx::NodeProto> original(g.node().begin(), g.node().end());
+    g.clear_node();
+    for (auto& q : front) *g.add_node() = q;
+    for (auto& n : original) {
+      for (auto& q : before[n.name()]) *g.add_node() = q;
+      for (int i = 0; i < n.input_size(); ++i) {
+        auto it = rewired.find({n.name(), static_cast<size_t>(i)});
+        if (it != rewired.end()) n.set_input(i, it->second);
+      }
+      *g.add_node() = n;
+      for (auto& q : after[n.name()]) *g.add_node() = q;
+    }
+    // FP32 constants that now live only as integers are dropped.
+    std::set<std::string> used;
+    for (const auto& n : g.node()) used.insert(n.input().begin(), n.input().end());
+    std::vector<onnx::TensorProto> inits(g.initializer().begin(), g.initializer().end());
+    g.clear_initializer();
+    for (auto& t : inits) {
+      if (!dropped_initializers.count(t.name()) || used.count(t.name())) *g.add_initializer() = t;
+    }
+  }
+};
+
+int64_t max_abs_zero_point(const quant::QParams& qp) { return qp.zero_point.abs().max().item<int64_t>(); }
+
 }  // namespace
+
+quant::QuantSpec ort_output_spec() {
+  quant::QuantSpec spec;
+  spec.bits = 8;
+  spec.is_signed = true;
+  spec.symmetric = false;
+  return spec;
+}
+
+std::vector<std::string> ort_output_values(const graph::Graph& graph, const quant::QuantPlan& plan) {
+  std::set<std::string> planned;
+  for (const auto& p : plan.points) {
+    if (!p.is_weight) planned.insert(p.value);
+  }
+  const std::set<std::string> quantized(plan.quantized_nodes.begin(), plan.quantized_nodes.end());
+  std::vector<std::string> values;
+  for (const auto& n : graph.nodes()) {
+    if (n.op_type == "Conv" && quantized.count(n.name) && !planned.count(n.outputs[0])) values.push_back(n.outputs[0]);
+  }
+  return values;
+}
+
+std::map<std::string, quant::QParams> calibrate_output_qparams(const graph::Executor& executor,
+                                                               const std::vector<std::string>& values,
+                                                               const std::vector<graph::ValueMap>& batches) {
+  QAT_CHECK(!batches.empty(), "calibrating output qparams needs at least one batch");
+  const quant::QuantSpec spec = ort_output_spec();
+  std::vector<std::unique_ptr<quant::MinMaxObserver>> observers;
+  for (size_t i = 0; i < values.size(); ++i) observers.push_back(std::make_unique<quant::MinMaxObserver>(spec));
+  at::NoGradGuard no_grad;
+  for (const auto& batch : batches) {
+    const auto out = executor.run(batch, values);
+    for (size_t i = 0; i < values.size(); ++i) observers[i]->observe(out.at(values[i]));
+  }
+  std::map<std::string, quant::QParams> qparams;
+  for (size_t i = 0; i < values.size(); ++i) qparams[values[i]] = observers[i]->compute(spec);
+  return qparams;
+}
 
 onnx::ModelProto to_qdq_onnx(const graph::Graph& graph, const quant::FakeQuantGraph& quantizers,
                              const QdqExportOptions& options) {
-  QAT_CHECK(options.profile == "tensorrt", "export profile '", options.profile,
-            "' is not supported yet (tensorrt)");
+  const bool ort = options.profile == "ort";
+  QAT_CHECK(ort || options.profile == "tensorrt", "export profile '", options.profile,
+            "' is not supported (tensorrt, ort)");
   ExportOptions base;
   base.opset = options.opset;
   base.metadata = options.metadata;
   base.metadata["qat.profile"] = options.profile;
   onnx::ModelProto model = to_onnx(graph, base);
-  onnx::GraphProto& g = *model.mutable_graph();
+  QdqRewrite rewrite(*model.mutable_graph());
 
   const auto qparams = quantizers.qparams();
-  // Edge (node, input) → the dequantized value that replaces its input; Q/DQ nodes
-  // are emitted just before the first node that reads them (topological order).
-  std::map<std::pair<std::string, size_t>, std::string> rewired;
-  std::map<std::string, std::vector<onnx::NodeProto>> before;  // node name → Q/DQ nodes to emit first
-  std::set<std::string> dropped_initializers;
-  for (const auto& p : quantizers.plan().points) {
+  const quant::QuantPlan& plan = quantizers.plan();
+  std::map<std::string, std::string> dequantized_activation;  // planned activation → its DQ output
+  std::map<std::pair<std::string, size_t>, const quant::QuantPoint*> point_of_edge;
+  for (const auto& p : plan.points) {
     const quant::QParams& qp = qparams.at(p.value);
     const auto& spec = p.spec;
-    QAT_CHECK(spec.bits == 8, "tensorrt takes 8-bit quantization only: '", p.value, "' has ", spec.bits, " bits");
-    QAT_CHECK(qp.zero_point.abs().max().item<int64_t>() == 0, "tensorrt needs symmetric quantization: '", p.value,
-              "' has zero point ", qp.zero_point.abs().max().item<int64_t>());
-    const auto [scale, zp] = qparam_tensors(qp, spec);
+    QAT_CHECK(spec.bits == 8, options.profile, " takes 8-bit quantization only: '", p.value, "' has ", spec.bits,
+              " bits");
+    QAT_CHECK(ort || max_abs_zero_point(qp) == 0, "tensorrt needs symmetric quantization: '", p.value,
+              "' has zero point ", max_abs_zero_point(qp));
     const int64_t axis = spec.per_channel() ? spec.axis : -1;
-    add_initializer(g, p.value + "/scale", scale);
-    add_initializer(g, p.value + "/zero_point", zp);
-    const std::string dequantized = p.value + "/dequantized";
-    std::vector<onnx::NodeProto> nodes;
+    std::string dequantized;
     if (p.is_weight) {
       // The conditioned weights: exactly the integers the fake quantizer trained with.
+      const auto [scale, zp] = qparam_tensors(qp, spec.per_channel(), false);
       const at::Tensor q = quant::quantize(graph.initializer(p.value).detach(), qp, spec).to(at::kChar);
-      add_initializer(g, p.value + "/quantized", q);
-      dropped_initializers.insert(p.value);
-      nodes.push_back(make_node(p.value + "/DequantizeLinear", "DequantizeLinear",
-                                {p.value + "/quantized", p.value + "/scale", p.value + "/zero_point"}, dequantized,
-                                axis));
+      dequantized = rewrite.add_constant(p.value, q, scale, zp, axis, p.edges.front().first);
     } else {
-      nodes.push_back(make_node(p.value + "/QuantizeLinear", "QuantizeLinear",
-                                {p.value, p.value + "/scale", p.value + "/zero_point"}, p.value + "/quantized", axis));
-      nodes.push_back(make_node(p.value + "/DequantizeLinear", "DequantizeLinear",
-                                {p.value + "/quantized", p.value + "/scale", p.value + "/zero_point"}, dequantized,
-                                axis));
+      // ONNX Runtime's x86 integer convolution takes uint8 activations (docs/export.md).
+      const auto [scale, zp] = qparam_tensors(qp, spec.per_channel(), ort);
+      dequantized = rewrite.add_pair(graph, p.value, scale, zp, axis);
+      dequantized_activation[p.value] = dequantized;
     }
-    // Emit before the earliest consumer edge in graph order.
-    std::string first;
-    for (const auto& n : graph.nodes()) {
-      for (const auto& [node, input] : p.edges) {
-        if (n.name == node && first.empty()) first = node;
-      }
+    for (const auto& edge : p.edges) {
+      rewrite.rewired[edge] = dequantized;
+      point_of_edge[edge] = &p;
     }
-    for (auto& n : nodes) before[first].push_back(std::move(n));
-    for (const auto& edge : p.edges) rewired[edge] = dequantized;
   }
 
-  // Rebuild the node list with Q/DQ nodes in place and quantized edges rewired.
-  std::vector<onnx::NodeProto> original(g.node().begin(), g.node().end());
-  g.clear_node();
-  for (auto& n : original) {
-    for (auto& q : before[n.name()]) *g.add_node() = q;
-    for (int i = 0; i < n.input_size(); ++i) {
-      auto it = rewired.find({n.name(), static_cast<size_t>(i)});
-      if (it != rewired.end()) n.set_input(i, it->second);
-    }
-    *g.add_node() = n;
-  }
-  // FP32 weights that now live only as int8 are dropped.
-  std::vector<onnx::TensorProto> inits(g.initializer().begin(), g.initializer().end());
-  g.clear_initializer();
-  for (auto& t : inits) {
-    bool used = !dropped_initializers.count(t.name());
-    if (!used) {
-      for (const auto& n : g.node()) {
-        for (const auto& in : n.input()) used |= in == t.name();
+  if (ort) {
+    for (const auto& name : plan.quantized_nodes) {
+      const graph::Node& conv = *graph.find_node(name);
+      if (conv.op_type != "Conv") continue;
+      // Output: DQ → Conv → Q, with every reader behind the DQ.
+      const std::string& out = conv.outputs[0];
+      auto planned = dequantized_activation.find(out);
+      if (planned != dequantized_activation.end()) {
+        rewrite.rewire_all_readers(graph, out, planned->second);
+      } else {
+        auto it = options.output_qparams.find(out);
+        QAT_CHECK(it != options.output_qparams.end(), "the ort profile needs output qparams for Conv '", name,
+                  "' (value '", out, "'): see calibrate_output_qparams");
+        QAT_CHECK(it->second.scale.numel() == 1 && it->second.zero_point.numel() == 1,
+                  "output qparams of '", out, "' must be per tensor");
+        const auto [scale, zp] = qparam_tensors(it->second, false, true);
+        rewrite.rewire_all_readers(graph, out, rewrite.add_pair(graph, out, scale, zp, -1));
       }
+      // Bias: int32 on the accumulator's grid, scale input_scale * weight_scale, zero point 0.
+      if (conv.inputs.size() < 3 || conv.inputs[2].empty() || !graph.has_initializer(conv.inputs[2])) continue;
+      auto input_point = point_of_edge.find({name, 0});
+      auto weight_point = point_of_edge.find({name, 1});
+      if (input_point == point_of_edge.end() || weight_point == point_of_edge.end()) continue;
+      const auto& in_qp = qparams.at(input_point->second->value);
+      const auto& w_qp = qparams.at(weight_point->second->value);
+      const at::Tensor scale = (in_qp.scale.to(at::kFloat) * w_qp.scale.to(at::kFloat)).reshape({-1}).contiguous();
+      const at::Tensor bias = graph.initializer(conv.inputs[2]).detach().to(at::kFloat).reshape({-1});
+      // Half to even, as ONNX QuantizeLinear; the division in double so the int32 is the nearest one.
+      const at::Tensor q = (bias.to(at::kDouble) / scale.to(at::kDouble))
+                               .round()
+                               .clamp(std::numeric_limits<int32_t>::min(), std::numeric_limits<int32_t>::max())
+                               .to(at::kInt)
+                               .contiguous();
+      const bool per_channel = scale.numel() > 1;
+      const at::Tensor bias_scale = per_channel ? scale : scale.reshape({});
+      const at::Tensor zp = per_channel ? at::zeros({scale.numel()}, at::kInt) : at::zeros({}, at::kInt);
+      rewrite.rewired[{name, 2}] =
+          rewrite.add_constant(conv.inputs[2], q, bias_scale, zp, per_channel ? 0 : -1, name);
     }
-    if (used) *g.add_initializer() = t;
   }
+  rewrite.apply();
   return model;
 }
 

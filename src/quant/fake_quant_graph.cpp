@@ -6,9 +6,22 @@
 namespace qat::quant {
 
 FakeQuantGraph::FakeQuantGraph(QuantPlan plan, bool learnable_scale) : plan_(std::move(plan)) {
-  for (const auto& p : plan_.points) {
+  std::map<std::string, size_t> index;
+  for (size_t i = 0; i < plan_.points.size(); ++i) index[plan_.points[i].value] = i;
+  quantizers_.resize(plan_.points.size());
+  for (size_t i = 0; i < plan_.points.size(); ++i) {
+    const auto& p = plan_.points[i];
+    if (!p.shares_with.empty()) continue;
     auto observer = observer_registry().get(p.observer)(p.spec);
-    quantizers_.push_back(std::make_shared<FakeQuantizer>(p.spec, std::move(observer), learnable_scale));
+    quantizers_[i] = std::make_shared<FakeQuantizer>(p.spec, std::move(observer), learnable_scale);
+  }
+  for (size_t i = 0; i < plan_.points.size(); ++i) {
+    const auto& p = plan_.points[i];
+    if (p.shares_with.empty()) continue;
+    auto it = index.find(p.shares_with);
+    QAT_CHECK(it != index.end() && quantizers_[it->second], "point '", p.value, "' shares the quantizer of '",
+              p.shares_with, "', which is not a quantization point of its own");
+    quantizers_[i] = quantizers_[it->second];
   }
 }
 
@@ -34,7 +47,7 @@ void FakeQuantGraph::set_fake_quant(bool enabled) {
 std::vector<std::pair<std::string, at::Tensor>> FakeQuantGraph::parameters() {
   std::vector<std::pair<std::string, at::Tensor>> out;
   for (size_t i = 0; i < quantizers_.size(); ++i) {
-    if (!quantizers_[i]->learnable()) continue;
+    if (!quantizers_[i]->learnable() || !plan_.points[i].shares_with.empty()) continue;
     for (auto& t : quantizers_[i]->parameters()) out.emplace_back("quant." + plan_.points[i].value + ".scale", t);
   }
   return out;

@@ -8,7 +8,7 @@
 
 namespace qat::quant {
 
-MseObserver::MseObserver(QuantSpec spec, MseOptions options) : Observer(spec), options_(options) {
+MseObserver::MseObserver(QuantSpec spec, MseOptions options) : RangeObserver(spec), options_(options) {
   QAT_CHECK(options.grid >= 1, "mse grid must have at least one candidate, got ", options.grid);
   QAT_CHECK(options.max_samples >= 1, "mse max_samples must be positive, got ", options.max_samples);
 }
@@ -17,16 +17,7 @@ void MseObserver::observe(const at::Tensor& x) {
   at::NoGradGuard no_grad;
   auto r = rows(x);
   if (r.numel() == 0) return;
-  auto [lo, hi] = at::aminmax(r, 1);
-  if (batches_ == 0) {
-    min_ = lo;
-    max_ = hi;
-    channels_ = r.size(0);
-  } else {
-    min_ = at::minimum(min_, lo);
-    max_ = at::maximum(max_, hi);
-  }
-  ++batches_;
+  observe_rows(r);
 
   const int64_t cap = std::max<int64_t>(options_.max_samples / channels_, 1);
   // Strided thinning keeps the result deterministic (no RNG state to carry or seed).
@@ -73,12 +64,9 @@ QParams MseObserver::compute(const QuantSpec& spec) const {
 }
 
 void MseObserver::reset() {
+  RangeObserver::reset();
   samples_.clear();
   stored_ = 0;
-  min_ = at::Tensor();
-  max_ = at::Tensor();
-  batches_ = 0;
-  channels_ = 0;
 }
 
 std::unique_ptr<Observer> make_mse(const QuantSpec& spec) { return std::make_unique<MseObserver>(spec); }

@@ -1,5 +1,6 @@
 #include "qat/quant/quant_plan.h"
 
+#include <algorithm>
 #include <map>
 
 #include "qat/core/did_you_mean.h"
@@ -25,6 +26,34 @@ int64_t weight_axis(const graph::Node& node, const graph::Graph& graph) {
   if (node.op_type == "Conv") return 0;
   if (node.op_type == "Gemm") return node.attrs.get_int("transB", 0) ? 0 : 1;
   return graph.initializer(node.inputs[1]).dim() - 1;  // MatMul: B is [..., K, N]
+}
+
+// Groups the quantized inputs of every Concat whose output is quantized (transitively:
+// a value in two such Concats joins both groups) and points each member at the group's
+// first point in plan order.
+void share_concat_scales(const graph::Graph& graph, const std::map<std::string, size_t>& activation_point,
+                         QuantPlan& plan) {
+  std::vector<size_t> parent(plan.points.size());
+  for (size_t i = 0; i < parent.size(); ++i) parent[i] = i;
+  auto root = [&](size_t i) {
+    while (parent[i] != i) i = parent[i] = parent[parent[i]];
+    return i;
+  };
+  for (const auto& node : graph.nodes()) {
+    if (node.op_type != "Concat" || !activation_point.count(node.outputs[0])) continue;
+    std::vector<size_t> members;
+    for (const auto& in : node.inputs) {
+      auto it = activation_point.find(in);
+      if (it != activation_point.end()) members.push_back(root(it->second));
+    }
+    for (size_t m : members) {
+      const size_t a = root(members.front()), b = root(m);
+      parent[std::max(a, b)] = std::min(a, b);  // the earlier point stays the root
+    }
+  }
+  for (size_t i = 0; i < parent.size(); ++i) {
+    if (root(i) != i) plan.points[i].shares_with = plan.points[root(i)].value;
+  }
 }
 
 }  // namespace
@@ -73,6 +102,7 @@ QuantPlan make_quant_plan(const graph::Graph& graph, const QuantSection& section
       add_activation(node.inputs[1], node.name, 1);
     }
   }
+  if (section.share_concat_scales) share_concat_scales(graph, activation_point, plan);
   if (plan.quantized_nodes.empty()) {
     throw Error("the quantization region (include: " + join(section.include) + "; exclude: " +
                 join(section.exclude) + ") selects no Conv, Gemm or MatMul node");

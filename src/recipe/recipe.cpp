@@ -26,6 +26,7 @@ Recipe Recipe::from_yaml(const YAML::Node& node, const KeyPath& path) {
   r.eval = EvalSection::from_yaml(m.node("eval"), m.path("eval"));
   r.quant = QuantSection::from_yaml(m.node("quant"), m.path("quant"));
   r.qat = QatSection::from_yaml(m.node("qat"), m.path("qat"));
+  r.export_ = ExportSection::from_yaml(m.node("export"), m.path("export"));
   m.finish();
   return r;
 }
@@ -41,6 +42,7 @@ YAML::Node Recipe::to_yaml() const {
   n["eval"] = eval.to_yaml();
   n["quant"] = quant.to_yaml();
   n["qat"] = qat.to_yaml();
+  n["export"] = export_.to_yaml();
   return n;
 }
 

@@ -184,6 +184,7 @@ QuantSection QuantSection::from_yaml(const YAML::Node& node, const KeyPath& path
                                       "per_channel activations are not supported (TensorRT quantizes activations per tensor)");
   }
   s.quantize_residual_add = m.get("quantize_residual_add", s.quantize_residual_add);
+  s.share_concat_scales = m.get("share_concat_scales", s.share_concat_scales);
   s.learnable_scale = m.get("learnable_scale", s.learnable_scale);
   s.calibration_images = m.get_in("calibration_images", s.calibration_images, 1, 1000000);
   m.finish();
@@ -197,8 +198,25 @@ YAML::Node QuantSection::to_yaml() const {
   n["weights"] = weights.to_yaml();
   n["activations"] = activations.to_yaml();
   n["quantize_residual_add"] = quantize_residual_add;
+  n["share_concat_scales"] = share_concat_scales;
   n["learnable_scale"] = learnable_scale;
   n["calibration_images"] = calibration_images;
+  return n;
+}
+
+ExportSection ExportSection::from_yaml(const YAML::Node& node, const KeyPath& path) {
+  YamlMap m(node, path);
+  ExportSection s;
+  s.profile = m.get_choice("profile", s.profile, {"tensorrt", "ort"});
+  s.opset = m.get_in("opset", s.opset, 13, 17);
+  m.finish();
+  return s;
+}
+
+YAML::Node ExportSection::to_yaml() const {
+  YAML::Node n;
+  n["profile"] = profile;
+  n["opset"] = opset;
   return n;
 }
 

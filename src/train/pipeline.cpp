@@ -84,6 +84,27 @@ DetectionSet onnxruntime_detections(const std::string& model, const model::Detec
   return set;
 }
 
+// The ort profile's Conv-output qparams, observed on the calibration images through the
+// student as deployed: fake quantization on, every observer frozen (docs/export.md).
+std::map<std::string, quant::QParams> ort_output_qparams(QuantizedStudent& student, const std::string& input,
+                                                          data::DataLoader& loader, int64_t images) {
+  std::vector<graph::ValueMap> batches;
+  int64_t seen = 0;
+  loader.begin_epoch(0);
+  while (seen < images) {
+    auto batch = loader.next();
+    if (!batch) break;
+    batches.push_back({{input, batch->images}});
+    seen += batch->images.size(0);
+  }
+  student.quantizers().set_observing(false, false);
+  student.quantizers().set_fake_quant(true);
+  student.executor().set_training(false);
+  const auto values = exporter::ort_output_values(student.detector().graph, student.quantizers().plan());
+  logger().info("observing {} Conv outputs for the ort profile on {} images", values.size(), seen);
+  return exporter::calibrate_output_qparams(student.executor(), values, batches);
+}
+
 }  // namespace
 
 PipelineResult run_pipeline(const Recipe& recipe, const PipelineOptions& options) {
@@ -166,10 +187,17 @@ PipelineResult run_pipeline(const Recipe& recipe, const PipelineOptions& options
     const QatEpoch& chosen = qat.history[static_cast<size_t>(qat.selected)];
     const std::string staging = result.run_dir + "/staging.model.int8.onnx";
     exporter::QdqExportOptions eo;
+    eo.profile = recipe.export_.profile;
+    eo.opset = recipe.export_.opset;
     eo.metadata["qat.recipe_hash"] = recipe.hash();
     eo.metadata["qat.score_threshold"] = std::to_string(chosen.threshold);
+    if (eo.profile == "ort") {
+      eo.output_qparams = ort_output_qparams(student, teacher.info.input, calib_loader,
+                                             recipe.quant.calibration_images);
+    }
     exporter::export_qdq_onnx(student.detector().graph, student.quantizers(), staging, eo);
     timings["export_s"] = since(phase);
+    report["export"] = {{"profile", eo.profile}, {"opset", eo.opset}};
 
     phase = Clock::now();
     graph::Executor teacher_exec(teacher.graph);

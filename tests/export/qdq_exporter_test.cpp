@@ -4,6 +4,10 @@
 
 #include <fstream>
 
+#include "qat/export/onnx_exporter.h"
+#include "qat/export/onnx_summary.h"
+#include "qat/quant/fake_quantizer.h"
+
 #include "qat/graph/fold_batch_norm.h"
 #include "qat/model/detector.h"
 #include "qat/quant/quantize.h"
@@ -21,13 +25,14 @@ struct Calibrated {
 };
 
 // The nano detector, BN folded, calibrated on random images with the region `include`.
-std::unique_ptr<Calibrated> calibrated(const std::vector<std::string>& include) {
+std::unique_ptr<Calibrated> calibrated(const std::vector<std::string>& include, int weight_bits = 8) {
   auto c = std::make_unique<Calibrated>();
   const auto arch = model::load_arch((testing::source_dir() / "configs/arch/yolo-nano.yaml").string());
   c->det = model::build_detector(arch, {"a", "b"}, 64, 0);
   graph::fold_batch_norm(c->det.graph);
   QuantSection s;
   s.include = include;
+  s.weights.bits = weight_bits;
   s.activations.observer = "minmax";
   c->exec = std::make_unique<graph::Executor>(c->det.graph);
   c->fq = std::make_unique<quant::FakeQuantGraph>(quant::make_quant_plan(c->det.graph, s));
@@ -41,6 +46,52 @@ std::unique_ptr<Calibrated> calibrated(const std::vector<std::string>& include) 
   c->fq->set_observing(false, false);
   c->fq->set_fake_quant(true);
   return c;
+}
+
+onnx::ModelProto load(const std::string& path) {
+  onnx::ModelProto m;
+  std::ifstream in(path, std::ios::binary);
+  EXPECT_TRUE(m.ParseFromIstream(&in)) << path;
+  return m;
+}
+
+const onnx::TensorProto& find_initializer(const onnx::ModelProto& m, const std::string& name) {
+  for (const auto& t : m.graph().initializer()) {
+    if (t.name() == name) return t;
+  }
+  throw std::runtime_error("no initializer " + name);
+}
+
+const onnx::NodeProto& find_node(const onnx::ModelProto& m, const std::string& name) {
+  for (const auto& n : m.graph().node()) {
+    if (n.name() == name) return n;
+  }
+  throw std::runtime_error("no node " + name);
+}
+
+int index_of(const onnx::ModelProto& m, const std::string& name) {
+  for (int i = 0; i < m.graph().node_size(); ++i) {
+    if (m.graph().node(i).name() == name) return i;
+  }
+  return -1;
+}
+
+double max_diff(const at::Tensor& a, const at::Tensor& b) { return (a - b).abs().max().item<double>(); }
+
+// The libtorch image of the ort profile: besides the planned fake quantizers, every
+// reader of a Conv output sees it fake-quantized with the output qparams.
+void attach_output_quantizers(graph::Executor& exec, const graph::Graph& g,
+                              const std::map<std::string, quant::QParams>& output_qparams) {
+  for (const auto& [value, qp] : output_qparams) {
+    for (const graph::Node* reader : g.consumers(value)) {
+      for (size_t i = 0; i < reader->inputs.size(); ++i) {
+        if (reader->inputs[i] != value) continue;
+        exec.set_edge_transform(reader->name, i, [qp = qp](const at::Tensor& x) {
+          return quant::fake_quantize(x, qp, ort_output_spec());
+        });
+      }
+    }
+  }
 }
 
 int count_op(const onnx::ModelProto& m, const std::string& op, const std::string& prefix = "") {
@@ -116,5 +167,204 @@ TEST(QdqExporter, TensorrtRefusesNonzeroZeroPoints) {
   ASSERT_THROWS_WITH(to_qdq_onnx(c->det.graph, *c->fq, {}), Error,
                      "tensorrt needs symmetric quantization: 'images' has zero point 5");
 }
+
+TEST(QdqExporter, TensorrtRefusesOtherWidthsThan8Bits) {
+  auto c = calibrated({"backbone.0"}, 4);
+  ASSERT_THROWS_WITH(to_qdq_onnx(c->det.graph, *c->fq, {}), Error,
+                     "tensorrt takes 8-bit quantization only: 'backbone.0.conv.weight' has 4 bits");
+  QdqExportOptions ort;
+  ort.profile = "ort";
+  ASSERT_THROWS_WITH(to_qdq_onnx(c->det.graph, *c->fq, ort), Error,
+                     "ort takes 8-bit quantization only: 'backbone.0.conv.weight' has 4 bits");
+}
+
+TEST(QdqExporter, UnknownProfileIsRefused) {
+  auto c = calibrated({"backbone.0"});
+  QdqExportOptions o;
+  o.profile = "tflite";
+  ASSERT_THROWS_WITH(to_qdq_onnx(c->det.graph, *c->fq, o), Error,
+                     "export profile 'tflite' is not supported (tensorrt, ort)");
+}
+
+TEST(QdqExporter, OrtOutputValuesAreTheQuantizedConvOutputs) {
+  auto c = calibrated({"backbone.[0-1]"});
+  EXPECT_EQ(ort_output_values(c->det.graph, c->fq->plan()),
+            (std::vector<std::string>{"backbone.0.conv", "backbone.1.conv"}));
+}
+
+// The ort profile on backbone.0 with hand-set parameters: an asymmetric input point,
+// weight scale 1/4, output qparams (1/2, -3) and four bias values that exercise rounding.
+TEST(QdqExporter, OrtProfileTakesAsymmetricPointsOnTheUint8GridAndQuantizesTheBias) {
+  auto c = calibrated({"backbone.0"});
+  ASSERT_EQ(c->fq->plan().points[0].value, "images");
+  c->fq->quantizer(0).set_qparams({at::tensor({0.5f}), at::tensor({5}, at::kInt)});
+  c->fq->quantizer(1).set_qparams({at::full({16}, 0.25f), at::zeros({16}, at::kInt)});
+  at::Tensor bias = at::zeros({16});
+  bias[0] = 1.0f;      // 1 / (0.5 * 0.25) = 8
+  bias[1] = 0.1875f;   // 1.5 → 2 (half to even)
+  bias[2] = 0.3125f;   // 2.5 → 2 (half to even)
+  bias[3] = -0.0625f;  // -0.5 → 0
+  c->det.graph.set_initializer("backbone.0.conv.bias", bias, true);
+
+  QdqExportOptions o;
+  o.profile = "ort";
+  ASSERT_THROWS_WITH(to_qdq_onnx(c->det.graph, *c->fq, o), Error,
+                     "the ort profile needs output qparams for Conv 'backbone.0.conv' (value 'backbone.0.conv'): "
+                     "see calibrate_output_qparams");
+  o.output_qparams["backbone.0.conv"] = {at::tensor({0.5f}), at::tensor({-3}, at::kInt)};
+  const auto m = to_qdq_onnx(c->det.graph, *c->fq, o);
+
+  const auto& images_zp = find_initializer(m, "images/zero_point");
+  EXPECT_EQ(images_zp.data_type(), onnx::TensorProto::UINT8);
+  EXPECT_EQ(static_cast<uint8_t>(images_zp.raw_data().at(0)), 133);  // 5 + 128
+  const auto& out_zp = find_initializer(m, "backbone.0.conv/zero_point");
+  EXPECT_EQ(out_zp.data_type(), onnx::TensorProto::UINT8);
+  EXPECT_EQ(static_cast<uint8_t>(out_zp.raw_data().at(0)), 125);  // -3 + 128
+  EXPECT_EQ(find_initializer(m, "backbone.0.conv.weight/zero_point").data_type(), onnx::TensorProto::INT8);
+
+  const auto& qbias = find_initializer(m, "backbone.0.conv.bias/quantized");
+  ASSERT_EQ(qbias.data_type(), onnx::TensorProto::INT32);
+  ASSERT_EQ(qbias.raw_data().size(), 16u * 4);
+  std::vector<int32_t> got(16);
+  std::memcpy(got.data(), qbias.raw_data().data(), 16 * 4);
+  EXPECT_EQ(got, (std::vector<int32_t>{8, 2, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}));
+  const auto& bias_scale = find_initializer(m, "backbone.0.conv.bias/scale");
+  ASSERT_EQ(bias_scale.dims_size(), 1);
+  EXPECT_EQ(bias_scale.dims(0), 16);
+  float s0 = 0;
+  std::memcpy(&s0, bias_scale.raw_data().data(), 4);
+  EXPECT_EQ(s0, 0.125f);
+  EXPECT_EQ(find_initializer(m, "backbone.0.conv.bias/zero_point").data_type(), onnx::TensorProto::INT32);
+  for (const auto& t : m.graph().initializer()) EXPECT_NE(t.name(), "backbone.0.conv.bias");
+
+  // DQ(images), DQ(weight), DQ(bias) → Conv → Q, and every reader of the Conv behind the DQ.
+  const auto& conv = find_node(m, "backbone.0.conv");
+  EXPECT_EQ(conv.input(0), "images/dequantized");
+  EXPECT_EQ(conv.input(1), "backbone.0.conv.weight/dequantized");
+  EXPECT_EQ(conv.input(2), "backbone.0.conv.bias/dequantized");
+  EXPECT_EQ(index_of(m, "backbone.0.conv/QuantizeLinear"), index_of(m, "backbone.0.conv") + 1);
+  int readers = 0;
+  for (const auto& n : m.graph().node()) {
+    for (const auto& in : n.input()) {
+      if (in == "backbone.0.conv") {
+        EXPECT_EQ(n.name(), "backbone.0.conv/QuantizeLinear");
+      }
+      readers += in == "backbone.0.conv/dequantized";
+    }
+  }
+  EXPECT_EQ(readers, 2);  // the SiLU's Sigmoid and Mul
+  testing::TempDir dir;
+  onnx::ModelProto copy = m;
+  write_checked_onnx(copy, dir.file("ort.onnx"));  // passes the checker and shape inference
+}
+
+// A Conv that feeds a quantized Conv directly already has a planned Q/DQ pair on its
+// output: the ort profile puts its other readers behind that pair instead of adding one.
+TEST(QdqExporter, OrtProfileReusesThePlannedPairOfAConvFeedingAConv) {
+  graph::Graph g;
+  g.add_input({"x", {1, 2, 4, 4}});
+  g.set_initializer("w1", at::ones({2, 2, 1, 1}));
+  g.set_initializer("w2", at::ones({2, 2, 1, 1}));
+  g.add_node({"c1", "Conv", {"x", "w1"}, {"y1"}, {}});
+  g.add_node({"c2", "Conv", {"y1", "w2"}, {"y2"}, {}});
+  g.add_node({"r", "Relu", {"y1"}, {"y3"}, {}});
+  g.add_output({"y2", {1, 2, 4, 4}});
+  g.add_output({"y3", {1, 2, 4, 4}});
+  QuantSection s;
+  s.include = {"**"};
+  s.exclude = {};
+  s.activations.observer = "minmax";
+  quant::FakeQuantGraph fq(quant::make_quant_plan(g, s));
+  graph::Executor exec(g);
+  fq.attach(exec);
+  fq.set_observing(true, true);
+  fq.set_fake_quant(false);
+  exec.run({{"x", at::rand({1, 2, 4, 4})}});
+  EXPECT_EQ(ort_output_values(g, fq.plan()), std::vector<std::string>{"y2"});
+  QdqExportOptions o;
+  o.profile = "ort";
+  o.output_qparams["y2"] = {at::tensor({0.1f}), at::tensor({0}, at::kInt)};
+  const auto m = to_qdq_onnx(g, fq, o);
+  EXPECT_EQ(count_op(m, "QuantizeLinear"), 3);  // x, y1, y2
+  EXPECT_EQ(find_node(m, "c2").input(0), "y1/dequantized");
+  EXPECT_EQ(find_node(m, "r").input(0), "y1/dequantized");
+  EXPECT_EQ(index_of(m, "y1/QuantizeLinear"), index_of(m, "c1") + 1);
+}
+
+// The whole detector (prediction convs excepted, the default region) in the ort profile:
+// ONNX Runtime's optimizer fuses each quantized Conv into one QLinearConv, and its
+// integer arithmetic reproduces libtorch's fake-quant image of the same graph.
+TEST(QdqExporter, OrtProfileFusesEachQuantizedConvIntoQLinearConv) {
+  auto c = calibrated({"backbone.**", "neck.**", "head.**"});
+  // Hand count from yolo-nano.yaml: backbone 5 conv + 4 C2f x 4 + SPPF 2 = 23; neck 4 C2f x 4
+  // + 2 = 18; head per level stem, cls.0, box.0 = 9 (the 6 *_pred convs stay float).
+  ASSERT_EQ(c->fq->plan().quantized_nodes.size(), 50u);
+  const auto values = ort_output_values(c->det.graph, c->fq->plan());
+  ASSERT_EQ(values.size(), 50u);  // every Conv output goes through SiLU, none is planned
+  QdqExportOptions o;
+  o.profile = "ort";
+  o.output_qparams = calibrate_output_qparams(*c->exec, values, {{{"images", c->images}}});
+  testing::TempDir dir;
+  const auto path = dir.file("ort.onnx");
+  const auto optimized = dir.file("ort.optimized.onnx");
+  export_qdq_onnx(c->det.graph, *c->fq, path, o);
+  const auto got = runtime::run_onnxruntime(path, {{"images", c->images}}, {"extended", optimized});
+
+  const OnnxSummary s = inspect_onnx(optimized);
+  EXPECT_EQ(s.op_counts.count("QLinearConv") ? s.op_counts.at("QLinearConv") : 0, 50);
+  EXPECT_EQ(s.op_counts.count("Conv") ? s.op_counts.at("Conv") : 0, 6);
+
+  at::NoGradGuard no_grad;
+  attach_output_quantizers(*c->exec, c->det.graph, o.output_qparams);
+  const auto want = c->exec->run({{"images", c->images}});
+  // Same arithmetic on both sides up to rounding boundaries (ORT divides by the scale,
+  // requantizes with a float multiplier and adds an int32 bias rounded to the accumulator
+  // grid), so a flip moves a value one activation step; the docs' bound for an export
+  // is one step of a signed 8-bit grid over each output's own range. Measured: scores
+  // 5.1e-8, boxes 1.5e-5 (no flip reached an output on these images).
+  for (const char* name : {"scores", "boxes"}) {
+    const auto& w = want.at(name);
+    const quant::QuantSpec grid;
+    const double step = quant::qparams_from_range(w.min().reshape({1}), w.max().reshape({1}), grid).scale.item<double>();
+    EXPECT_LT(max_diff(got.at(name), w), step) << name;
+  }
+}
+
+// Every supported opset: the FP32 and the Q/DQ (tensorrt) export pass the checker, carry
+// the requested opset and run in ONNX Runtime with libtorch's results.
+class QdqExporterOpset : public ::testing::TestWithParam<int> {};
+
+TEST_P(QdqExporterOpset, Fp32AndQdqExportsRunInOnnxRuntime) {
+  const int opset = GetParam();
+  auto c = calibrated({"backbone.**", "neck.**"});
+  testing::TempDir dir;
+  at::NoGradGuard no_grad;
+
+  const auto fp32_path = dir.file("fp32.onnx");
+  export_onnx(c->det.graph, fp32_path, {opset, "qat", {}});
+  const auto fp32 = load(fp32_path);
+  ASSERT_EQ(fp32.opset_import_size(), 1);
+  EXPECT_EQ(fp32.opset_import(0).version(), opset);
+  const auto fp32_want = graph::Executor(c->det.graph).run({{"images", c->images}});
+  const auto fp32_got = runtime::run_onnxruntime(fp32_path, {{"images", c->images}});
+  for (const char* name : {"scores", "boxes"}) {
+    EXPECT_LT(max_diff(fp32_got.at(name), fp32_want.at(name)), 1e-4) << name;
+  }
+
+  const auto qdq_path = dir.file("qdq.onnx");
+  QdqExportOptions o;
+  o.opset = opset;
+  export_qdq_onnx(c->det.graph, *c->fq, qdq_path, o);
+  const auto qdq = load(qdq_path);
+  ASSERT_EQ(qdq.opset_import_size(), 1);
+  EXPECT_EQ(qdq.opset_import(0).version(), opset);
+  const auto want = c->exec->run({{"images", c->images}});
+  const auto got = runtime::run_onnxruntime(qdq_path, {{"images", c->images}});
+  // The bounds of OnnxRuntimeMatchesLibtorchFakeQuantAndRegionIsRespected.
+  EXPECT_LT(max_diff(got.at("scores"), want.at("scores")), 1e-3);
+  EXPECT_LT(max_diff(got.at("boxes"), want.at("boxes")), 0.5);
+}
+
+INSTANTIATE_TEST_SUITE_P(Opsets13To17, QdqExporterOpset, ::testing::Range(13, 18));
 
 }  // namespace qat::exporter

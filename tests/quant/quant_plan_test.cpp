@@ -112,4 +112,47 @@ TEST(FakeQuantGraph, ObservingChangesNothingAndFakeQuantStaysWithinAFewSteps) {
   EXPECT_LE(qp.at("images").scale.item<float>(), 1.0f / 127.5f + 1e-7f);
 }
 
+// x → a = Conv(x, 1), b = Conv(x, 3); c = Concat(a, b) → Conv; a and b also feed Convs
+// of their own, so a, b and c are quantized points.
+TEST(QuantPlan, ShareConcatScalesGivesTheConcatInputsOneQuantizer) {
+  graph::Graph g;
+  g.add_input({"x", {1, 1, 2, 2}});
+  for (const char* w : {"wa", "we", "wf"}) g.set_initializer(w, at::ones({1, 1, 1, 1}));
+  g.set_initializer("wb", at::full({1, 1, 1, 1}, 3.0f));
+  g.set_initializer("wd", at::ones({1, 2, 1, 1}));
+  g.add_node({"a", "Conv", {"x", "wa"}, {"a"}, {}});
+  g.add_node({"b", "Conv", {"x", "wb"}, {"b"}, {}});
+  graph::Attributes axis;
+  axis.set("axis", int64_t{1});
+  g.add_node({"c", "Concat", {"a", "b"}, {"c"}, axis});
+  g.add_node({"d", "Conv", {"c", "wd"}, {"d"}, {}});
+  g.add_node({"e", "Conv", {"a", "we"}, {"e"}, {}});
+  g.add_node({"f", "Conv", {"b", "wf"}, {"f"}, {}});
+  for (const char* out : {"d", "e", "f"}) g.add_output({out, {1, 1, 2, 2}});
+  QuantSection s;
+  s.include = {"**"};
+  s.exclude = {};
+  s.activations.observer = "minmax";
+  EXPECT_EQ(find(make_quant_plan(g, s), "b")->shares_with, "");  // off by default
+  s.share_concat_scales = true;
+  const QuantPlan plan = make_quant_plan(g, s);
+  EXPECT_EQ(find(plan, "a")->shares_with, "");
+  EXPECT_EQ(find(plan, "b")->shares_with, "a");
+  EXPECT_EQ(find(plan, "c")->shares_with, "");
+  EXPECT_EQ(find(plan, "x")->shares_with, "");
+
+  FakeQuantGraph fq(plan);
+  graph::Executor exec(g);
+  fq.attach(exec);
+  fq.set_observing(true, true);
+  fq.set_fake_quant(false);
+  at::NoGradGuard no_grad;
+  exec.run({{"x", at::tensor({-1.0f, 0.5f, 0.25f, 1.0f}).reshape({1, 1, 2, 2})}});
+  // a in [-1, 1] and b in [-3, 3] observed by one minmax quantizer: scale 3 / 127.5 for both.
+  const auto qp = fq.qparams();
+  EXPECT_EQ(qp.at("a").scale.item<float>(), 3.0f / 127.5f);
+  EXPECT_EQ(qp.at("b").scale.item<float>(), 3.0f / 127.5f);
+  EXPECT_EQ(qp.at("x").scale.item<float>(), 1.0f / 127.5f);
+}
+
 }  // namespace qat::quant

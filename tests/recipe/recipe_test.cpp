@@ -114,6 +114,30 @@ TEST(Recipe, QuantSectionDefaultsAndNestedErrors) {
                      "--set quant.weights.bits=1: quant.weights.bits: must be in [2, 16], got 1");
 }
 
+TEST(Recipe, ExportSectionIsReadStrictlyAndRoundTrips) {
+  testing::TempDir dir;
+  const auto file = dir.write("r.yaml", "export:\n  profile: ort\n  opset: 17\nquant:\n  share_concat_scales: true\n");
+  const Recipe r = load_recipe(file);
+  EXPECT_EQ(r.export_.profile, "ort");
+  EXPECT_EQ(r.export_.opset, 17);
+  EXPECT_TRUE(r.quant.share_concat_scales);
+  const Recipe defaults = load_recipe(dir.write("d.yaml", "seed: 1\n"));
+  EXPECT_EQ(defaults.export_.profile, "tensorrt");
+  EXPECT_EQ(defaults.export_.opset, 13);
+  EXPECT_FALSE(defaults.quant.share_concat_scales);
+  const Recipe again = load_recipe(dir.write("again.yaml", r.to_yaml_text()));
+  EXPECT_EQ(again.to_yaml_text(), r.to_yaml_text());
+  EXPECT_EQ(again.export_.profile, "ort");
+  EXPECT_EQ(again.export_.opset, 17);
+  EXPECT_TRUE(again.quant.share_concat_scales);
+  ASSERT_THROWS_WITH(load_recipe(file, {"export.profile=tflite"}), ConfigError,
+                     "--set export.profile=tflite: export.profile: must be one of tensorrt, ort; got 'tflite'");
+  ASSERT_THROWS_WITH(load_recipe(file, {"export.opset=18"}), ConfigError,
+                     "--set export.opset=18: export.opset: must be in [13, 17], got 18");
+  ASSERT_THROWS_WITH(load_recipe(dir.write("typo.yaml", "export:\n  opsett: 13\n")), ConfigError,
+                     dir.file("typo.yaml") + ":2:3: export.opsett: unknown key; did you mean 'opset'?");
+}
+
 }  // namespace qat
 
 namespace qat {

@@ -4,26 +4,15 @@
 
 #include <memory>
 
-#include "qat/quant/observer.h"
+#include "qat/quant/range_observer.h"
 
 namespace qat::quant {
 
-class MinMaxObserver : public Observer {
+class MinMaxObserver : public RangeObserver {
  public:
-  explicit MinMaxObserver(QuantSpec spec);
+  explicit MinMaxObserver(QuantSpec spec) : RangeObserver(spec) {}
 
-  void observe(const at::Tensor& x) override;
-  QParams compute(const QuantSpec& spec) const override;
-  void reset() override;
   std::string name() const override { return "minmax"; }
-
-  /// Running minimum and maximum, float32 [C] (or [1]); undefined before the first batch.
-  const at::Tensor& min() const { return min_; }
-  const at::Tensor& max() const { return max_; }
-
- private:
-  at::Tensor min_;
-  at::Tensor max_;
 };
 
 std::unique_ptr<Observer> make_minmax(const QuantSpec& spec);

@@ -11,7 +11,7 @@
 #include <memory>
 #include <vector>
 
-#include "qat/quant/observer.h"
+#include "qat/quant/range_observer.h"
 
 namespace qat::quant {
 
@@ -20,7 +20,8 @@ struct MseOptions {
   int64_t max_samples = int64_t{1} << 18;  ///< stored values over all channels
 };
 
-class MseObserver : public Observer {
+/// Keeps the running range of RangeObserver besides the samples; min()/max() are the full range.
+class MseObserver : public RangeObserver {
  public:
   explicit MseObserver(QuantSpec spec, MseOptions options = {});
 
@@ -38,8 +39,6 @@ class MseObserver : public Observer {
   MseOptions options_;
   std::vector<at::Tensor> samples_;
   int64_t stored_ = 0;  ///< values per channel in samples_
-  at::Tensor min_;
-  at::Tensor max_;
 };
 
 std::unique_ptr<Observer> make_mse(const QuantSpec& spec);

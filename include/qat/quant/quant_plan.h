@@ -4,7 +4,9 @@
 // per-channel weight quantizer and a per-tensor quantizer on its activation
 // input. A value read by several quantized ops gets one shared quantizer (one
 // scale), so the exported graph needs one Q/DQ pair for it. Optionally both
-// inputs of residual Adds inside the region are quantized too.
+// inputs of residual Adds inside the region are quantized too, and the quantized
+// inputs of a Concat whose output is quantized share one quantizer
+// (share_concat_scales), so that the Concat joins values on one grid.
 #pragma once
 
 #include <string>
@@ -24,6 +26,8 @@ struct QuantPoint {
   std::string observer;  ///< observer registry name
   /// (node name, input index) edges that read the quantized tensor.
   std::vector<std::pair<std::string, size_t>> edges;
+  /// Non-empty: the value of the point whose quantizer this point uses (share_concat_scales).
+  std::string shares_with;
 };
 
 struct QuantPlan {

@@ -19,6 +19,7 @@ struct Recipe {
   EvalSection eval;
   QuantSection quant;
   QatSection qat;
+  ExportSection export_;  ///< `export:` (a C++ keyword, hence the underscore)
 
   /// Reads a recipe mapping strictly; `path` carries file name and overrides.
   static Recipe from_yaml(const YAML::Node& node, const KeyPath& path);

@@ -103,10 +103,22 @@ struct QuantSection {
   QuantTensorSection weights{8, true, true, true, "minmax"};
   QuantTensorSection activations{8, false, true, false, "percentile"};
   bool quantize_residual_add = false;  ///< also quantize both inputs of residual Adds
+  /// A Concat whose output is quantized: its inputs that are quantized points share one
+  /// quantizer (one scale), so the concatenated values sit on one grid.
+  bool share_concat_scales = false;
   bool learnable_scale = false;        ///< LSQ: scales are trained in QAT
   int calibration_images = 256;        ///< drawn from the train split
 
   static QuantSection from_yaml(const YAML::Node& node, const KeyPath& path);
+  YAML::Node to_yaml() const;
+};
+
+/// `export:` how the quantized student is written as a Q/DQ ONNX model (docs/export.md).
+struct ExportSection {
+  std::string profile = "tensorrt";  ///< tensorrt | ort
+  int opset = 13;                    ///< 13 to 17
+
+  static ExportSection from_yaml(const YAML::Node& node, const KeyPath& path);
   YAML::Node to_yaml() const;
 };
 

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# `qat inspect` as a user meets it: the summary of a model, exit codes and messages.
+# Usage: inspect_cli_test.sh QAT_BINARY
+set -u
+qat=$1
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+failures=0
+
+# expect NAME EXIT_CODE EXPECTED_STDERR_LINE -- command...
+expect() {
+  local name=$1 code=$2 line=$3
+  shift 4
+  "$@" >"$work/out" 2>"$work/err"
+  local got=$?
+  if [ "$got" != "$code" ]; then
+    echo "FAIL $name: exit $got, expected $code"; cat "$work/err"; failures=$((failures + 1)); return
+  fi
+  if [ -n "$line" ] && ! grep -qxF -- "$line" "$work/err"; then
+    echo "FAIL $name: stderr lacks line: $line"; cat "$work/err"; failures=$((failures + 1)); return
+  fi
+  echo "ok $name"
+}
+
+# expect_stdout NAME LINE: the last command's stdout has LINE.
+expect_stdout() {
+  if grep -qxF -- "$2" "$work/out"; then
+    echo "ok $1"
+  else
+    echo "FAIL $1: stdout lacks line: $2"; cat "$work/out"; failures=$((failures + 1))
+  fi
+}
+
+expect missing-file 2 "error: $work/none.onnx: cannot read the file" -- "$qat" inspect "$work/none.onnx"
+expect directory 2 "error: $work: cannot read the file" -- "$qat" inspect "$work"
+printf 'not a model\n' >"$work/junk.onnx"
+expect junk 2 "error: $work/junk.onnx: not an ONNX model" -- "$qat" inspect "$work/junk.onnx"
+expect no-model 2 "" -- "$qat" inspect
+
+# A hand-encoded ModelProto: ir_version 8; graph "g" with node "r" (Relu x -> y);
+# opset_import version 13; metadata k=v.
+printf '\x08\x08\x3a\x14\x0a\x0f\x0a\x01x\x12\x01y\x1a\x01r\x22\x04Relu\x12\x01g\x42\x02\x10\x0d\x72\x06\x0a\x01k\x12\x01v' \
+  >"$work/relu.onnx"
+expect relu 0 "" -- "$qat" inspect "$work/relu.onnx"
+expect_stdout relu-opset "opset: 13"
+expect_stdout relu-ops "  Relu: 1"
+expect_stdout relu-quantized "quantized nodes: 0"
+expect_stdout relu-metadata "  k: v"
+
+exit $((failures > 0))
