@@ -27,9 +27,10 @@ BehaviourMeter::BehaviourMeter(int num_classes, double match_iou) : num_classes_
   matched_per_class_.assign(static_cast<size_t>(num_classes), 0);
 }
 
-void BehaviourMeter::add(const Detections& teacher, const Detections& student) {
+void BehaviourMeter::add(const Detections& teacher, const Detections& student, const Detections* student_below) {
   check_detections(teacher, "teacher");
   check_detections(student, "student");
+  if (student_below) check_detections(*student_below, "student_below");
   at::NoGradGuard no_grad;
   const auto tl = teacher.labels.to(at::kCPU, at::kLong).contiguous();
   const auto sl = student.labels.to(at::kCPU, at::kLong).contiguous();
@@ -51,15 +52,15 @@ void BehaviourMeter::add(const Detections& teacher, const Detections& student) {
   teacher_count_ += nt;
   student_count_ += ns;
   for (int64_t i = 0; i < nt; ++i) ++teacher_per_class_[static_cast<size_t>(tlp[i])];
-  if (nt == 0 || ns == 0) return;
+  if (nt == 0) return;
 
-  const auto iou = box_iou(teacher.boxes.to(at::kCPU, at::kDouble), student.boxes.to(at::kCPU, at::kDouble))
-                       .contiguous();
+  const auto tb = teacher.boxes.to(at::kCPU, at::kDouble);
+  const auto iou = box_iou(tb, student.boxes.to(at::kCPU, at::kDouble)).contiguous();
   const double* iou_p = iou.data_ptr<double>();
   std::vector<int64_t> order(static_cast<size_t>(nt));
   std::iota(order.begin(), order.end(), int64_t{0});
   std::stable_sort(order.begin(), order.end(), [tsp](int64_t a, int64_t b) { return tsp[a] > tsp[b]; });
-  std::vector<bool> taken(static_cast<size_t>(ns), false);
+  std::vector<bool> taken(static_cast<size_t>(ns), false), matched(static_cast<size_t>(nt), false);
   for (const int64_t i : order) {
     int64_t best = -1;
     double best_iou = match_iou_;
@@ -73,9 +74,42 @@ void BehaviourMeter::add(const Detections& teacher, const Detections& student) {
     }
     if (best < 0) continue;
     taken[static_cast<size_t>(best)] = true;
+    matched[static_cast<size_t>(i)] = true;
     ++matched_per_class_[static_cast<size_t>(tlp[i])];
     ious_.push_back(best_iou);
     score_errors_.push_back(std::abs(ssp[best] - tsp[i]));
+  }
+
+  // Misses, by their first applicable cause.
+  at::Tensor below_iou, below_labels;
+  if (student_below && student_below->boxes.size(0) > 0) {
+    below_iou = box_iou(tb, student_below->boxes.to(at::kCPU, at::kDouble)).contiguous();
+    below_labels = student_below->labels.to(at::kCPU, at::kLong).contiguous();
+  }
+  for (int64_t i = 0; i < nt; ++i) {
+    if (matched[static_cast<size_t>(i)]) continue;
+    missed_teacher_scores_.push_back(tsp[i]);
+    bool below = false, wrong_class = false, box = false;
+    if (below_iou.defined()) {
+      const int64_t nb = below_iou.size(1);
+      const double* bi = below_iou.data_ptr<double>() + i * nb;
+      const int64_t* bl = below_labels.data_ptr<int64_t>();
+      for (int64_t j = 0; j < nb && !below; ++j) below = bl[j] == tlp[i] && bi[j] >= match_iou_;
+    }
+    for (int64_t j = 0; j < ns; ++j) {
+      const double v = iou_p[i * ns + j];
+      wrong_class = wrong_class || (slp[j] != tlp[i] && v >= match_iou_);
+      box = box || (slp[j] == tlp[i] && v > 0);
+    }
+    if (below) {
+      ++misses_.below_threshold;
+    } else if (wrong_class) {
+      ++misses_.wrong_class;
+    } else if (box) {
+      ++misses_.box;
+    } else {
+      ++misses_.absent;
+    }
   }
 }
 
@@ -94,6 +128,9 @@ BehaviourStats BehaviourMeter::result() const {
     r.confidence_mae = std::accumulate(score_errors_.begin(), score_errors_.end(), 0.0) / n;
   }
   r.teacher_per_class = teacher_per_class_;
+  r.misses = misses_;
+  r.missed_teacher_scores = missed_teacher_scores_;
+  std::sort(r.missed_teacher_scores.begin(), r.missed_teacher_scores.end());
   for (size_t c = 0; c < teacher_per_class_.size(); ++c) {
     r.recall_per_class.push_back(
         teacher_per_class_[c] ? static_cast<double>(matched_per_class_[c]) / teacher_per_class_[c] : 1.0);

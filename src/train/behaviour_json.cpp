@@ -11,7 +11,13 @@ nlohmann::json behaviour_to_json(const metrics::BehaviourStats& s) {
           {"median_iou", s.median_iou},
           {"confidence_mae", s.confidence_mae},
           {"recall_per_class", s.recall_per_class},
-          {"teacher_per_class", s.teacher_per_class}};
+          {"teacher_per_class", s.teacher_per_class},
+          {"misses",
+           {{"below_threshold", s.misses.below_threshold},
+            {"wrong_class", s.misses.wrong_class},
+            {"box", s.misses.box},
+            {"absent", s.misses.absent},
+            {"teacher_scores", s.missed_teacher_scores}}}};
 }
 
 }  // namespace qat::train

@@ -20,14 +20,19 @@ DetectionSet collect_detections(const graph::Executor& executor, const model::De
   return set;
 }
 
+namespace {
+
+metrics::Detections select(const metrics::Detections& d, const at::Tensor& keep) {
+  return {d.boxes.index({keep}), d.scores.index({keep}), d.labels.index({keep})};
+}
+
+}  // namespace
+
 std::vector<metrics::Detections> at_threshold(const DetectionSet& set, double threshold) {
   QAT_ASSERT(threshold >= set.score_floor, "threshold ", threshold, " below the collected floor ", set.score_floor);
   std::vector<metrics::Detections> out;
   out.reserve(set.images.size());
-  for (const auto& d : set.images) {
-    const auto keep = d.scores >= threshold;
-    out.push_back({d.boxes.index({keep}), d.scores.index({keep}), d.labels.index({keep})});
-  }
+  for (const auto& d : set.images) out.push_back(select(d, d.scores >= threshold));
   return out;
 }
 
@@ -37,7 +42,12 @@ metrics::BehaviourStats behaviour(const DetectionSet& teacher, double teacher_th
   const auto t = at_threshold(teacher, teacher_threshold);
   const auto s = at_threshold(student, student_threshold);
   metrics::BehaviourMeter meter(num_classes, match_iou);
-  for (size_t i = 0; i < t.size(); ++i) meter.add(t[i], s[i]);
+  // The student's detections between its floor and the threshold tell below-threshold misses apart.
+  for (size_t i = 0; i < t.size(); ++i) {
+    const auto& d = student.images[i];
+    const auto below = select(d, d.scores < student_threshold);
+    meter.add(t[i], s[i], &below);
+  }
   return meter.result();
 }
 

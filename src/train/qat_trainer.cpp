@@ -105,6 +105,11 @@ void log_epoch(const QatEpoch& e, double teacher_threshold) {
   logger().info("{} at {:.2f}: recall {:.4f} precision agreement {:.4f} median IoU {:.4f} confidence MAE {:.4f} -> {}",
                 name, teacher_threshold, s.recall, s.precision_agreement, s.median_iou, s.confidence_mae,
                 e.verdict_at_teacher_threshold.summary());
+  const auto& m = s.misses;
+  if (s.teacher_count > s.matched) {
+    logger().info("{}: {} missed teacher detections: {} below threshold, {} wrong class, {} box, {} absent", name,
+                  s.teacher_count - s.matched, m.below_threshold, m.wrong_class, m.box, m.absent);
+  }
   if (e.passed && e.threshold != teacher_threshold) {
     logger().info("{}: passes the gate at threshold {:.2f} (recall {:.4f})", name, e.threshold, e.at_threshold.recall);
   } else if (!e.passed) {

@@ -77,6 +77,30 @@ TEST(BehaviourMeter, NothingToCompare) {
   EXPECT_DOUBLE_EQ(missed.result().precision_agreement, 1.0);
 }
 
+TEST(BehaviourMeter, MissesAreToldApartByCause) {
+  BehaviourMeter meter(3);
+  // Five teacher boxes of class 0, far apart; T0 is matched. Student: S0 matches T0,
+  // S1 calls T2's object class 1, S2 is class 0 but shifted off T3 (IoU 1/3), and the
+  // below-threshold set has T1's box (IoU 0.9) and a class-0 box on T2 too (below wins).
+  const Detections teacher = dets({0, 0, 10, 10, 20, 0, 30, 10, 40, 0, 50, 10, 60, 0, 70, 10, 80, 0, 90, 10},
+                                  {0.95f, 0.9f, 0.85f, 0.8f, 0.75f}, {0, 0, 0, 0, 0});
+  const Detections student =
+      dets({0, 0, 10, 10, 40, 0, 50, 10, 65, 0, 75, 10}, {0.9f, 0.8f, 0.75f}, {0, 1, 0});
+  const Detections below = dets({20, 0, 30, 9, 40, 0, 50, 10}, {0.65f, 0.62f}, {0, 0});
+  meter.add(teacher, student, &below);
+  // T4 is simply absent. The same image without the below-threshold detections:
+  // T1 becomes absent and T2 a wrong-class miss.
+  meter.add(teacher, student);
+  const auto r = meter.result();
+  EXPECT_EQ(r.matched, 2);
+  EXPECT_EQ(r.misses.below_threshold, 2);
+  EXPECT_EQ(r.misses.wrong_class, 1);
+  EXPECT_EQ(r.misses.box, 2);
+  EXPECT_EQ(r.misses.absent, 3);
+  EXPECT_EQ(r.missed_teacher_scores,
+            (std::vector<double>{0.75f, 0.75f, 0.8f, 0.8f, 0.85f, 0.85f, 0.9f, 0.9f}));
+}
+
 TEST(BehaviourMeter, RejectsBadInput) {
   ASSERT_THROWS_WITH(BehaviourMeter(2, 0.0), Error, "BehaviourMeter: match_iou must be in (0,1], got 0");
   BehaviourMeter meter(2);
