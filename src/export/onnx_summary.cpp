@@ -27,7 +27,7 @@ std::string element_type_name(int32_t type) {
 
 }  // namespace
 
-OnnxSummary inspect_onnx(const std::string& path) {
+onnx::ModelProto read_onnx_model(const std::string& path) {
   std::error_code ec;
   std::ifstream in(path, std::ios::binary);
   // A directory opens as a stream on Linux; only a regular file is a model file.
@@ -40,6 +40,11 @@ OnnxSummary inspect_onnx(const std::string& path) {
   if (!model.ParseFromString(bytes.str()) || model.ir_version() <= 0 || !model.has_graph()) {
     throw IoError(path, "", "not an ONNX model");
   }
+  return model;
+}
+
+OnnxSummary inspect_onnx(const std::string& path) {
+  const onnx::ModelProto model = read_onnx_model(path);
 
   OnnxSummary s;
   s.path = path;

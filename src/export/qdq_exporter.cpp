@@ -9,6 +9,7 @@
 #include "qat/core/error.h"
 #include "qat/export/onnx_exporter.h"
 #include "qat/graph/onnx_tensor.h"
+#include "qat/quant/fake_quantizer.h"
 #include "qat/quant/minmax_observer.h"
 #include "qat/quant/quantize.h"
 
@@ -257,6 +258,20 @@ void export_qdq_onnx(const graph::Graph& graph, const quant::FakeQuantGraph& qua
                      const QdqExportOptions& options) {
   onnx::ModelProto model = to_qdq_onnx(graph, quantizers, options);
   write_checked_onnx(model, path);
+}
+
+void attach_ort_output_quantizers(graph::Executor& executor, const graph::Graph& graph,
+                                  const std::map<std::string, quant::QParams>& output_qparams) {
+  for (const auto& [value, qp] : output_qparams) {
+    for (const graph::Node* reader : graph.consumers(value)) {
+      for (size_t i = 0; i < reader->inputs.size(); ++i) {
+        if (reader->inputs[i] != value) continue;
+        executor.set_edge_transform(reader->name, i, [qp = qp](const at::Tensor& x) {
+          return quant::fake_quantize(x, qp, ort_output_spec());
+        });
+      }
+    }
+  }
 }
 
 }  // namespace qat::exporter

@@ -25,6 +25,31 @@ void read_group(const h5::File& f, const std::string& group, const std::string& 
   for (const auto& name : h5::datasets(f, group)) out[prefix + name] = h5::read_tensor(f, group + "/" + name);
 }
 
+// Quantizer parameters by index: /<group>/<i>/{scale,zero_point}, names in the root
+// attribute <group>_names (value names of imported graphs may contain '/').
+void write_qparams(h5::File& f, const std::string& group, const std::map<std::string, quant::QParams>& qparams) {
+  if (qparams.empty()) return;
+  std::vector<std::string> names;
+  for (const auto& [name, qp] : qparams) {
+    const std::string at = "/" + group + "/" + std::to_string(names.size());
+    h5::write_tensor(f, at + "/scale", qp.scale.detach().contiguous());
+    h5::write_tensor(f, at + "/zero_point", qp.zero_point.contiguous());
+    names.push_back(name);
+  }
+  h5::set_attribute(f, "/", group + "_names", names);
+}
+
+std::map<std::string, quant::QParams> read_qparams(const h5::File& f, const std::string& group) {
+  std::map<std::string, quant::QParams> out;
+  if (!h5::has_attribute(f, "/", group + "_names")) return out;
+  const auto names = h5::strings_attribute(f, "/", group + "_names");
+  for (size_t i = 0; i < names.size(); ++i) {
+    const std::string at = "/" + group + "/" + std::to_string(i);
+    out[names[i]] = {h5::read_tensor(f, at + "/scale"), h5::read_tensor(f, at + "/zero_point")};
+  }
+  return out;
+}
+
 }  // namespace
 
 void save_checkpoint(const std::string& path, const Checkpoint& ck) {
@@ -38,11 +63,15 @@ void save_checkpoint(const std::string& path, const Checkpoint& ck) {
     h5::set_attribute(f, "/", "recipe_hash", ck.recipe_hash);
     h5::set_attribute(f, "/", "arch", ck.arch);
     h5::set_attribute(f, "/", "history", ck.history_json);
+    if (!ck.recipe_yaml.empty()) h5::set_attribute(f, "/", "recipe", ck.recipe_yaml);
+    if (!ck.class_names.empty()) h5::set_attribute(f, "/", "class_names", ck.class_names);
     write_group(f, "/params", ck.params);
     write_group(f, "/buffers", ck.buffers);
     write_group(f, "/optimizer", ck.optimizer);
     write_group(f, "/ema", ck.ema);
     if (ck.rng_state.defined()) h5::write_tensor(f, "/rng/cpu", ck.rng_state);
+    write_qparams(f, "qparams", ck.qparams);
+    write_qparams(f, "output_qparams", ck.output_qparams);
   }
   target.commit();
 }
@@ -63,11 +92,15 @@ Checkpoint load_checkpoint(const std::string& path) {
   ck.recipe_hash = h5::string_attribute(f, "/", "recipe_hash");
   ck.arch = h5::string_attribute(f, "/", "arch");
   ck.history_json = h5::string_attribute(f, "/", "history");
+  if (h5::has_attribute(f, "/", "recipe")) ck.recipe_yaml = h5::string_attribute(f, "/", "recipe");
+  if (h5::has_attribute(f, "/", "class_names")) ck.class_names = h5::strings_attribute(f, "/", "class_names");
   read_group(f, "/params", "", ck.params);
   read_group(f, "/buffers", "", ck.buffers);
   read_group(f, "/optimizer", "", ck.optimizer);
   read_group(f, "/ema", "", ck.ema);
   if (h5::exists(f, "/rng/cpu")) ck.rng_state = h5::read_tensor(f, "/rng/cpu");
+  ck.qparams = read_qparams(f, "qparams");
+  ck.output_qparams = read_qparams(f, "output_qparams");
   return ck;
 }
 

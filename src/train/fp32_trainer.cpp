@@ -226,6 +226,8 @@ Fp32Result train_fp32(const Recipe& recipe, const TrainOptions& options) {
     ck.arch = arch.name;
     ck.rng_state = at::detail::getDefaultCPUGenerator().get_state();
     ck.history_json = history_json(result.history);
+    ck.recipe_yaml = recipe.to_yaml_text();
+    ck.class_names = train_set.class_names();
     if (result.best_epoch < 0 || rec.val_map50 > result.best_map50) {
       result.best_epoch = epoch;
       result.best_map50 = rec.val_map50;

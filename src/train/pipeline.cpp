@@ -23,6 +23,7 @@
 #include "qat/train/ptq.h"
 #include "qat/train/qat_trainer.h"
 #include "qat/train/report_plot.h"
+#include "qat/train/student_checkpoint.h"
 #include "train/behaviour_json.h"
 
 namespace qat::train {
@@ -115,8 +116,9 @@ PipelineResult run_pipeline(const Recipe& recipe, const PipelineOptions& options
   result.model_path = result.run_dir + "/model.int8.onnx";
   result.manifest_path = result.run_dir + "/model.int8.threshold.json";
   result.report_path = result.run_dir + "/report.json";
+  const std::string student_path = result.run_dir + "/qat/best.h5";
   // A candidate from an earlier run must not look like this run's.
-  for (const auto& stale : {result.model_path, result.manifest_path}) fs::remove(stale);
+  for (const auto& stale : {result.model_path, result.manifest_path, student_path}) fs::remove(stale);
 
   const metrics::Gate gate = metrics::Gate::load(recipe.qat.gate);  // fail early on a bad gate file
   data::DetectionDataset train_set(recipe.data.path, recipe.data.train_split);
@@ -195,9 +197,11 @@ PipelineResult run_pipeline(const Recipe& recipe, const PipelineOptions& options
       eo.output_qparams = ort_output_qparams(student, teacher.info.input, calib_loader,
                                              recipe.quant.calibration_images);
     }
+    // The selected student as a checkpoint: re-exporting it reproduces the model (qat provenance).
+    save_student_checkpoint(student_path, student, recipe, train_set.class_names(), chosen.epoch, eo.output_qparams);
     exporter::export_qdq_onnx(student.detector().graph, student.quantizers(), staging, eo);
     timings["export_s"] = since(phase);
-    report["export"] = {{"profile", eo.profile}, {"opset", eo.opset}};
+    report["export"] = {{"profile", eo.profile}, {"opset", eo.opset}, {"checkpoint", "qat/best.h5"}};
 
     phase = Clock::now();
     graph::Executor teacher_exec(teacher.graph);

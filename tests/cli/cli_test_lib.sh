@@ -18,3 +18,17 @@ expect() {
   fi
   echo "ok $name"
 }
+
+# expect_stdout NAME LINE: the last expect's command printed LINE on stdout.
+expect_stdout() {
+  if grep -qxF -- "$2" "$work/out"; then
+    echo "ok $1"
+  else
+    echo "FAIL $1: stdout lacks line: $2"; cat "$work/out"; failures=$((failures + 1))
+  fi
+}
+
+# tiny_scenes FILE: 24 scenes of 64 px, at most 2 items each (trains in seconds).
+tiny_scenes() {
+  "$qat" -q data fmnist-scenes --images 24 --size 64 --scale-max 2 --max-objects 2 --out "$1"
+}

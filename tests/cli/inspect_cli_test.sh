@@ -5,15 +5,6 @@ set -u
 qat=$1
 source "$(dirname "$0")/cli_test_lib.sh"
 
-# expect_stdout NAME LINE: the last command's stdout has LINE.
-expect_stdout() {
-  if grep -qxF -- "$2" "$work/out"; then
-    echo "ok $1"
-  else
-    echo "FAIL $1: stdout lacks line: $2"; cat "$work/out"; failures=$((failures + 1))
-  fi
-}
-
 expect missing-file 2 "error: $work/none.onnx: cannot read the file" -- "$qat" inspect "$work/none.onnx"
 expect directory 2 "error: $work: cannot read the file" -- "$qat" inspect "$work"
 printf 'not a model\n' >"$work/junk.onnx"

@@ -78,22 +78,6 @@ int index_of(const onnx::ModelProto& m, const std::string& name) {
 
 double max_diff(const at::Tensor& a, const at::Tensor& b) { return (a - b).abs().max().item<double>(); }
 
-// The libtorch image of the ort profile: besides the planned fake quantizers, every
-// reader of a Conv output sees it fake-quantized with the output qparams.
-void attach_output_quantizers(graph::Executor& exec, const graph::Graph& g,
-                              const std::map<std::string, quant::QParams>& output_qparams) {
-  for (const auto& [value, qp] : output_qparams) {
-    for (const graph::Node* reader : g.consumers(value)) {
-      for (size_t i = 0; i < reader->inputs.size(); ++i) {
-        if (reader->inputs[i] != value) continue;
-        exec.set_edge_transform(reader->name, i, [qp = qp](const at::Tensor& x) {
-          return quant::fake_quantize(x, qp, ort_output_spec());
-        });
-      }
-    }
-  }
-}
-
 int count_op(const onnx::ModelProto& m, const std::string& op, const std::string& prefix = "") {
   int n = 0;
   for (const auto& node : m.graph().node()) n += node.op_type() == op && node.name().rfind(prefix, 0) == 0;
@@ -315,7 +299,7 @@ TEST(QdqExporter, OrtProfileFusesEachQuantizedConvIntoQLinearConv) {
   EXPECT_EQ(s.op_counts.count("Conv") ? s.op_counts.at("Conv") : 0, 6);
 
   at::NoGradGuard no_grad;
-  attach_output_quantizers(*c->exec, c->det.graph, o.output_qparams);
+  attach_ort_output_quantizers(*c->exec, c->det.graph, o.output_qparams);
   const auto want = c->exec->run({{"images", c->images}});
   // Same arithmetic on both sides up to rounding boundaries (ORT divides by the scale,
   // requantizes with a float multiplier and adds an int32 bias rounded to the accumulator

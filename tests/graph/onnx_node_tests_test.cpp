@@ -102,23 +102,13 @@ const std::set<std::string> kExpectedFailures = {
     "test_resize_upsample_scales_cubic_align_corners",
     "test_resize_upsample_scales_cubic_asymmetric",
     "test_resize_upsample_sizes_cubic",
-    // Resize: downscaling, non-integer sizes, nearest_mode / coordinate_transformation_mode
-    // variants and tf_crop_and_resize (the kernel does integer nearest upscaling and bilinear)
-    "test_resize_downsample_scales_linear",
-    "test_resize_downsample_scales_linear_align_corners",
-    "test_resize_downsample_scales_nearest",
-    "test_resize_downsample_sizes_linear_pytorch_half_pixel",
-    "test_resize_downsample_sizes_nearest",
-    "test_resize_downsample_sizes_nearest_tf_half_pixel_for_nn",
+    // Resize coordinate_transformation_mode tf_crop_and_resize (refused with a clear error)
     "test_resize_tf_crop_and_resize",
-    "test_resize_upsample_sizes_nearest_ceil_half_pixel",
-    "test_resize_upsample_sizes_nearest_floor_align_corners",
-    "test_resize_upsample_sizes_nearest_round_prefer_ceil_asymmetric",
     // Slice with negative steps
     "test_slice_neg_steps",
 };
 
-constexpr int kExpectedPassed = 263;
+constexpr int kExpectedPassed = 272;
 
 enum class Verdict { kUnsupportedOp, kUnsupportedOpset, kPassed, kFailed };
 

@@ -98,6 +98,69 @@ TEST(Ops, ResizeNearestDoublesEachPixel) {
   expect_equal(y, floats({1, 1, 2, 2, 1, 1, 2, 2, 3, 3, 4, 4, 3, 3, 4, 4}).reshape({1, 1, 4, 4}));
 }
 
+// ONNX's Resize examples (onnx/docs/Operators.md) on X = [[1, 2, 3, 4], [5, 6, 7, 8]].
+static at::Tensor resize(const std::string& mode, const std::string& transform, const at::Tensor& x,
+                         const std::vector<float>& scales, const std::string& nearest_mode = "round_prefer_floor") {
+  Attributes a;
+  a.set("mode", mode);
+  a.set("coordinate_transformation_mode", transform);
+  a.set("nearest_mode", nearest_mode);
+  return run_op("Resize", {x}, {{2, at::tensor(scales)}}, a)[0];
+}
+
+TEST(Ops, ResizeDownscalesLikeOnnx) {
+  const auto x = floats({1, 2, 3, 4, 5, 6, 7, 8}).reshape({1, 1, 2, 4});
+  expect_equal(resize("nearest", "half_pixel", x, {1, 1, 0.6f, 0.6f}), floats({1, 3}).reshape({1, 1, 1, 2}));
+  EXPECT_TRUE(at::allclose(resize("linear", "half_pixel", x, {1, 1, 0.6f, 0.6f}),
+                           floats({2.6666665f, 4.3333331f}).reshape({1, 1, 1, 2})));
+  EXPECT_TRUE(at::allclose(resize("linear", "align_corners", x, {1, 1, 0.6f, 0.6f}),
+                           floats({1, 3.142857f}).reshape({1, 1, 1, 2})));
+}
+
+TEST(Ops, ResizeNearestModesRoundHalfwayCoordinates) {
+  // asymmetric x 1.5 on 2 pixels: output 0..2 read input coordinates 0, 2/3, 4/3.
+  const auto x = floats({10, 20}).reshape({1, 1, 1, 2});
+  expect_equal(resize("nearest", "asymmetric", x, {1, 1, 1, 1.5f}, "floor"), floats({10, 10, 20}).reshape({1, 1, 1, 3}));
+  expect_equal(resize("nearest", "asymmetric", x, {1, 1, 1, 1.5f}, "ceil"), floats({10, 20, 20}).reshape({1, 1, 1, 3}));
+  // asymmetric x 2: coordinate 0.5 is a tie, settled by the preference.
+  expect_equal(resize("nearest", "asymmetric", x, {1, 1, 1, 2}, "round_prefer_ceil"),
+               floats({10, 20, 20, 20}).reshape({1, 1, 1, 4}));
+  expect_equal(resize("nearest", "asymmetric", x, {1, 1, 1, 2}, "round_prefer_floor"),
+               floats({10, 10, 20, 20}).reshape({1, 1, 1, 4}));
+}
+
+TEST(Ops, ResizeIntegerUpscaleFastPathMatchesTheGather) {
+  // A rank-5 input takes the per-axis gather; the rank-4 one ATen's upsample_nearest2d.
+  at::manual_seed(0);
+  const auto x = at::rand({2, 3, 4, 5});
+  for (const char* transform : {"half_pixel", "asymmetric"}) {
+    const std::string rounding = std::string(transform) == "asymmetric" ? "floor" : "round_prefer_floor";
+    const auto fast = resize("nearest", transform, x, {1, 1, 2, 3}, rounding);
+    const auto gathered = resize("nearest", transform, x.unsqueeze(2), {1, 1, 1, 2, 3}, rounding);
+    ASSERT_EQ(fast.sizes(), (std::vector<int64_t>{2, 3, 8, 15}));
+    expect_equal(gathered.squeeze(2), fast);
+  }
+}
+
+TEST(Ops, ResizeLinearPassesGradients) {
+  const auto x = floats({1, 2, 3, 4}).reshape({1, 1, 2, 2}).requires_grad_(true);
+  const auto y = resize("linear", "half_pixel", x, {1, 1, 2, 2});
+  y.sum().backward();
+  // By symmetry each of the 4 inputs carries a quarter of the 16 unit weights.
+  expect_equal(x.grad(), at::full({1, 1, 2, 2}, 4.0f));
+}
+
+TEST(Ops, ResizeRefusesWhatItDoesNotRunNamingNodeAndAttribute) {
+  const auto x = floats({1, 2, 3, 4}).reshape({1, 1, 2, 2});
+  ASSERT_THROWS_WITH(resize("linear", "tf_crop_and_resize", x, {1, 1, 2, 2}), Error,
+                     "node 'n' (Resize): coordinate_transformation_mode 'tf_crop_and_resize' is not supported "
+                     "(half_pixel, pytorch_half_pixel, align_corners, asymmetric, tf_half_pixel_for_nn)\n"
+                     "  while building node 'n' (Resize)");
+  ASSERT_THROWS_WITH(resize("cubic", "half_pixel", x, {1, 1, 2, 2}), Error,
+                     "node 'n' (Resize): mode 'cubic' is not supported (nearest, linear)\n"
+                     "  while building node 'n' (Resize)");
+}
+
 TEST(Ops, MaxPoolWithPadding) {
   const auto x = floats({1, 5, 3, 2}).reshape({1, 1, 2, 2});
   Attributes a;

@@ -47,6 +47,42 @@ TEST(Checkpoint, RoundTripRestoresEveryParameterBufferAndState) {
   EXPECT_TRUE(b.graph.initializer("head.0.cls_pred.weight").requires_grad());
 }
 
+TEST(Checkpoint, RoundTripKeepsRecipeClassesAndQuantizerParameters) {
+  testing::TempDir dir;
+  Checkpoint ck;
+  ck.phase = "qat";
+  ck.recipe_yaml = "name: x\n";
+  ck.class_names = {"a", "b c"};
+  // Value names of imported graphs may contain '/'; scalars and per-channel vectors alike.
+  ck.qparams["/model/conv/Conv_output_0"] = {at::tensor(0.25f), at::tensor(3, at::kInt)};
+  ck.qparams["w"] = {at::tensor({0.5f, 0.125f}), at::zeros({2}, at::kInt)};
+  ck.output_qparams["c"] = {at::tensor(1.5f), at::tensor(-7, at::kInt)};
+  const auto path = dir.file("ck.h5");
+  save_checkpoint(path, ck);
+  const Checkpoint back = load_checkpoint(path);
+  EXPECT_EQ(back.recipe_yaml, "name: x\n");
+  EXPECT_EQ(back.class_names, (std::vector<std::string>{"a", "b c"}));
+  ASSERT_EQ(back.qparams.size(), 2u);
+  for (const auto& [name, qp] : ck.qparams) {
+    EXPECT_TRUE(at::equal(back.qparams.at(name).scale, qp.scale)) << name;
+    EXPECT_TRUE(at::equal(back.qparams.at(name).zero_point, qp.zero_point)) << name;
+  }
+  ASSERT_EQ(back.output_qparams.size(), 1u);
+  EXPECT_EQ(back.output_qparams.at("c").zero_point.item<int>(), -7);
+  EXPECT_TRUE(load_checkpoint(path).optimizer.empty());
+}
+
+TEST(Checkpoint, OlderCheckpointsHaveNoRecipeOrQuantizers) {
+  testing::TempDir dir;
+  Checkpoint ck;
+  ck.phase = "fp32";
+  save_checkpoint(dir.file("ck.h5"), ck);
+  const Checkpoint back = load_checkpoint(dir.file("ck.h5"));
+  EXPECT_EQ(back.recipe_yaml, "");
+  EXPECT_TRUE(back.class_names.empty());
+  EXPECT_TRUE(back.qparams.empty());
+}
+
 TEST(Checkpoint, AnotherModelIsRefusedNamingTheTensor) {
   testing::TempDir dir;
   Checkpoint ck;

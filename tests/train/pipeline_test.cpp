@@ -4,6 +4,7 @@
 
 #include "qat/core/atomic_file.h"
 #include "qat/export/manifest.h"
+#include "qat/train/provenance_check.h"
 #include "support/test_support.h"
 
 namespace qat::train {
@@ -59,6 +60,18 @@ TEST(Pipeline, PublishesAVerifiedCandidateWhenTheGatePasses) {
   EXPECT_DOUBLE_EQ(m.teacher_threshold, 0.05);
   EXPECT_EQ(report["candidate"]["model_sha256"], m.model_sha256);
   EXPECT_FALSE(std::filesystem::exists(r.run_dir + "/staging.model.int8.onnx"));
+  EXPECT_EQ(report["export"]["checkpoint"], "qat/best.h5");
+
+  // Both checkpoints re-export to the models published beside them (qat provenance).
+  for (const auto& [checkpoint, model] : {std::pair{r.run_dir + "/qat/best.h5", r.model_path},
+                                          std::pair{r.run_dir + "/fp32/best.h5", r.run_dir + "/fp32/model.fp32.onnx"}}) {
+    ProvenanceOptions o;
+    o.checkpoint = checkpoint;
+    o.model = model;
+    const auto p = check_provenance(o);
+    EXPECT_EQ(p.initializers.identical, p.initializers.total) << checkpoint;
+    EXPECT_TRUE(p.matches()) << format_provenance(p);
+  }
 }
 
 TEST(Pipeline, RefusesWithExitThreeAndPublishesNothingWhenNoEpochPasses) {
@@ -72,6 +85,7 @@ TEST(Pipeline, RefusesWithExitThreeAndPublishesNothingWhenNoEpochPasses) {
   EXPECT_EQ(report["refusal"], "no epoch passed the gate " + tiny.dir.file("strict.yaml"));
   EXPECT_FALSE(std::filesystem::exists(r.model_path));
   EXPECT_FALSE(std::filesystem::exists(r.manifest_path));
+  EXPECT_FALSE(std::filesystem::exists(r.run_dir + "/qat/best.h5"));
   EXPECT_FALSE(std::filesystem::exists(r.run_dir + "/staging.model.int8.onnx"));
 }
 

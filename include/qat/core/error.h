@@ -17,6 +17,7 @@ enum ExitCode : int {
   kExitInternal = 1,  ///< a bug in qat (QAT_ASSERT) or an unexpected failure
   kExitBadInput = 2,  ///< recipe, dataset, checkpoint or model the user gave is wrong
   kExitGateFailed = 3,  ///< training ran but no epoch passed the behaviour gate
+  kExitMismatch = 4,  ///< `qat provenance`: the model does not match the checkpoint
 };
 
 /// Base of every error qat throws. what() is the message followed by one

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+namespace onnx { class ModelProto; }
+
 namespace qat::exporter {
 
 struct OnnxSummary {
@@ -30,7 +32,12 @@ struct OnnxSummary {
   std::map<std::string, std::string> metadata;
 };
 
-/// Reads `path`. Throws IoError "<path>: cannot read the file" when it cannot be opened
+/// Reads any ONNX model file without checking it. Throws IoError "<path>: cannot read
+/// the file" when it cannot be opened and "<path>: not an ONNX model" when it does not
+/// parse as one (no IR version or graph).
+onnx::ModelProto read_onnx_model(const std::string& path);
+
+/// Reads `path` (read_onnx_model). Throws IoError "<path>: cannot read the file" when it cannot be opened
 /// and "<path>: not an ONNX model" when it does not parse as one (no IR version or graph).
 OnnxSummary inspect_onnx(const std::string& path);
 

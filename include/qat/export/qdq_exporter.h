@@ -53,4 +53,10 @@ std::map<std::string, quant::QParams> calibrate_output_qparams(const graph::Exec
                                                                const std::vector<std::string>& values,
                                                                const std::vector<graph::ValueMap>& batches);
 
+/// The libtorch image of the ort profile: besides the planned fake quantizers already
+/// attached, every reader of each value in `output_qparams` sees it fake-quantized on
+/// ort_output_spec() (replacing an earlier transform on that edge).
+void attach_ort_output_quantizers(graph::Executor& executor, const graph::Graph& graph,
+                                  const std::map<std::string, quant::QParams>& output_qparams);
+
 }  // namespace qat::exporter

@@ -1,17 +1,23 @@
 // Training checkpoints in HDF5: parameters, buffers, optimizer state, epoch,
 // RNG state and the recipe hash, written to a temporary file and renamed.
 //
-// Layout: /params/<name>, /buffers/<name>, /optimizer/<param>/<slot>, /ema/..., /rng/cpu;
+// Layout: /params/<name>, /buffers/<name>, /optimizer/<param>/<slot>, /ema/..., /rng/cpu,
+// /qparams/<i>/{scale,zero_point}, /output_qparams/<i>/{scale,zero_point};
 // root attributes: format "qat-checkpoint", format_version, epoch, recipe_hash,
-// arch, phase, history (JSON of the per-epoch records so far).
+// arch, phase, history (JSON of the per-epoch records so far), and when known
+// recipe (the recipe's text), class_names, qparam_names, output_qparam_names.
+// Quantizer parameters are stored by index with their value names in an
+// attribute, since value names may contain '/'.
 #pragma once
 
 #include <ATen/ATen.h>
 
 #include <map>
 #include <string>
+#include <vector>
 
 #include "qat/graph/graph.h"
+#include "qat/quant/quant_spec.h"
 
 namespace qat::train {
 
@@ -26,6 +32,14 @@ struct Checkpoint {
   std::map<std::string, at::Tensor> ema;  ///< WeightEma::state() when the phase averages weights
   at::Tensor rng_state;      ///< the default CPU generator's state
   std::string history_json;  ///< per-epoch records, so a resumed run reports the whole curve
+  /// What the weights belong to, so the checkpoint can be rebuilt on its own
+  /// (empty in checkpoints written before qat recorded them).
+  std::string recipe_yaml;               ///< Recipe::to_yaml_text() of the run
+  std::vector<std::string> class_names;  ///< the detector's classes
+  /// phase "qat": the student's quantizers (FakeQuantGraph::qparams()) and, for the
+  /// ort export profile, the Conv-output qparams (QdqExportOptions::output_qparams).
+  std::map<std::string, quant::QParams> qparams;
+  std::map<std::string, quant::QParams> output_qparams;
 };
 
 /// Writes atomically. Throws IoError.

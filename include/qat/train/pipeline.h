@@ -5,8 +5,8 @@
 //   re-check (the gate recomputed on its outputs) → threshold manifest + report.
 //
 // Artifacts in <output_dir>/<name>/: fp32/ (checkpoints, model.fp32.onnx),
-// model.int8.onnx, model.int8.threshold.json (manifest), report.json,
-// metrics.csv, report.png. The candidate files appear only when the gate passes
+// model.int8.onnx, model.int8.threshold.json (manifest), qat/best.h5 (the
+// exported student, train/student_checkpoint.h), report.json, metrics.csv, report.png. The candidate files appear only when the gate passes
 // in libtorch and in ONNX Runtime.
 #pragma once
 

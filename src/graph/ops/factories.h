@@ -13,6 +13,8 @@ Kernel make_matmul(const Node&, const Graph&);
 Kernel make_max_pool(const Node&, const Graph&);
 Kernel make_average_pool(const Node&, const Graph&);
 Kernel make_global_average_pool(const Node&, const Graph&);
+
+// resize.cpp
 Kernel make_resize(const Node&, const Graph&);
 
 // elementwise_ops.cpp

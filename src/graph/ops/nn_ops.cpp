@@ -118,39 +118,4 @@ Kernel make_global_average_pool(const Node&, const Graph&) {
   };
 }
 
-Kernel make_resize(const Node& node, const Graph& graph) {
-  const std::string mode = node.attrs.get_string("mode", "nearest");
-  const std::string ctm = node.attrs.get_string("coordinate_transformation_mode", "half_pixel");
-  QAT_CHECK(mode == "nearest" || mode == "linear", "node '", node.name, "' (Resize): mode '", mode,
-            "' is not supported (nearest, linear)");
-  std::vector<double> scales;
-  std::vector<int64_t> sizes;
-  if (node.inputs.size() > 3 && !node.inputs[3].empty()) {
-    sizes = constant_ints(node, graph, 3);
-  } else {
-    QAT_CHECK(node.inputs.size() > 2 && !node.inputs[2].empty(), "node '", node.name,
-              "' (Resize): needs scales or sizes");
-    scales = constant_floats(node, graph, 2);
-  }
-  if (mode == "nearest") {
-    // Integer upscaling: asymmetric+floor and half_pixel+round_prefer_floor pick the same pixels.
-    for (size_t i = 2; i < scales.size(); ++i) {
-      QAT_CHECK(scales[i] == std::floor(scales[i]) && scales[i] >= 1, "node '", node.name,
-                "' (Resize): nearest mode supports integer upscaling only");
-    }
-  }
-  const bool align_corners = ctm == "align_corners";
-  return [=](const Inputs& in, const KernelContext&) {
-    std::vector<int64_t> out_size;
-    if (!sizes.empty()) {
-      out_size = {sizes[2], sizes[3]};
-    } else {
-      out_size = {static_cast<int64_t>(std::floor(in[0].size(2) * scales[2])),
-                  static_cast<int64_t>(std::floor(in[0].size(3) * scales[3]))};
-    }
-    if (mode == "nearest") return Inputs{at::upsample_nearest2d(in[0], out_size)};
-    return Inputs{at::upsample_bilinear2d(in[0], out_size, align_corners)};
-  };
-}
-
 }  // namespace qat::graph::ops

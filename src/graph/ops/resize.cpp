@@ -1,0 +1,168 @@
+// Resize (ONNX opsets 11-17): nearest and linear interpolation with every
+// coordinate_transformation_mode except tf_crop_and_resize. Each resized axis maps
+// its output coordinates to input coordinates as ONNX's reference implementation
+// does and gathers along that axis (index_select, so autograd flows); linear mode
+// blends the two neighbours, which makes N-D linear the separable product.
+#include <cmath>
+
+#include "factories.h"
+
+namespace qat::graph::ops {
+
+using Inputs = std::vector<at::Tensor>;
+
+namespace {
+
+enum class Transform { kHalfPixel, kPytorchHalfPixel, kAlignCorners, kAsymmetric, kTfHalfPixelForNn };
+enum class Rounding { kRoundPreferFloor, kRoundPreferCeil, kFloor, kCeil };
+
+// The attribute's value among `choices`; anything else is refused naming the node and attribute.
+template <typename E>
+E parse_choice(const Node& node, const std::string& attr, const std::string& fallback,
+               const std::vector<std::pair<std::string, E>>& choices) {
+  const std::string value = node.attrs.get_string(attr, fallback);
+  std::string known;
+  for (const auto& [name, e] : choices) {
+    if (name == value) return e;
+    known += (known.empty() ? "" : ", ") + name;
+  }
+  throw Error("node '" + node.name + "' (Resize): " + attr + " '" + value + "' is not supported (" + known + ")");
+}
+
+// The input coordinate of output coordinate x. As in ONNX's reference, the resized
+// length is scale * input length (not rounded) when the node gives scales.
+double original_coordinate(Transform t, int64_t x, double scale, int64_t in_len, double out_len) {
+  switch (t) {
+    case Transform::kHalfPixel: return (x + 0.5) / scale - 0.5;
+    case Transform::kPytorchHalfPixel: return out_len > 1 ? (x + 0.5) / scale - 0.5 : 0.0;
+    case Transform::kAlignCorners: return out_len == 1 ? 0.0 : x * (in_len - 1) / (out_len - 1);
+    case Transform::kAsymmetric: return x / scale;
+    case Transform::kTfHalfPixelForNn: return (x + 0.5) / scale;
+  }
+  return 0.0;
+}
+
+int64_t nearest(Rounding r, double x) {
+  switch (r) {
+    case Rounding::kRoundPreferFloor: return static_cast<int64_t>(x == std::floor(x) + 0.5 ? std::floor(x) : std::round(x));
+    case Rounding::kRoundPreferCeil: return static_cast<int64_t>(x == std::floor(x) + 0.5 ? std::ceil(x) : std::round(x));
+    case Rounding::kFloor: return static_cast<int64_t>(std::floor(x));
+    case Rounding::kCeil: return static_cast<int64_t>(std::ceil(x));
+  }
+  return 0;
+}
+
+// Integer upscaling where these modes pick input pixel floor(x / s), as ATen's
+// upsample_nearest does: (x + 0.5) / s - 0.5 lies within (k - 0.5, k + 0.5) for
+// x = s * k + j, 0 <= j < s, so any round-to-nearest gives k.
+bool picks_floor_on_integer_upscale(Transform t, Rounding r) {
+  const bool rounds = r == Rounding::kRoundPreferFloor || r == Rounding::kRoundPreferCeil;
+  switch (t) {
+    case Transform::kHalfPixel:
+    case Transform::kPytorchHalfPixel: return rounds;
+    case Transform::kAsymmetric:
+    case Transform::kTfHalfPixelForNn: return r == Rounding::kFloor;
+    case Transform::kAlignCorners: return false;
+  }
+  return false;
+}
+
+int64_t clamp_index(int64_t i, int64_t len) { return std::min(std::max<int64_t>(i, 0), len - 1); }
+
+}  // namespace
+
+Kernel make_resize(const Node& node, const Graph& graph) {
+  const std::string mode = node.attrs.get_string("mode", "nearest");
+  QAT_CHECK(mode == "nearest" || mode == "linear", "node '", node.name, "' (Resize): mode '", mode,
+            "' is not supported (nearest, linear)");
+  const bool linear = mode == "linear";
+  const Transform transform = parse_choice<Transform>(
+      node, "coordinate_transformation_mode", "half_pixel",
+      {{"half_pixel", Transform::kHalfPixel}, {"pytorch_half_pixel", Transform::kPytorchHalfPixel},
+       {"align_corners", Transform::kAlignCorners}, {"asymmetric", Transform::kAsymmetric},
+       {"tf_half_pixel_for_nn", Transform::kTfHalfPixelForNn}});
+  const Rounding rounding = parse_choice<Rounding>(node, "nearest_mode", "round_prefer_floor",
+                                                   {{"round_prefer_floor", Rounding::kRoundPreferFloor},
+                                                    {"round_prefer_ceil", Rounding::kRoundPreferCeil},
+                                                    {"floor", Rounding::kFloor},
+                                                    {"ceil", Rounding::kCeil}});
+  std::vector<double> scales;
+  std::vector<int64_t> sizes;
+  if (node.inputs.size() > 3 && !node.inputs[3].empty()) {
+    sizes = constant_ints(node, graph, 3);
+  } else {
+    QAT_CHECK(node.inputs.size() > 2 && !node.inputs[2].empty(), "node '", node.name,
+              "' (Resize): needs scales or sizes");
+    scales = constant_floats(node, graph, 2);
+  }
+  for (double s : scales) QAT_CHECK(s > 0, "node '", node.name, "' (Resize): scales must be positive, got ", s);
+  const bool fast_modes = !linear && picks_floor_on_integer_upscale(transform, rounding);
+  const std::string name = node.name;
+
+  return [=](const Inputs& in, const KernelContext&) {
+    const at::Tensor& x = in[0];
+    const int64_t rank = x.dim();
+    const size_t given = sizes.empty() ? scales.size() : sizes.size();
+    QAT_CHECK(static_cast<int64_t>(given) == rank, "node '", name, "' (Resize): ", sizes.empty() ? "scales" : "sizes",
+              " has ", given, " values for a rank-", rank, " input");
+    std::vector<int64_t> out_size(static_cast<size_t>(rank));
+    std::vector<double> scale(static_cast<size_t>(rank)), out_len(static_cast<size_t>(rank));
+    bool integer_upscale = rank == 4;
+    for (int64_t i = 0; i < rank; ++i) {
+      const auto u = static_cast<size_t>(i);
+      const int64_t n = x.size(i);
+      if (!sizes.empty()) {
+        out_size[u] = sizes[u];
+        scale[u] = static_cast<double>(sizes[u]) / static_cast<double>(n);
+        out_len[u] = static_cast<double>(sizes[u]);
+      } else {
+        scale[u] = scales[u];
+        out_len[u] = static_cast<double>(n) * scales[u];
+        out_size[u] = static_cast<int64_t>(std::floor(out_len[u]));
+      }
+      QAT_CHECK(out_size[u] > 0, "node '", name, "' (Resize): axis ", i, " of size ", n, " resizes to ", out_size[u]);
+      // Batch and channels unchanged; height and width scaled by whole factors.
+      const bool whole = n > 0 && out_size[u] % n == 0 && scale[u] == static_cast<double>(out_size[u] / n);
+      integer_upscale = integer_upscale && whole && (i >= 2 || out_size[u] == n);
+    }
+    if (fast_modes && integer_upscale) return Inputs{at::upsample_nearest2d(x, {out_size[2], out_size[3]})};
+
+    at::Tensor y = x;
+    for (int64_t i = 0; i < rank; ++i) {
+      const auto u = static_cast<size_t>(i);
+      const int64_t n = x.size(i), m = out_size[u];
+      std::vector<int64_t> lo(static_cast<size_t>(m)), hi(static_cast<size_t>(m));
+      std::vector<float> weight(static_cast<size_t>(m));
+      bool identity = m == n;
+      for (int64_t j = 0; j < m; ++j) {
+        const auto v = static_cast<size_t>(j);
+        const double c = original_coordinate(transform, j, scale[u], n, out_len[u]);
+        if (linear) {
+          const double f = std::floor(c);
+          lo[v] = clamp_index(static_cast<int64_t>(f), n);
+          hi[v] = clamp_index(static_cast<int64_t>(f) + 1, n);
+          weight[v] = static_cast<float>(c - f);
+          identity = identity && lo[v] == j && (weight[v] == 0 || hi[v] == j);
+        } else {
+          lo[v] = clamp_index(nearest(rounding, c), n);
+          identity = identity && lo[v] == j;
+        }
+      }
+      if (identity) continue;
+      const auto index_options = at::TensorOptions().dtype(at::kLong);
+      const at::Tensor a = y.index_select(i, at::tensor(lo, index_options));
+      if (!linear) {
+        y = a;
+        continue;
+      }
+      std::vector<int64_t> shape(static_cast<size_t>(rank), 1);
+      shape[u] = m;
+      const at::Tensor w = at::tensor(weight, y.options().requires_grad(false)).reshape(shape);
+      const at::Tensor b = y.index_select(i, at::tensor(hi, index_options));
+      y = a * (1 - w) + b * w;
+    }
+    return Inputs{y};
+  };
+}
+
+}  // namespace qat::graph::ops

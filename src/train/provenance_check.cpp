@@ -1,0 +1,184 @@
+#include "qat/train/provenance_check.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <onnx/onnx_pb.h>
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <iomanip>
+#include <memory>
+#include <sstream>
+
+#include "qat/core/error.h"
+#include "qat/data/dataset.h"
+#include "qat/data/loader.h"
+#include "qat/export/onnx_exporter.h"
+#include "qat/export/onnx_summary.h"
+#include "qat/export/qdq_exporter.h"
+#include "qat/model/onnx_detector.h"
+#include "qat/quant/quantize.h"
+#include "qat/runtime/onnx_runtime.h"
+#include "qat/train/checkpoint.h"
+#include "qat/train/ptq.h"
+#include "qat/train/quantized_student.h"
+#include "qat/train/student_checkpoint.h"
+
+namespace qat::train {
+namespace fs = std::filesystem;
+
+namespace {
+
+// The recipe that describes the checkpoint's model: its own when it records one.
+Recipe model_recipe(const Checkpoint& ck, const ProvenanceOptions& o) {
+  if (!ck.recipe_yaml.empty()) return Recipe::from_yaml(YAML::Load(ck.recipe_yaml), KeyPath(o.checkpoint + ":/recipe"));
+  if (o.recipe) return *o.recipe;
+  throw IoError(o.checkpoint, "", "the checkpoint does not record its recipe (written by an older qat): pass --recipe");
+}
+
+// Fresh weights of the recipe's model (a checkpoint overwrites them).
+model::Detector fresh_detector(const Recipe& recipe, const std::vector<std::string>& class_names) {
+  if (recipe.model.is_onnx()) return model::load_onnx_detector(recipe.model, class_names);
+  return model::build_detector(model::load_arch(recipe.model.arch), class_names, recipe.data.image_size,
+                               static_cast<uint64_t>(recipe.seed));
+}
+
+at::Tensor sample_images(const ProvenanceOptions& o, int64_t image_size, std::string& description) {
+  QAT_CHECK(o.samples > 0, "--samples must be positive, got ", o.samples);
+  if (o.recipe) {
+    const data::DetectionDataset val(o.recipe->data.path, o.recipe->data.val_split);
+    data::LoaderOptions lo;
+    lo.batch_size = o.samples;
+    lo.image_size = image_size;
+    lo.shuffle = false;
+    lo.limit = o.samples;
+    data::DataLoader loader(val, lo);
+    loader.begin_epoch(0);
+    auto batch = loader.next();
+    QAT_CHECK(batch.has_value(), o.recipe->data.path, ": split '", o.recipe->data.val_split, "' has no images");
+    description = std::to_string(batch->images.size(0)) + " images of " + o.recipe->data.path + " split '" +
+                  o.recipe->data.val_split + "'";
+    return batch->images;
+  }
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(o.seed);
+  description = std::to_string(o.samples) + " random images (seed " + std::to_string(o.seed) + ")";
+  return at::rand({o.samples, 3, image_size, image_size}, gen);
+}
+
+std::string metadata(const onnx::ModelProto& model, const std::string& key) {
+  for (const auto& p : model.metadata_props()) {
+    if (p.key() == key) return p.value();
+  }
+  return "";
+}
+
+}  // namespace
+
+bool ProvenanceReport::matches() const {
+  if (!initializers.all_identical()) return false;
+  for (const auto& o : outputs) {
+    if (!o.within()) return false;
+  }
+  return true;
+}
+
+ProvenanceReport check_provenance(const ProvenanceOptions& o) {
+  const onnx::ModelProto deployed = exporter::read_onnx_model(o.model);
+  std::error_code ec;
+  if (!fs::is_regular_file(o.checkpoint, ec)) throw IoError(o.checkpoint, "", "cannot read the file");
+  const Checkpoint ck = load_checkpoint(o.checkpoint);
+  if (ck.phase != "fp32" && ck.phase != "qat") {
+    throw IoError(o.checkpoint, "", "phase '" + ck.phase + "' is neither 'fp32' nor 'qat'");
+  }
+  const Recipe recipe = model_recipe(ck, o);
+  const std::vector<std::string> class_names =
+      !ck.class_names.empty() ? ck.class_names
+                              : data::DetectionDataset(recipe.data.path, recipe.data.train_split).class_names();
+
+  ProvenanceReport r;
+  r.checkpoint = o.checkpoint;
+  r.model = o.model;
+  r.phase = ck.phase;
+  r.checkpoint_recipe_hash = ck.recipe_hash;
+  r.model_recipe_hash = metadata(deployed, "qat.recipe_hash");
+
+  // The checkpoint's model, its in-memory export and its libtorch executor.
+  model::Detector fp32;
+  std::unique_ptr<QuantizedStudent> student;
+  std::unique_ptr<graph::Executor> fp32_exec;
+  onnx::ModelProto reference;
+  if (ck.phase == "fp32") {
+    fp32 = load_fp32_detector(recipe, class_names, o.checkpoint);
+    reference = exporter::to_onnx(fp32.graph, {});
+    fp32_exec = std::make_unique<graph::Executor>(fp32.graph);
+  } else {
+    const model::Detector teacher = fresh_detector(recipe, class_names);
+    student = std::make_unique<QuantizedStudent>(teacher, recipe.quant);
+    restore_student(ck, *student, o.checkpoint);
+    student->quantizers().set_observing(false, false);
+    student->quantizers().set_fake_quant(true);
+    exporter::QdqExportOptions eo;
+    eo.profile = recipe.export_.profile;
+    eo.opset = recipe.export_.opset;
+    eo.output_qparams = ck.output_qparams;
+    r.profile = eo.profile;
+    reference = exporter::to_qdq_onnx(student->detector().graph, student->quantizers(), eo);
+    if (eo.profile == "ort") {
+      exporter::attach_ort_output_quantizers(student->executor(), student->detector().graph, ck.output_qparams);
+    }
+  }
+  const model::Detector& det = student ? student->detector() : fp32;
+  graph::Executor& exec = student ? student->executor() : *fp32_exec;
+  exec.set_training(false);
+  r.initializers = exporter::compare_initializers(reference, deployed);
+
+  const at::Tensor images = sample_images(o, recipe.data.image_size, r.inputs);
+  graph::ValueMap want;
+  {
+    at::NoGradGuard no_grad;
+    want = exec.run({{det.info.input, images}});
+  }
+  const auto got = runtime::run_onnxruntime(o.model, {{det.info.input, images}});
+  for (const std::string& name : {det.info.boxes, det.info.scores}) {
+    if (!got.count(name)) throw IoError(o.model, name, "the model has no output of this name");
+    const at::Tensor& w = want.at(name);
+    QAT_CHECK(got.at(name).sizes() == w.sizes(), o.model, ": output '", name, "' has shape ", got.at(name).sizes(),
+              ", the checkpoint gives ", w.sizes());
+    OutputDiff d;
+    d.name = name;
+    d.max_abs_diff = (got.at(name).to(at::kFloat) - w).abs().max().item<double>();
+    if (ck.phase == "fp32") {
+      d.tolerance = kFp32RelativeTolerance * std::max(1.0, w.abs().max().item<double>());
+    } else {
+      d.tolerance = quant::qparams_from_range(w.min().reshape({1}), w.max().reshape({1}), quant::QuantSpec{})
+                        .scale.item<double>();
+    }
+    r.outputs.push_back(d);
+  }
+  return r;
+}
+
+std::string format_provenance(const ProvenanceReport& r) {
+  std::ostringstream out;
+  auto hash = [](const std::string& h) { return h.empty() ? std::string("-") : h.substr(0, 12); };
+  out << "checkpoint: " << r.checkpoint << " (phase " << r.phase << ", recipe " << hash(r.checkpoint_recipe_hash)
+      << ")\n";
+  out << "model: " << r.model << " (recipe " << hash(r.model_recipe_hash) << ")\n";
+  if (!r.profile.empty()) out << "re-exported with profile: " << r.profile << "\n";
+  const auto& d = r.initializers;
+  out << "initializers identical: " << d.identical << " of " << d.total << "\n";
+  for (const auto& n : d.differing) out << "  differs: " << n << "\n";
+  for (const auto& n : d.only_deployed) out << "  only in the model: " << n << "\n";
+  for (const auto& n : d.only_reference) out << "  missing from the model: " << n << "\n";
+  out << "inputs: " << r.inputs << "\n";
+  for (const auto& o : r.outputs) {
+    std::ostringstream line;
+    line << std::setprecision(3) << "output " << o.name << ": max abs diff " << o.max_abs_diff << " (tolerance "
+         << o.tolerance << ") " << (o.within() ? "ok" : "EXCEEDED");
+    out << line.str() << "\n";
+  }
+  out << (r.matches() ? "provenance: match" : "provenance: MISMATCH") << "\n";
+  return out.str();
+}
+
+}  // namespace qat::train

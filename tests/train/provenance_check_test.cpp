@@ -1,0 +1,203 @@
+#include "qat/train/provenance_check.h"
+
+#include <onnx/onnx_pb.h>
+
+#include <cstring>
+#include <fstream>
+
+#include "qat/export/onnx_exporter.h"
+#include "qat/export/onnx_summary.h"
+#include "qat/export/qdq_exporter.h"
+#include "qat/train/checkpoint.h"
+#include "qat/train/quantized_student.h"
+#include "qat/train/student_checkpoint.h"
+#include "support/test_support.h"
+
+namespace qat::train {
+namespace {
+
+// The nano detector at 64 px for two classes, described by a recipe built in code.
+Recipe tiny_recipe(const std::string& profile = "tensorrt") {
+  Recipe r;
+  r.name = "tiny";
+  r.data.image_size = 64;
+  r.model.arch = (testing::source_dir() / "configs/arch/yolo-nano.yaml").string();
+  r.quant.activations.observer = "minmax";
+  r.export_.profile = profile;
+  return r;
+}
+
+const std::vector<std::string> kClasses = {"a", "b"};
+
+model::Detector tiny_detector(const Recipe& r) {
+  return model::build_detector(model::load_arch(r.model.arch), kClasses, 64, 3);
+}
+
+// An FP32 checkpoint that records its recipe, and its FP32 export.
+void write_fp32(const Recipe& r, const std::string& checkpoint, const std::string& model, bool record_recipe = true) {
+  const model::Detector det = tiny_detector(r);
+  Checkpoint ck;
+  ck.phase = "fp32";
+  ck.arch = "yolo-nano";
+  ck.recipe_hash = r.hash();
+  if (record_recipe) {
+    ck.recipe_yaml = r.to_yaml_text();
+    ck.class_names = kClasses;
+  }
+  capture_weights(det.graph, ck);
+  save_checkpoint(checkpoint, ck);
+  exporter::export_onnx(det.graph, model, {});
+}
+
+// A calibrated student of `r` saved as a QAT checkpoint, and its Q/DQ export as the pipeline writes it.
+void write_student(const Recipe& r, const std::string& checkpoint, const std::string& model) {
+  const model::Detector teacher = tiny_detector(r);
+  QuantizedStudent s(teacher, r.quant);
+  at::manual_seed(1);
+  const at::Tensor images = at::rand({4, 3, 64, 64});
+  at::NoGradGuard no_grad;
+  s.executor().set_training(false);
+  s.quantizers().set_observing(true, true);
+  s.quantizers().set_fake_quant(false);
+  s.executor().run({{"images", images}});
+  s.quantizers().set_observing(false, false);
+  s.quantizers().set_fake_quant(true);
+  exporter::QdqExportOptions eo;
+  eo.profile = r.export_.profile;
+  if (eo.profile == "ort") {
+    const auto values = exporter::ort_output_values(s.detector().graph, s.quantizers().plan());
+    eo.output_qparams = exporter::calibrate_output_qparams(s.executor(), values, {{{"images", images}}});
+  }
+  save_student_checkpoint(checkpoint, s, r, kClasses, 0, eo.output_qparams);
+  exporter::export_qdq_onnx(s.detector().graph, s.quantizers(), model, eo);
+}
+
+int initializer_count(const std::string& model) {
+  return exporter::read_onnx_model(model).graph().initializer_size();
+}
+
+// Adds 1 to the first element of float initializer `name`.
+void tamper(const std::string& model, const std::string& name) {
+  onnx::ModelProto m = exporter::read_onnx_model(model);
+  for (auto& t : *m.mutable_graph()->mutable_initializer()) {
+    if (t.name() != name) continue;
+    ASSERT_TRUE(t.has_raw_data());
+    std::string raw = t.raw_data();
+    float v;
+    std::memcpy(&v, raw.data(), sizeof v);
+    v += 1;
+    std::memcpy(raw.data(), &v, sizeof v);
+    t.set_raw_data(raw);
+  }
+  std::ofstream out(model, std::ios::binary | std::ios::trunc);
+  ASSERT_TRUE(m.SerializeToOstream(&out));
+}
+
+ProvenanceOptions options(const std::string& checkpoint, const std::string& model) {
+  ProvenanceOptions o;
+  o.checkpoint = checkpoint;
+  o.model = model;
+  o.samples = 2;
+  return o;
+}
+
+}  // namespace
+
+TEST(ProvenanceCheck, Fp32ExportMatchesItsCheckpointExactly) {
+  testing::TempDir dir;
+  const Recipe r = tiny_recipe();
+  write_fp32(r, dir.file("best.h5"), dir.file("model.fp32.onnx"));
+  const auto report = check_provenance(options(dir.file("best.h5"), dir.file("model.fp32.onnx")));
+  const int n = initializer_count(dir.file("model.fp32.onnx"));
+  EXPECT_GT(n, 100);
+  EXPECT_EQ(report.phase, "fp32");
+  EXPECT_EQ(report.initializers.total, n);
+  EXPECT_EQ(report.initializers.identical, n);
+  EXPECT_TRUE(report.initializers.differing.empty());
+  EXPECT_TRUE(report.initializers.only_reference.empty());
+  EXPECT_EQ(report.inputs, "2 random images (seed 0)");
+  ASSERT_EQ(report.outputs.size(), 2u);
+  EXPECT_EQ(report.outputs[0].name, "boxes");
+  EXPECT_EQ(report.outputs[1].name, "scores");
+  for (const auto& o : report.outputs) EXPECT_TRUE(o.within()) << o.name << " " << o.max_abs_diff;
+  EXPECT_TRUE(report.matches());
+  const std::string text = format_provenance(report);
+  EXPECT_NE(text.find("initializers identical: " + std::to_string(n) + " of " + std::to_string(n) + "\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("provenance: match\n"), std::string::npos);
+}
+
+TEST(ProvenanceCheck, TamperedInitializerIsCountedAndNamed) {
+  testing::TempDir dir;
+  write_fp32(tiny_recipe(), dir.file("best.h5"), dir.file("model.fp32.onnx"));
+  tamper(dir.file("model.fp32.onnx"), "head.0.cls_pred.bias");
+  const auto report = check_provenance(options(dir.file("best.h5"), dir.file("model.fp32.onnx")));
+  const int n = initializer_count(dir.file("model.fp32.onnx"));
+  EXPECT_EQ(report.initializers.total, n);
+  EXPECT_EQ(report.initializers.identical, n - 1);
+  EXPECT_EQ(report.initializers.differing, std::vector<std::string>{"head.0.cls_pred.bias"});
+  EXPECT_FALSE(report.outputs[1].within());  // a logit moved by 1 moves its score
+  EXPECT_FALSE(report.matches());
+  const std::string text = format_provenance(report);
+  EXPECT_NE(text.find("  differs: head.0.cls_pred.bias\n"), std::string::npos);
+  EXPECT_NE(text.find("provenance: MISMATCH\n"), std::string::npos);
+}
+
+TEST(ProvenanceCheck, AnotherCheckpointsModelMismatches) {
+  testing::TempDir dir;
+  write_fp32(tiny_recipe(), dir.file("a.h5"), dir.file("a.onnx"));
+  // Same architecture, other weights: only the constants (anchors, shapes) agree.
+  const model::Detector det = model::build_detector(model::load_arch(tiny_recipe().model.arch), kClasses, 64, 4);
+  exporter::export_onnx(det.graph, dir.file("b.onnx"), {});
+  const auto report = check_provenance(options(dir.file("a.h5"), dir.file("b.onnx")));
+  EXPECT_LT(report.initializers.identical, report.initializers.total);
+  EXPECT_FALSE(report.matches());
+}
+
+class ProvenanceCheckQdq : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(ProvenanceCheckQdq, StudentCheckpointReExportsToTheDeployedModel) {
+  testing::TempDir dir;
+  const Recipe r = tiny_recipe(GetParam());
+  write_student(r, dir.file("qat.h5"), dir.file("model.int8.onnx"));
+  const auto report = check_provenance(options(dir.file("qat.h5"), dir.file("model.int8.onnx")));
+  const int n = initializer_count(dir.file("model.int8.onnx"));
+  EXPECT_EQ(report.phase, "qat");
+  EXPECT_EQ(report.profile, GetParam());
+  EXPECT_EQ(report.initializers.total, n);
+  EXPECT_EQ(report.initializers.identical, n);
+  for (const auto& o : report.outputs) EXPECT_TRUE(o.within()) << o.name << " " << o.max_abs_diff;
+  EXPECT_TRUE(report.matches());
+}
+
+INSTANTIATE_TEST_SUITE_P(Profiles, ProvenanceCheckQdq, ::testing::Values("tensorrt", "ort"));
+
+TEST(ProvenanceCheck, StudentCheckpointAgainstTheFp32ModelMismatches) {
+  testing::TempDir dir;
+  const Recipe r = tiny_recipe();
+  write_student(r, dir.file("qat.h5"), dir.file("model.int8.onnx"));
+  write_fp32(r, dir.file("best.h5"), dir.file("model.fp32.onnx"));
+  const auto report = check_provenance(options(dir.file("qat.h5"), dir.file("model.fp32.onnx")));
+  EXPECT_LT(report.initializers.identical, report.initializers.total);
+  EXPECT_FALSE(report.initializers.only_reference.empty());  // the int8 weights
+  EXPECT_FALSE(report.matches());
+}
+
+TEST(ProvenanceCheck, ACheckpointWithoutItsRecipeNeedsOne) {
+  testing::TempDir dir;
+  write_fp32(tiny_recipe(), dir.file("old.h5"), dir.file("m.onnx"), false);
+  ASSERT_THROWS_WITH(check_provenance(options(dir.file("old.h5"), dir.file("m.onnx"))), IoError,
+                     dir.file("old.h5") +
+                         ": the checkpoint does not record its recipe (written by an older qat): pass --recipe");
+}
+
+TEST(ProvenanceCheck, MissingFilesAreNamed) {
+  testing::TempDir dir;
+  write_fp32(tiny_recipe(), dir.file("best.h5"), dir.file("m.onnx"));
+  ASSERT_THROWS_WITH(check_provenance(options(dir.file("best.h5"), dir.file("none.onnx"))), IoError,
+                     dir.file("none.onnx") + ": cannot read the file");
+  ASSERT_THROWS_WITH(check_provenance(options(dir.file("none.h5"), dir.file("m.onnx"))), IoError,
+                     dir.file("none.h5") + ": cannot read the file");
+}
+
+}  // namespace qat::train
