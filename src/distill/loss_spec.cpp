@@ -28,7 +28,13 @@ LossSpec LossSpec::from_yaml(const YAML::Node& node, const KeyPath& path) {
     if (s.taps.empty()) throw m.path("taps").error(m.node("taps"), "expected at least one tap");
   } else if (is_score(s.type)) {
     s.temperature = m.get_in("temperature", s.temperature, 0.01, 100.0);
-    if (s.type == "score_bce") s.anchor_weight = m.get_choice("anchor_weight", s.anchor_weight, {"uniform", "confident"});
+    if (s.type == "score_bce") {
+      s.anchor_weight = m.get_choice("anchor_weight", s.anchor_weight, {"uniform", "confident", "threshold"});
+      if (s.anchor_weight == "threshold") {
+        s.threshold = m.get_in("threshold", s.threshold, 0.0, 0.999);
+        s.band = m.get_in("band", s.band, 1e-3, 1.0);
+      }
+    }
   } else if (s.type == "box_l1_giou") {
     s.score_floor = m.get_in("score_floor", s.score_floor, 0.0, 1.0);
   }
@@ -45,6 +51,10 @@ YAML::Node LossSpec::to_yaml() const {
   } else if (is_score(type)) {
     n["temperature"] = yaml_number(temperature);
     if (type == "score_bce") n["anchor_weight"] = anchor_weight;
+    if (type == "score_bce" && anchor_weight == "threshold") {
+      n["threshold"] = yaml_number(threshold);
+      n["band"] = yaml_number(band);
+    }
   } else if (type == "box_l1_giou") {
     n["score_floor"] = yaml_number(score_floor);
   }

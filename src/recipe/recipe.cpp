@@ -28,6 +28,10 @@ Recipe Recipe::from_yaml(const YAML::Node& node, const KeyPath& path) {
   r.qat = QatSection::from_yaml(m.node("qat"), m.path("qat"));
   r.export_ = ExportSection::from_yaml(m.node("export"), m.path("export"));
   m.finish();
+  // Threshold-weighted score distillation centres on the deployed threshold unless told otherwise.
+  for (auto& loss : r.qat.losses) {
+    if (loss.anchor_weight == "threshold" && loss.threshold == 0) loss.threshold = r.eval.score_threshold;
+  }
   return r;
 }
 

@@ -31,7 +31,7 @@ run=$work/runs/imported
 expect train 0 "" -- "$qat" -q train "$work/imported.yaml" --smoke --set quant.calibration_images=12
 expect inspect 0 "" -- "$qat" inspect "$run/model.int8.onnx"
 # The imported graph's node names, kept by the Q/DQ export.
-for node in backbone.0.conv backbone.4.conv neck.0.cv1.conv head.0.stem.conv head.2.box.0.conv; do
+for node in backbone.0.conv backbone.4.cv1.conv backbone.4.m.0.cv2.conv neck.2.cv1.conv head.0.stem.conv head.2.box.0.conv; do
   expect_stdout "keeps-$node" "  $node"
 done
 expect manifest 0 "" -- "$qat" -q threshold verify "$run/model.int8.onnx" "$run/model.int8.threshold.json"

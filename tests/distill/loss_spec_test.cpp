@@ -63,7 +63,7 @@ TEST(LossSpec, KeyOfAnotherTypeIsUnknown) {
   ASSERT_THROWS_WITH(parse("losses:\n  - {type: score_kl, anchor_weight: confident}\n"), ConfigError,
                      "r.yaml:2:22: losses[0].anchor_weight: unknown key (known keys: type, weight, temperature)");
   ASSERT_THROWS_WITH(parse("losses:\n  - {type: score_bce, anchor_weight: loud}\n"), ConfigError,
-                     "r.yaml:2:38: losses[0].anchor_weight: must be one of uniform, confident; got 'loud'");
+                     "r.yaml:2:38: losses[0].anchor_weight: must be one of uniform, confident, threshold; got 'loud'");
   ASSERT_THROWS_WITH(parse("losses:\n  - type: box_l1_giou\n  - {type: ground_truth, taps: [x]}\n"), ConfigError,
                      "r.yaml:3:26: losses[1].taps: unknown key; did you mean 'type'?");
   ASSERT_THROWS_WITH(parse("losses:\n  - {type: score_kl, temprature: 2}\n"), ConfigError,

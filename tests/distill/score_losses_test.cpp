@@ -51,7 +51,26 @@ TEST(ScoreBce, ConfidentWeightingAveragesAnchorsByTheirTopScore) {
   EXPECT_NEAR(expected, 0.297416, 1e-6);
   // Uniform: the mean of the same four entries.
   EXPECT_NEAR(ScoreBceLoss(1.0).compute(l.ctx()).item<double>(), (k0 + k1) / 4, 1e-6);
-  ASSERT_THROWS_WITH(ScoreBceLoss(1.0, "loud"), Error, "score_bce: anchor_weight must be uniform or confident, got 'loud'");
+  ASSERT_THROWS_WITH(ScoreBceLoss(1.0, "loud"), Error,
+                     "score_bce: anchor_weight must be uniform, confident or threshold, got 'loud'");
+}
+
+TEST(ScoreBce, ThresholdWeightingCentresOnTheDeployedThreshold) {
+  // [B=1, A=2, C=2] at threshold 0.7, band 0.05. Anchor 0 class 0: teacher exactly at
+  // the threshold (w = 1), student at 0.5. Anchor 1 class 0: teacher 0.881, student
+  // 0.731 (the student's kernel value weighs it). Class 1 is background (w ~ e^-93).
+  const double logit_07 = std::log(0.7 / 0.3);
+  Logits l({static_cast<float>(logit_07), -4, 2, -4}, {0, -4, 1, -4}, {1, 2, 2});
+  const auto k = [](double p) { return std::exp(-0.5 * std::pow((p - 0.7) / 0.05, 2)); };
+  const double w0 = 1.0, w1 = std::max(k(sigmoid(2)), k(sigmoid(1)));
+  const double expected = (w0 * bernoulli_kl(0.7, 0.5) + w1 * bernoulli_kl(sigmoid(2), sigmoid(1))) / (w0 + w1);
+  EXPECT_NEAR(w1, 0.82454, 1e-5);
+  EXPECT_NEAR(ScoreBceLoss(1.0, "threshold", 0.7, 0.05).compute(l.ctx()).item<double>(), expected, 1e-6);
+  // Far from the threshold the weights sum below 1 and are not inflated: the loss
+  // nearly vanishes although the student differs (unweighted KL 0.07).
+  Logits far({-1}, {-2}, {1, 1, 1});
+  EXPECT_LT(ScoreBceLoss(1.0, "threshold", 0.7, 0.05).compute(far.ctx()).item<double>(), 1e-10);
+  ASSERT_THROWS_WITH(ScoreBceLoss(1.0, "threshold", 1.0), Error, "score_bce: threshold must be in (0,1), got 1");
 }
 
 TEST(ScoreBce, FiniteForSaturatedLogits) {

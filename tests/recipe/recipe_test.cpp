@@ -114,6 +114,22 @@ TEST(Recipe, QuantSectionDefaultsAndNestedErrors) {
                      "--set quant.weights.bits=1: quant.weights.bits: must be in [2, 16], got 1");
 }
 
+TEST(Recipe, ThresholdWeightedScoreLossDefaultsToTheDeployedThreshold) {
+  testing::TempDir dir;
+  const auto file = dir.write("r.yaml",
+                              "eval:\n  score_threshold: 0.6\nqat:\n  losses:\n"
+                              "    - {type: score_bce, anchor_weight: threshold}\n"
+                              "    - {type: score_bce, anchor_weight: threshold, threshold: 0.8, band: 0.1}\n");
+  const Recipe r = load_recipe(file);
+  EXPECT_DOUBLE_EQ(r.qat.losses[0].threshold, 0.6);
+  EXPECT_DOUBLE_EQ(r.qat.losses[0].band, 0.05);
+  EXPECT_DOUBLE_EQ(r.qat.losses[1].threshold, 0.8);
+  EXPECT_DOUBLE_EQ(r.qat.losses[1].band, 0.1);
+  ASSERT_THROWS_WITH(load_recipe(file, {"qat.losses=[{type: score_bce, band: 0.1}]"}), ConfigError,
+                     "--set qat.losses=[{type: score_bce, band: 0.1}]: qat.losses[0].band: unknown key "
+                     "(known keys: type, weight, temperature, anchor_weight)");
+}
+
 TEST(Recipe, ExportSectionIsReadStrictlyAndRoundTrips) {
   testing::TempDir dir;
   const auto file = dir.write("r.yaml", "export:\n  profile: ort\n  opset: 17\nquant:\n  share_concat_scales: true\n");

@@ -25,12 +25,16 @@ struct LossSpec {
   double temperature = 1.0;
   /// score_bce: uniform (mean over anchors and classes) | confident (see ScoreBceLoss).
   std::string anchor_weight = "uniform";
+  /// score_bce with anchor_weight threshold: the score the weighting centres on (0: the
+  /// recipe's eval.score_threshold, filled in by Recipe) and the kernel's width.
+  double threshold = 0;
+  double band = 0.05;
   /// box_l1_giou: anchors whose highest teacher score is below it are ignored.
   double score_floor = 0.05;
 
   /// Reads one list entry. Keys: `type` (required), `weight`, and per type
   /// `taps` (feature losses; default default_feature_taps()), `temperature`
-  /// (score losses), `anchor_weight` (score_bce), `score_floor` (box_l1_giou). Throws ConfigError otherwise.
+  /// (score losses), `anchor_weight`, `threshold`, `band` (score_bce), `score_floor` (box_l1_giou). Throws ConfigError otherwise.
   static LossSpec from_yaml(const YAML::Node& node, const KeyPath& path);
   /// `type`, `weight` and the keys of that type only.
   YAML::Node to_yaml() const;

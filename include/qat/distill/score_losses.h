@@ -13,14 +13,20 @@ namespace qat::distill {
 ///              w_a = max_c max(sigmoid(t), sigmoid(s)) (unscaled, no gradient), so
 ///              the anchors where either network sees an object carry the loss
 ///              instead of thousands of background anchors.
+///   threshold: per anchor and class, weighted by
+///              w = max(k(sigmoid(t)), k(sigmoid(s))), k(p) = exp(-((p - threshold) / band)^2 / 2)
+///              (no gradient), normalized by max(1, sum w): the loss sits on the scores
+///              that decide a detection at the deployed threshold.
 class ScoreBceLoss : public DistillLoss {
  public:
-  explicit ScoreBceLoss(double temperature, const std::string& anchor_weight = "uniform");
+  explicit ScoreBceLoss(double temperature, const std::string& anchor_weight = "uniform", double threshold = 0.5,
+                        double band = 0.05);
   at::Tensor compute(const DistillContext& ctx) const override;
 
  private:
   double temperature_;
-  bool confident_;
+  std::string anchor_weight_;
+  double threshold_, band_;
 };
 
 /// Per anchor, KL(softmax(t/T) || softmax(s/T)) over classes, times T^2; averaged
