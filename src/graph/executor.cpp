@@ -42,6 +42,45 @@ Executor::Executor(const Graph& graph) : graph_(graph) {
     for (const auto& out : node.outputs) step.outputs.push_back(slot(out));
     steps_.push_back(std::move(step));
   }
+  find_silu_pairs();
+}
+
+void Executor::find_silu_pairs() {
+  std::vector<int> consumers(static_cast<size_t>(num_slots_), 0), producer(static_cast<size_t>(num_slots_), -1);
+  for (size_t i = 0; i < steps_.size(); ++i) {
+    for (const int s : steps_[i].inputs) {
+      if (s >= 0) ++consumers[static_cast<size_t>(s)];
+    }
+    for (const int s : steps_[i].outputs) producer[static_cast<size_t>(s)] = static_cast<int>(i);
+  }
+  for (const auto& out : graph_.outputs()) ++consumers[static_cast<size_t>(slot_of_.at(out.name))];
+  for (size_t j = 0; j < steps_.size(); ++j) {
+    Step& mul = steps_[j];
+    if (mul.node->op_type != "Mul") continue;
+    for (int k = 0; k < 2; ++k) {
+      const int sig_slot = mul.inputs[static_cast<size_t>(k)], x_slot = mul.inputs[static_cast<size_t>(1 - k)];
+      const int i = sig_slot < 0 ? -1 : producer[static_cast<size_t>(sig_slot)];
+      if (i < 0 || steps_[static_cast<size_t>(i)].node->op_type != "Sigmoid") continue;
+      Step& sig = steps_[static_cast<size_t>(i)];
+      if (sig.inputs[0] != x_slot || consumers[static_cast<size_t>(sig_slot)] != 1) continue;
+      sig.silu_mul_step = static_cast<int>(j);
+      mul.silu_x_slot = x_slot;
+      mul.silu_sigmoid_slot = sig_slot;
+      break;
+    }
+  }
+}
+
+bool Executor::fuse_silu(size_t i, const std::vector<bool>& tapped) const {
+  const Step& sig = steps_[i];
+  if (sig.silu_mul_step < 0 || tapped[static_cast<size_t>(sig.outputs[0])]) return false;
+  const auto has_transform = [](const Step& s) {
+    for (const auto& t : s.transforms) {
+      if (t) return true;
+    }
+    return false;
+  };
+  return !has_transform(sig) && !has_transform(steps_[static_cast<size_t>(sig.silu_mul_step)]);
 }
 
 void Executor::set_edge_transform(const std::string& node, size_t input_index,
@@ -69,8 +108,19 @@ ValueMap Executor::run(const ValueMap& inputs, const std::vector<std::string>& t
     if (it == inputs.end()) throw Error("graph input '" + name + "' was not given");
     slots[slot] = it->second;
   }
+  std::vector<bool> tapped(static_cast<size_t>(num_slots_), false);
+  for (const auto& t : taps) {
+    auto it = slot_of_.find(t);
+    if (it != slot_of_.end()) tapped[static_cast<size_t>(it->second)] = true;
+  }
   std::vector<at::Tensor> args;
-  for (const auto& step : steps_) {
+  for (size_t n = 0; n < steps_.size(); ++n) {
+    const Step& step = steps_[n];
+    if (fuse_silu(n, tapped)) continue;  // its Mul computes silu(x); the sigmoid slot stays empty
+    if (step.silu_x_slot >= 0 && !slots[static_cast<size_t>(step.silu_sigmoid_slot)].defined()) {
+      slots[static_cast<size_t>(step.outputs[0])] = at::silu(slots[static_cast<size_t>(step.silu_x_slot)]);
+      continue;
+    }
     args.clear();
     for (size_t i = 0; i < step.inputs.size(); ++i) {
       const int s = step.inputs[i];

@@ -1,5 +1,7 @@
 #include "qat/graph/executor.h"
 
+#include <torch/csrc/autograd/function.h>
+
 #include "support/test_support.h"
 
 namespace qat::graph {
@@ -125,6 +127,36 @@ TEST(Executor, EdgeTransformRewritesOneInput) {
   EXPECT_FALSE(at::allclose(exec.run({{"x", x}}, {"c"}).at("c")[0].mean({1, 2}), g.initializer("c.b")));
   ASSERT_THROWS_WITH(exec.set_edge_transform("nope", 0, nullptr), Error,
                      "no node 'nope' to attach a transform to");
+}
+
+TEST(Executor, SigmoidTimesInputRunsAsOneSiluUnlessTheSigmoidIsNeeded) {
+  const Graph g = conv_bn_silu();
+  Executor exec(g);
+  at::manual_seed(0);
+  const auto x = at::randn({2, 2, 5, 5});
+  const auto grad_fn = [](const at::Tensor& t) { return t.grad_fn()->name(); };
+  // Fused: one silu (its backward shows in the graph), same values.
+  auto out = exec.run({{"x", x}});
+  EXPECT_EQ(grad_fn(out.at("y")), "SiluBackward0");
+  EXPECT_TRUE(at::allclose(out.at("y"), reference(g, x), 1e-6, 1e-6));
+  // Tapping the sigmoid keeps it: Sigmoid and Mul run as written.
+  out = exec.run({{"x", x}}, {"act_sigmoid"});
+  EXPECT_EQ(grad_fn(out.at("y")), "MulBackward0");
+  EXPECT_TRUE(at::allclose(out.at("act_sigmoid"), at::sigmoid(out.at("y") / out.at("act_sigmoid"))));
+  // A transform on either edge (fake quantization) must see its own input: no fusion.
+  exec.set_edge_transform("act", 0, [](const at::Tensor& t) { return t * 2; });
+  out = exec.run({{"x", x}});
+  EXPECT_EQ(grad_fn(out.at("y")), "MulBackward0");
+  EXPECT_TRUE(at::allclose(out.at("y"), reference(g, x) * 2, 1e-6, 1e-6));
+}
+
+TEST(Executor, SigmoidWithAnotherConsumerIsNotFused) {
+  Graph g = conv_bn_silu();
+  g.add_output({"act_sigmoid", {-1, 4, 5, 5}});
+  Executor exec(g);
+  const auto out = exec.run({{"x", at::ones({1, 2, 5, 5})}});
+  EXPECT_EQ(out.at("y").grad_fn()->name(), "MulBackward0");
+  EXPECT_TRUE(out.at("act_sigmoid").defined());
 }
 
 }  // namespace qat::graph

@@ -44,7 +44,17 @@ class Executor {
     std::vector<int> inputs;   // slot per input, -1 for omitted
     std::vector<int> outputs;  // slot per output
     std::vector<EdgeTransform> transforms;  // per input, may be empty
+    // SiLU written as Mul(x, Sigmoid(x)): the Sigmoid step names its Mul, the Mul
+    // the slot of x, so run() can compute at::silu(x) once (half the memory traffic)
+    // when nothing else needs the sigmoid value.
+    int silu_mul_step = -1;
+    int silu_x_slot = -1, silu_sigmoid_slot = -1;
   };
+
+  /// Marks the Sigmoid/Mul pairs that form a SiLU (see Step).
+  void find_silu_pairs();
+  /// Whether the Sigmoid step `i` may be left to its Mul on this run.
+  bool fuse_silu(size_t i, const std::vector<bool>& tapped) const;
 
   const Graph& graph_;
   KernelContext context_;
