@@ -9,10 +9,12 @@
 #include <thread>
 
 #include "cli/command.h"
+#include "qat/core/allocator.h"
 #include "qat/core/error.h"
 #include "qat/core/logging.h"
 
 int main(int argc, char** argv) {
+  qat::keep_freed_memory_in_heap();
   CLI::App app{"qat: quantization-aware training for object detectors"};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("qat ") + QAT_VERSION);
