@@ -146,13 +146,17 @@ ProvenanceReport check_provenance(const ProvenanceOptions& o) {
               ", the checkpoint gives ", w.sizes());
     OutputDiff d;
     d.name = name;
-    d.max_abs_diff = (got.at(name).to(at::kFloat) - w).abs().max().item<double>();
+    const at::Tensor diff = (got.at(name).to(at::kFloat) - w).abs();
+    d.max_abs_diff = diff.max().item<double>();
+    d.elements = diff.numel();
     if (ck.phase == "fp32") {
       d.tolerance = kFp32RelativeTolerance * std::max(1.0, w.abs().max().item<double>());
     } else {
       d.tolerance = quant::qparams_from_range(w.min().reshape({1}), w.max().reshape({1}), quant::QuantSpec{})
                         .scale.item<double>();
+      d.allowed_beyond = static_cast<int64_t>(kQdqBeyondFraction * static_cast<double>(d.elements));
     }
+    d.beyond = (diff > d.tolerance).sum().item<int64_t>();
     r.outputs.push_back(d);
   }
   return r;
@@ -173,8 +177,9 @@ std::string format_provenance(const ProvenanceReport& r) {
   out << "inputs: " << r.inputs << "\n";
   for (const auto& o : r.outputs) {
     std::ostringstream line;
-    line << std::setprecision(3) << "output " << o.name << ": max abs diff " << o.max_abs_diff << " (tolerance "
-         << o.tolerance << ") " << (o.within() ? "ok" : "EXCEEDED");
+    line << std::setprecision(3) << "output " << o.name << ": max abs diff " << o.max_abs_diff << ", "
+         << o.beyond << " of " << o.elements << " beyond the tolerance " << o.tolerance << " (allowed "
+         << o.allowed_beyond << ") " << (o.within() ? "ok" : "EXCEEDED");
     out << line.str() << "\n";
   }
   out << (r.matches() ? "provenance: match" : "provenance: MISMATCH") << "\n";
