@@ -1,4 +1,4 @@
-// `qat provenance CHECKPOINT MODEL.onnx [--recipe R] [--samples N] [--seed S]`
+// `qat provenance CHECKPOINT MODEL.onnx [--recipe R] [--samples N] [--seed S] [--runtime-optimization L]`
 #include <iostream>
 
 #include "cli/command.h"
@@ -26,6 +26,11 @@ void add_provenance_command(CLI::App& app, Action& action) {
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   provenance->add_option("--seed", args->options.seed, "Seed of the random images")->capture_default_str();
+  provenance
+      ->add_option("--runtime-optimization", args->options.runtime_optimization,
+                   "ONNX Runtime's graph optimization level (disabled runs Q/DQ in float, all in integer kernels)")
+      ->check(CLI::IsMember({"disabled", "basic", "extended", "all"}))
+      ->capture_default_str();
   provenance->callback([&action, args] {
     action = [args] {
       if (!args->recipe.empty()) args->options.recipe = load_recipe(args->recipe, args->overrides);

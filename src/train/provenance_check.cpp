@@ -138,7 +138,10 @@ ProvenanceReport check_provenance(const ProvenanceOptions& o) {
     at::NoGradGuard no_grad;
     want = exec.run({{det.info.input, images}});
   }
-  const auto got = runtime::run_onnxruntime(o.model, {{det.info.input, images}});
+  runtime::OrtOptions ort;
+  ort.optimization = o.runtime_optimization;
+  r.runtime_optimization = o.runtime_optimization;
+  const auto got = runtime::run_onnxruntime(o.model, {{det.info.input, images}}, ort);
   for (const std::string& name : {det.info.boxes, det.info.scores}) {
     if (!got.count(name)) throw IoError(o.model, name, "the model has no output of this name");
     const at::Tensor& w = want.at(name);
@@ -175,6 +178,7 @@ std::string format_provenance(const ProvenanceReport& r) {
   for (const auto& n : d.only_deployed) out << "  only in the model: " << n << "\n";
   for (const auto& n : d.only_reference) out << "  missing from the model: " << n << "\n";
   out << "inputs: " << r.inputs << "\n";
+  out << "ONNX Runtime optimization: " << r.runtime_optimization << "\n";
   for (const auto& o : r.outputs) {
     std::ostringstream line;
     line << std::setprecision(3) << "output " << o.name << ": max abs diff " << o.max_abs_diff << ", "

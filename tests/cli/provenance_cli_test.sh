@@ -20,6 +20,11 @@ b=$work/runs/s1/fp32
 expect match 0 "" -- "$qat" -q provenance "$a/best.h5" "$a/model.fp32.onnx"
 expect_stdout match-verdict "provenance: match"
 expect_stdout match-inputs "inputs: 8 random images (seed 0)"
+expect_stdout match-runtime "ONNX Runtime optimization: all"
+expect unoptimized 0 "" -- "$qat" -q provenance "$a/best.h5" "$a/model.fp32.onnx" --runtime-optimization disabled
+expect_stdout unoptimized-runtime "ONNX Runtime optimization: disabled"
+expect bad-optimization 2 "--runtime-optimization: fastest not in {disabled,basic,extended,all}" -- \
+  "$qat" -q provenance "$a/best.h5" "$a/model.fp32.onnx" --runtime-optimization fastest
 expect match-val-images 0 "" -- "$qat" -q provenance "$a/best.h5" "$a/model.fp32.onnx" --recipe "$work/s0.yaml" --samples 3
 expect_stdout match-val-inputs "inputs: 3 images of $work/d.h5 split 'val'"
 expect other-run 4 "" -- "$qat" -q provenance "$a/best.h5" "$b/model.fp32.onnx"

@@ -23,6 +23,10 @@ struct ProvenanceOptions {
   std::optional<Recipe> recipe;
   int64_t samples = 8;
   uint64_t seed = 0;  ///< of the random images
+  /// ONNX Runtime's graph optimization level for the deployed model. "disabled" runs
+  /// Q/DQ as float arithmetic, "all" fuses it into integer kernels (QLinearConv) that
+  /// requantize with their own rounding: comparing the two tells where a difference is from.
+  std::string runtime_optimization = "all";
 };
 
 struct OutputDiff {
@@ -42,6 +46,7 @@ struct ProvenanceReport {
   std::string checkpoint_recipe_hash;
   std::string model_recipe_hash;      ///< the model's qat.recipe_hash metadata ("" when absent)
   std::string inputs;                 ///< what the sample images were
+  std::string runtime_optimization;   ///< ONNX Runtime's graph optimization level used
   exporter::InitializerDiff initializers;
   std::vector<OutputDiff> outputs;
 
@@ -56,6 +61,8 @@ constexpr double kFp32RelativeTolerance = 1e-4;
 /// in the two runtimes, and in a trained detector such flips move some outputs by many
 /// steps (default candidate, 32 val images: 0.8% of boxes up to 12 px, 0.3% of scores up
 /// to 0.08; its behaviour in ONNX Runtime still matches: recall 0.9924 vs 0.9919).
+/// Summation order alone does this: libtorch with its native instead of its oneDNN
+/// convolution differs from itself as much (docs/export.md).
 /// The initializers, compared byte for byte, are what proves provenance.
 constexpr double kQdqBeyondFraction = 0.02;
 
