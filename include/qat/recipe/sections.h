@@ -15,7 +15,7 @@ namespace qat {
 
 /// `data:` where the detection dataset is and how batches are made.
 struct DataSection {
-  std::string path = "data/fmnist-scenes.h5";  ///< HDF5 detection dataset (docs/dataset-format.md)
+  std::string path = "data/fmnist-scenes-8k.h5";  ///< HDF5 detection dataset; this one is scripts/default-data's
   std::string train_split = "train";
   std::string val_split = "val";
   int image_size = 160;  ///< network input side; images are letterboxed to it

@@ -59,7 +59,7 @@ constexpr double kFp32RelativeTolerance = 1e-4;
 /// Q/DQ models: the share of output elements that may differ by more than one output
 /// step. A value within an ulp of a rounding boundary lands one activation step apart
 /// in the two runtimes, and in a trained detector such flips move some outputs by many
-/// steps (default candidate, 32 val images: 0.8% of boxes up to 12 px, 0.3% of scores up
+/// steps (a trained default candidate, 32 val images: 0.8% of boxes up to 12 px, 0.3% of scores up
 /// to 0.08; its behaviour in ONNX Runtime still matches: recall 0.9924 vs 0.9919).
 /// Summation order alone does this: libtorch with its native instead of its oneDNN
 /// convolution differs from itself as much (docs/export.md).
