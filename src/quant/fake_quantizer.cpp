@@ -1,6 +1,7 @@
 #include "qat/quant/fake_quantizer.h"
 
 #include "qat/core/error.h"
+#include "qat/quant/fake_quant_kernels.h"
 
 namespace qat::quant {
 
@@ -26,11 +27,10 @@ void check_fits(const at::Tensor& x, const QParams& qparams, const QuantSpec& sp
 at::Tensor fake_quantize(const at::Tensor& x, const QParams& qparams, const QuantSpec& spec) {
   check_fits(x, qparams, spec);
   if (!spec.per_channel()) {
-    return at::fake_quantize_per_tensor_affine(x, qparams.scale, qparams.zero_point, spec.quant_min(),
-                                               spec.quant_max());
+    return fake_quant_per_tensor(x, qparams.scale.item<float>(), qparams.zero_point.item<int64_t>(),
+                                 spec.quant_min(), spec.quant_max());
   }
-  return at::fake_quantize_per_channel_affine(x, qparams.scale, qparams.zero_point, spec.axis, spec.quant_min(),
-                                              spec.quant_max());
+  return fake_quant_per_channel(x, qparams.scale, qparams.zero_point, spec.axis, spec.quant_min(), spec.quant_max());
 }
 
 FakeQuantizer::FakeQuantizer(QuantSpec spec, std::unique_ptr<Observer> observer, bool learnable)
@@ -84,11 +84,11 @@ at::Tensor FakeQuantizer::operator()(const at::Tensor& x) {
     qparams_.scale.clamp_min_(kMinScale);
   }
   if (!spec_.per_channel()) {
-    return at::_fake_quantize_learnable_per_tensor_affine(x, qparams_.scale, learnable_zero_point_,
-                                                          spec_.quant_min(), spec_.quant_max());
+    return fake_quant_learnable_per_tensor(x, qparams_.scale, learnable_zero_point_, spec_.quant_min(),
+                                           spec_.quant_max());
   }
-  return at::_fake_quantize_learnable_per_channel_affine(x, qparams_.scale, learnable_zero_point_, spec_.axis,
-                                                         spec_.quant_min(), spec_.quant_max());
+  return fake_quant_learnable_per_channel(x, qparams_.scale, learnable_zero_point_, spec_.axis, spec_.quant_min(),
+                                          spec_.quant_max());
 }
 
 QParams FakeQuantizer::qparams() const {

@@ -1,0 +1,453 @@
+#include "qat/quant/fake_quant_kernels.h"
+
+#include <ATen/Parallel.h>
+#include <immintrin.h>
+#include <torch/csrc/autograd/custom_function.h>
+
+#include <cmath>
+#include <vector>
+
+// This file is compiled with -ffp-contract=off (src/quant/CMakeLists.txt): ATen's
+// expressions are matched operation by operation, and a fused multiply-add would
+// round differently from ATen's separate multiply and add.
+
+namespace qat::quant {
+namespace {
+
+using torch::autograd::AutogradContext;
+using torch::autograd::tensor_list;
+
+#define QAT_AVX2 __attribute__((target("avx2,fma")))
+
+// float(int64) of 2^63: ATen casts q to int64_t, and x86 turns every float at or
+// beyond 2^63 (and NaN) into INT64_MIN, i.e. below quant_min.
+constexpr float kInt64Overflow = 9223372036854775808.0f;
+
+bool has_avx2() {
+  static const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  return avx2;
+}
+
+struct Bounds {
+  float qmin, qmax;
+};
+
+// One channel's (or the whole tensor's) parameters in the float form ATen computes with.
+struct Grid {
+  float scale, inv_scale, zero;
+};
+// Per-element parameters: element i of the row uses entry i (per-channel on the last axis).
+struct Lanes {
+  const float* scale;
+  const float* inv_scale;
+  const float* zero;
+};
+
+inline Grid at_lane(const Grid& g, int64_t) { return g; }
+inline Grid at_lane(const Lanes& l, int64_t i) { return {l.scale[i], l.inv_scale[i], l.zero[i]}; }
+
+// ---- scalar lanes: ATen's expressions (QuantizedOpKernels.cpp) in float form ----
+
+// q = zero_point + nearbyint(x * inv_scale), an integer-valued float (or NaN/inf).
+inline float grid_value(float x, const Grid& g) { return g.zero + std::nearbyint(x * g.inv_scale); }
+inline bool inside(float q, Bounds b) { return q >= b.qmin && q <= b.qmax; }
+
+// (clamp(int64(q), quant_min, quant_max) - zero_point) * scale.
+inline float dequantized(float q, const Grid& g, Bounds b) {
+  float c = q >= b.qmin && q < kInt64Overflow ? q : b.qmin;  // NaN and int64 overflow give quant_min
+  c = c <= b.qmax ? c : b.qmax;
+  return (c - g.zero) * g.scale;
+}
+
+inline float forward_lane(float x, const Grid& g, Bounds b) { return dequantized(grid_value(x, g), g, b); }
+
+inline float ste_lane(float x, float dy, const Grid& g, Bounds b) {
+  return dy * (inside(grid_value(x, g), b) ? 1.0f : 0.0f);
+}
+
+// The LSQ backward rounds zero_point + x * inv_scale (zero point added before rounding).
+inline void lsq_lane(float x, float dy, const Grid& g, Bounds b, float* dx, float* ds) {
+  const float q = std::nearbyint(g.zero + x * g.inv_scale);
+  const bool in = inside(q, b);
+  *dx = dy * (in ? 1.0f : 0.0f);
+  if (ds == nullptr) return;
+  if (in) {
+    const float xfq = (q - g.zero) * g.scale;
+    *ds = dy * (xfq - x) * g.inv_scale;
+  } else {
+    const bool below = !(q >= b.qmin) || q >= kInt64Overflow;
+    *ds = dy * (below ? b.qmin - g.zero : b.qmax - g.zero);
+  }
+}
+
+// ---- AVX2: the same operations eight lanes at a time ----
+
+struct VGrid {
+  __m256 scale, inv_scale, zero;
+};
+QAT_AVX2 inline VGrid vec_lane(const Grid& g, int64_t) {
+  return {_mm256_set1_ps(g.scale), _mm256_set1_ps(g.inv_scale), _mm256_set1_ps(g.zero)};
+}
+QAT_AVX2 inline VGrid vec_lane(const Lanes& l, int64_t i) {
+  return {_mm256_loadu_ps(l.scale + i), _mm256_loadu_ps(l.inv_scale + i), _mm256_loadu_ps(l.zero + i)};
+}
+
+constexpr int kRound = _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC;  // nearbyint: half to even
+
+QAT_AVX2 inline __m256 vec_grid_value(__m256 x, const VGrid& g) {
+  return _mm256_add_ps(g.zero, _mm256_round_ps(_mm256_mul_ps(x, g.inv_scale), kRound));
+}
+QAT_AVX2 inline __m256 vec_inside(__m256 q, __m256 qmin, __m256 qmax) {
+  return _mm256_and_ps(_mm256_cmp_ps(q, qmin, _CMP_GE_OQ), _mm256_cmp_ps(q, qmax, _CMP_LE_OQ));
+}
+
+template <class G>
+QAT_AVX2 void forward_avx2(const float* x, float* y, int64_t n, const G& grid, Bounds b) {
+  const __m256 qmin = _mm256_set1_ps(b.qmin), qmax = _mm256_set1_ps(b.qmax);
+  const __m256 overflow = _mm256_set1_ps(kInt64Overflow);
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const VGrid g = vec_lane(grid, i);
+    const __m256 q = vec_grid_value(_mm256_loadu_ps(x + i), g);
+    // max_ps returns its second operand for NaN: quant_min, as ATen's int64 cast does.
+    __m256 c = _mm256_min_ps(_mm256_max_ps(q, qmin), qmax);
+    c = _mm256_blendv_ps(c, qmin, _mm256_cmp_ps(q, overflow, _CMP_GE_OQ));
+    _mm256_storeu_ps(y + i, _mm256_mul_ps(_mm256_sub_ps(c, g.zero), g.scale));
+  }
+  for (; i < n; ++i) y[i] = forward_lane(x[i], at_lane(grid, i), b);
+}
+
+template <class G>
+QAT_AVX2 void ste_avx2(const float* x, const float* dy, float* dx, int64_t n, const G& grid, Bounds b) {
+  const __m256 qmin = _mm256_set1_ps(b.qmin), qmax = _mm256_set1_ps(b.qmax), one = _mm256_set1_ps(1.0f);
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256 q = vec_grid_value(_mm256_loadu_ps(x + i), vec_lane(grid, i));
+    const __m256 mask = _mm256_and_ps(vec_inside(q, qmin, qmax), one);
+    _mm256_storeu_ps(dx + i, _mm256_mul_ps(_mm256_loadu_ps(dy + i), mask));
+  }
+  for (; i < n; ++i) dx[i] = ste_lane(x[i], dy[i], at_lane(grid, i), b);
+}
+
+template <class G>
+QAT_AVX2 void lsq_avx2(const float* x, const float* dy, float* dx, float* ds, int64_t n, const G& grid, Bounds b) {
+  const __m256 qmin = _mm256_set1_ps(b.qmin), qmax = _mm256_set1_ps(b.qmax), one = _mm256_set1_ps(1.0f);
+  const __m256 overflow = _mm256_set1_ps(kInt64Overflow);
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const VGrid g = vec_lane(grid, i);
+    const __m256 xv = _mm256_loadu_ps(x + i), dyv = _mm256_loadu_ps(dy + i);
+    const __m256 q = _mm256_round_ps(_mm256_add_ps(g.zero, _mm256_mul_ps(xv, g.inv_scale)), kRound);
+    const __m256 in = vec_inside(q, qmin, qmax);
+    _mm256_storeu_ps(dx + i, _mm256_mul_ps(dyv, _mm256_and_ps(in, one)));
+    if (ds == nullptr) continue;
+    const __m256 xfq = _mm256_mul_ps(_mm256_sub_ps(q, g.zero), g.scale);
+    const __m256 ds_in = _mm256_mul_ps(_mm256_mul_ps(dyv, _mm256_sub_ps(xfq, xv)), g.inv_scale);
+    const __m256 below = _mm256_or_ps(_mm256_cmp_ps(q, qmin, _CMP_NGE_UQ), _mm256_cmp_ps(q, overflow, _CMP_GE_OQ));
+    const __m256 edge = _mm256_blendv_ps(_mm256_sub_ps(qmax, g.zero), _mm256_sub_ps(qmin, g.zero), below);
+    _mm256_storeu_ps(ds + i, _mm256_blendv_ps(_mm256_mul_ps(dyv, edge), ds_in, in));
+  }
+  for (; i < n; ++i) lsq_lane(x[i], dy[i], at_lane(grid, i), b, dx + i, ds == nullptr ? nullptr : ds + i);
+}
+
+// ---- row dispatch: AVX2 when the CPU has it, the scalar lanes otherwise ----
+
+template <class G>
+void forward_row(const float* x, float* y, int64_t n, const G& g, Bounds b) {
+  if (has_avx2()) return forward_avx2(x, y, n, g, b);
+  for (int64_t i = 0; i < n; ++i) y[i] = forward_lane(x[i], at_lane(g, i), b);
+}
+
+template <class G>
+void ste_row(const float* x, const float* dy, float* dx, int64_t n, const G& g, Bounds b) {
+  if (has_avx2()) return ste_avx2(x, dy, dx, n, g, b);
+  for (int64_t i = 0; i < n; ++i) dx[i] = ste_lane(x[i], dy[i], at_lane(g, i), b);
+}
+
+template <class G>
+void lsq_row(const float* x, const float* dy, float* dx, float* ds, int64_t n, const G& g, Bounds b) {
+  if (has_avx2()) return lsq_avx2(x, dy, dx, ds, n, g, b);
+  for (int64_t i = 0; i < n; ++i) lsq_lane(x[i], dy[i], at_lane(g, i), b, dx + i, ds == nullptr ? nullptr : ds + i);
+}
+
+// ---- layouts ----
+
+// Per-tensor kernels are elementwise: any dense layout is walked in memory order, so
+// the output keeps the input's strides (as ATen's empty_like(Preserve) does).
+at::Tensor dense(const at::Tensor& x) { return x.is_non_overlapping_and_dense() ? x : x.contiguous(); }
+
+// `t` laid out exactly as `like` (the gradient of a dense input may come in other strides).
+at::Tensor laid_out_as(const at::Tensor& t, const at::Tensor& like) {
+  if (t.strides() == like.strides()) return t;
+  return at::empty_like(like).copy_(t);
+}
+
+// A per-element gradient vector summed as ATen sums its own: in the layout ATen gives it
+// (empty_like(X, Preserve)), so that the float summation order, and thus the bits, agree.
+at::Tensor aten_layout(const at::Tensor& t, const at::Tensor& original) {
+  const auto like = at::empty_like(original, at::MemoryFormat::Preserve);
+  return like.strides() == t.strides() ? t : like.copy_(t);
+}
+
+void check_float(const at::Tensor& x) {
+  TORCH_CHECK(x.scalar_type() == at::kFloat, "fake quantization needs a float32 tensor, got ", x.scalar_type());
+}
+
+Bounds bounds(int64_t quant_min, int64_t quant_max) {
+  return {static_cast<float>(quant_min), static_cast<float>(quant_max)};
+}
+
+// Rows of the per-element work, split over threads as ATen's elementwise kernels are.
+template <class F>
+void parallel_rows(int64_t rows, int64_t row_length, const F& f) {
+  const int64_t grain = std::max<int64_t>(1, at::internal::GRAIN_SIZE / std::max<int64_t>(1, row_length));
+  at::parallel_for(0, rows, grain, [&](int64_t begin, int64_t end) {
+    for (int64_t r = begin; r < end; ++r) f(r);
+  });
+}
+
+template <class F>
+void parallel_span(int64_t n, const F& f) {
+  at::parallel_for(0, n, at::internal::GRAIN_SIZE, [&](int64_t begin, int64_t end) { f(begin, end - begin); });
+}
+
+// Per-channel parameters in float, one entry per channel.
+struct Channels {
+  std::vector<float> scale, inv_scale, zero;
+  Grid grid(int64_t c) const { return {scale[c], inv_scale[c], zero[c]}; }
+  Lanes lanes() const { return {scale.data(), inv_scale.data(), zero.data()}; }
+};
+
+Channels channels(const at::Tensor& scale, const at::Tensor& zero_point) {
+  const auto s = scale.detach().to(at::kFloat).contiguous();
+  const auto z = zero_point.detach().to(at::kFloat).contiguous();  // int32 and rounded floats are exact
+  const auto n = s.numel();
+  Channels ch;
+  ch.scale.assign(s.data_ptr<float>(), s.data_ptr<float>() + n);
+  ch.zero.assign(z.data_ptr<float>(), z.data_ptr<float>() + n);
+  ch.inv_scale.resize(static_cast<size_t>(n));
+  for (int64_t c = 0; c < n; ++c) ch.inv_scale[c] = 1.0f / ch.scale[c];
+  return ch;
+}
+
+// A contiguous tensor seen as [outer, C, inner] around `axis`.
+struct ChannelShape {
+  int64_t outer = 1, channels = 1, inner = 1;
+};
+ChannelShape channel_shape(const at::Tensor& x, int64_t axis) {
+  ChannelShape s;
+  for (int64_t d = 0; d < x.dim(); ++d) {
+    if (d < axis) s.outer *= x.size(d);
+    if (d > axis) s.inner *= x.size(d);
+  }
+  s.channels = x.size(axis);
+  return s;
+}
+
+// Runs f(row pointer offset, length, grid-or-lanes) over a contiguous [outer, C, inner] tensor.
+template <class F>
+void per_channel_rows(const ChannelShape& s, const Channels& ch, const F& f) {
+  if (s.inner == 1) {  // the channel is the fastest axis: one row holds every channel once
+    const Lanes lanes = ch.lanes();
+    parallel_rows(s.outer, s.channels, [&](int64_t r) { f(r * s.channels, s.channels, lanes); });
+    return;
+  }
+  parallel_rows(s.outer * s.channels, s.inner, [&](int64_t r) { f(r * s.inner, s.inner, ch.grid(r % s.channels)); });
+}
+
+// ---- the autograd functions ----
+
+struct PerTensor : torch::autograd::Function<PerTensor> {
+  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, double scale, int64_t zero_point,
+                            int64_t quant_min, int64_t quant_max) {
+    const auto xd = dense(x);
+    const float s = static_cast<float>(scale);
+    const Grid g{s, 1.0f / s, static_cast<float>(zero_point)};
+    const Bounds b = bounds(quant_min, quant_max);
+    auto y = at::empty_like(xd);
+    const float* xp = xd.data_ptr<float>();
+    float* yp = y.data_ptr<float>();
+    parallel_span(xd.numel(), [&](int64_t i, int64_t n) { forward_row(xp + i, yp + i, n, g, b); });
+    ctx->save_for_backward({xd});
+    ctx->saved_data["scale"] = scale;
+    ctx->saved_data["zero_point"] = zero_point;
+    ctx->saved_data["quant_min"] = quant_min;
+    ctx->saved_data["quant_max"] = quant_max;
+    return y;
+  }
+
+  static tensor_list backward(AutogradContext* ctx, tensor_list grads) {
+    const auto x = ctx->get_saved_variables()[0];
+    const auto dy = laid_out_as(grads[0], x);
+    const float s = static_cast<float>(ctx->saved_data["scale"].toDouble());
+    const Grid g{s, 1.0f / s, static_cast<float>(ctx->saved_data["zero_point"].toInt())};
+    const Bounds b = bounds(ctx->saved_data["quant_min"].toInt(), ctx->saved_data["quant_max"].toInt());
+    auto dx = at::empty_like(x);
+    const float *xp = x.data_ptr<float>(), *dyp = dy.data_ptr<float>();
+    float* dxp = dx.data_ptr<float>();
+    parallel_span(x.numel(), [&](int64_t i, int64_t n) { ste_row(xp + i, dyp + i, dxp + i, n, g, b); });
+    return {dx, {}, {}, {}, {}};
+  }
+};
+
+struct PerChannel : torch::autograd::Function<PerChannel> {
+  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& scale,
+                            const at::Tensor& zero_point, int64_t axis, int64_t quant_min, int64_t quant_max) {
+    const auto xc = x.contiguous();
+    const Channels ch = channels(scale, zero_point);
+    const Bounds b = bounds(quant_min, quant_max);
+    auto y = at::empty_like(xc, at::MemoryFormat::Contiguous);
+    const float* xp = xc.data_ptr<float>();
+    float* yp = y.data_ptr<float>();
+    per_channel_rows(channel_shape(xc, axis), ch,
+                     [&](int64_t off, int64_t n, const auto& g) { forward_row(xp + off, yp + off, n, g, b); });
+    ctx->save_for_backward({xc, scale.detach(), zero_point.detach()});
+    ctx->saved_data["axis"] = axis;
+    ctx->saved_data["quant_min"] = quant_min;
+    ctx->saved_data["quant_max"] = quant_max;
+    return y;
+  }
+
+  static tensor_list backward(AutogradContext* ctx, tensor_list grads) {
+    const auto saved = ctx->get_saved_variables();
+    const auto& x = saved[0];
+    const auto dy = grads[0].contiguous();
+    const Channels ch = channels(saved[1], saved[2]);
+    const Bounds b = bounds(ctx->saved_data["quant_min"].toInt(), ctx->saved_data["quant_max"].toInt());
+    auto dx = at::empty_like(x, at::MemoryFormat::Contiguous);
+    const float *xp = x.data_ptr<float>(), *dyp = dy.data_ptr<float>();
+    float* dxp = dx.data_ptr<float>();
+    per_channel_rows(channel_shape(x, ctx->saved_data["axis"].toInt()), ch, [&](int64_t off, int64_t n, const auto& g) {
+      ste_row(xp + off, dyp + off, dxp + off, n, g, b);
+    });
+    return {dx, {}, {}, {}, {}, {}};
+  }
+};
+
+// ATen's LSQ zero points: the forward rounds and clamps; the per-tensor backward
+// truncates zero_point + 0.5 after clamping (_get_zero_point_from_tensor).
+int64_t lsq_forward_zero_point(const at::Tensor& zero_point, int64_t quant_min, int64_t quant_max) {
+  const float z = std::nearbyint(zero_point.item<float>());
+  return static_cast<int64_t>(std::min(std::max(z, static_cast<float>(quant_min)), static_cast<float>(quant_max)));
+}
+int64_t lsq_backward_zero_point(const at::Tensor& zero_point, int64_t quant_min, int64_t quant_max) {
+  const float z = zero_point.item<float>() + 0.5f;
+  return static_cast<int64_t>(std::min(std::max(z, static_cast<float>(quant_min)), static_cast<float>(quant_max)));
+}
+
+struct LearnablePerTensor : torch::autograd::Function<LearnablePerTensor> {
+  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& scale,
+                            const at::Tensor& zero_point, int64_t quant_min, int64_t quant_max) {
+    const auto xd = dense(x);
+    const float s = scale.item<float>();
+    const Grid g{s, 1.0f / s, static_cast<float>(lsq_forward_zero_point(zero_point, quant_min, quant_max))};
+    const Bounds b = bounds(quant_min, quant_max);
+    auto y = at::empty_like(xd);
+    const float* xp = xd.data_ptr<float>();
+    float* yp = y.data_ptr<float>();
+    parallel_span(xd.numel(), [&](int64_t i, int64_t n) { forward_row(xp + i, yp + i, n, g, b); });
+    ctx->save_for_backward({x, xd, scale, zero_point});
+    ctx->saved_data["quant_min"] = quant_min;
+    ctx->saved_data["quant_max"] = quant_max;
+    return y;
+  }
+
+  static tensor_list backward(AutogradContext* ctx, tensor_list grads) {
+    const auto saved = ctx->get_saved_variables();
+    const auto &original = saved[0], &x = saved[1], &scale = saved[2];
+    const int64_t quant_min = ctx->saved_data["quant_min"].toInt(), quant_max = ctx->saved_data["quant_max"].toInt();
+    const auto dy = laid_out_as(grads[0], x);
+    const float s = scale.item<float>();
+    const Grid g{s, 1.0f / s, static_cast<float>(lsq_backward_zero_point(saved[3], quant_min, quant_max))};
+    const Bounds b = bounds(quant_min, quant_max);
+    const bool want_scale = ctx->needs_input_grad(1);
+    auto dx = at::empty_like(x);
+    at::Tensor ds = want_scale ? at::empty_like(x) : at::Tensor();
+    const float *xp = x.data_ptr<float>(), *dyp = dy.data_ptr<float>();
+    float* dxp = dx.data_ptr<float>();
+    float* dsp = want_scale ? ds.data_ptr<float>() : nullptr;
+    parallel_span(x.numel(), [&](int64_t i, int64_t n) {
+      lsq_row(xp + i, dyp + i, dxp + i, dsp == nullptr ? nullptr : dsp + i, n, g, b);
+    });
+    at::Tensor dscale;
+    if (want_scale) dscale = aten_layout(ds, original).sum().unsqueeze(0).to(scale.options());
+    return {dx, dscale, {}, {}, {}};
+  }
+};
+
+struct LearnablePerChannel : torch::autograd::Function<LearnablePerChannel> {
+  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& scale,
+                            const at::Tensor& zero_point, int64_t axis, int64_t quant_min, int64_t quant_max) {
+    const auto xc = x.contiguous();
+    // ATen's _get_rounded_zero_point: round half to even, clamp; the forward then casts to int32.
+    const auto zero = zero_point.detach().round().clamp(quant_min, quant_max);
+    const Channels ch = channels(scale, zero);
+    const Bounds b = bounds(quant_min, quant_max);
+    auto y = at::empty_like(xc, at::MemoryFormat::Contiguous);
+    const float* xp = xc.data_ptr<float>();
+    float* yp = y.data_ptr<float>();
+    per_channel_rows(channel_shape(xc, axis), ch,
+                     [&](int64_t off, int64_t n, const auto& g) { forward_row(xp + off, yp + off, n, g, b); });
+    ctx->save_for_backward({x, xc, scale, zero});
+    ctx->saved_data["axis"] = axis;
+    ctx->saved_data["quant_min"] = quant_min;
+    ctx->saved_data["quant_max"] = quant_max;
+    return y;
+  }
+
+  static tensor_list backward(AutogradContext* ctx, tensor_list grads) {
+    const auto saved = ctx->get_saved_variables();
+    const auto &original = saved[0], &x = saved[1], &scale = saved[2];
+    const int64_t axis = ctx->saved_data["axis"].toInt();
+    const auto dy = grads[0].contiguous();
+    const Channels ch = channels(scale, saved[3]);
+    const Bounds b = bounds(ctx->saved_data["quant_min"].toInt(), ctx->saved_data["quant_max"].toInt());
+    const bool want_scale = ctx->needs_input_grad(1);
+    auto dx = at::empty_like(x, at::MemoryFormat::Contiguous);
+    at::Tensor ds = want_scale ? at::empty_like(x, at::MemoryFormat::Contiguous) : at::Tensor();
+    const float *xp = x.data_ptr<float>(), *dyp = dy.data_ptr<float>();
+    float* dxp = dx.data_ptr<float>();
+    float* dsp = want_scale ? ds.data_ptr<float>() : nullptr;
+    per_channel_rows(channel_shape(x, axis), ch, [&](int64_t off, int64_t n, const auto& g) {
+      lsq_row(xp + off, dyp + off, dxp + off, dsp == nullptr ? nullptr : dsp + off, n, g, b);
+    });
+    at::Tensor dscale;
+    if (want_scale) {
+      std::vector<int64_t> dims;
+      for (int64_t d = 0; d < x.dim(); ++d) {
+        if (d != axis) dims.push_back(d);
+      }
+      dscale = aten_layout(ds, original).sum(dims).to(scale.options());
+    }
+    return {dx, dscale, {}, {}, {}, {}};
+  }
+};
+
+}  // namespace
+
+at::Tensor fake_quant_per_tensor(const at::Tensor& x, float scale, int64_t zero_point, int64_t quant_min,
+                                 int64_t quant_max) {
+  check_float(x);
+  return PerTensor::apply(x, static_cast<double>(scale), zero_point, quant_min, quant_max);
+}
+
+at::Tensor fake_quant_per_channel(const at::Tensor& x, const at::Tensor& scale, const at::Tensor& zero_point,
+                                  int64_t axis, int64_t quant_min, int64_t quant_max) {
+  check_float(x);
+  return PerChannel::apply(x, scale, zero_point, axis, quant_min, quant_max);
+}
+
+at::Tensor fake_quant_learnable_per_tensor(const at::Tensor& x, const at::Tensor& scale, const at::Tensor& zero_point,
+                                           int64_t quant_min, int64_t quant_max) {
+  check_float(x);
+  return LearnablePerTensor::apply(x, scale, zero_point, quant_min, quant_max);
+}
+
+at::Tensor fake_quant_learnable_per_channel(const at::Tensor& x, const at::Tensor& scale,
+                                            const at::Tensor& zero_point, int64_t axis, int64_t quant_min,
+                                            int64_t quant_max) {
+  check_float(x);
+  return LearnablePerChannel::apply(x, scale, zero_point, axis, quant_min, quant_max);
+}
+
+}  // namespace qat::quant
