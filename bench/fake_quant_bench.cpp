@@ -1,9 +1,21 @@
-// Fake quantization forward + backward throughput (bytes of input per second) on a
-// detector activation and a conv weight, next to a plain copy of the same tensor:
-// the cost QAT adds per quantized tensor per training step.
+// Fake quantization forward + backward throughput on a detector activation and a
+// conv weight, next to a plain copy (clone) of the same tensor: the cost QAT adds
+// per quantized tensor per training step. qat's kernels (through FakeQuantizer, as
+// training calls them) and ATen's ops, the former implementation, side by side.
+//
+// bytes_per_second counts the least memory traffic of each row: a clone reads and
+// writes the tensor (2 x 4 bytes an element); fake quantization forward + backward
+// reads x and writes y, then reads x and dy and writes dx (5 x 4 bytes; the LSQ
+// rows also write and reduce the per-element scale gradient: 7 x 4). A row at the
+// clone's GB/s thus moves memory as fast as a copy does. Rates are per second of
+// the process's CPU time (both threads at two). Compare rows of one run
+// (--benchmark_repetitions=5 --benchmark_enable_random_interleaving=true, medians).
 #include <benchmark/benchmark.h>
 #include <torch/torch.h>
 
+#include <cstdlib>
+
+#include "qat/core/allocator.h"
 #include "qat/quant/fake_quantizer.h"
 #include "qat/quant/minmax_observer.h"
 
@@ -17,52 +29,108 @@ at::Tensor input(const benchmark::State& state) {
   return at::randn({state.range(0), state.range(1), state.range(2), state.range(3)});
 }
 
-void set_bytes(benchmark::State& state, const at::Tensor& x) {
+void set_threads(const benchmark::State& state) { at::set_num_threads(static_cast<int>(state.range(4))); }
+
+void set_bytes(benchmark::State& state, const at::Tensor& x, int64_t passes) {
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * x.numel() *
-                          static_cast<int64_t>(x.element_size()));
+                          static_cast<int64_t>(x.element_size()) * passes);
+}
+
+// The per-channel axis: channels of an activation [N,C,H,W], output channels of a weight.
+int64_t channel_axis(const at::Tensor& x) { return x.size(2) > 3 ? 1 : 0; }
+
+// Forward + backward of y = f(x) (and of the learnable scale, if any) per iteration.
+template <class F>
+void time_fwd_bwd(benchmark::State& state, const at::Tensor& x, const std::vector<at::Tensor>& extra, const F& f) {
+  const auto grad = at::ones_like(x);
+  std::vector<at::Tensor> wrt{x};
+  for (const auto& p : extra) wrt.push_back(p);
+  for (auto _ : state) {
+    const auto y = f(x);
+    benchmark::DoNotOptimize(torch::autograd::grad({y}, wrt, {grad}));
+  }
+  set_bytes(state, x, extra.empty() ? 5 : 7);
 }
 
 // Calibrated once, then timed like a QAT step: observer off, fake quant on.
-void run_fake_quant(benchmark::State& state, QuantSpec spec, bool learnable) {
+void run_fake_quant(benchmark::State& state, bool per_channel, bool learnable) {
+  set_threads(state);
   const auto x = input(state).requires_grad_(true);
+  QuantSpec spec;
+  if (per_channel) spec.axis = channel_axis(x);
   FakeQuantizer fq(spec, qat::quant::make_minmax(spec), learnable);
   fq(x.detach());
   fq.set_observing(false);
-  const auto grad = at::ones_like(x);
-  std::vector<at::Tensor> wrt{x};
-  for (const auto& p : fq.parameters()) wrt.push_back(p);
-  for (auto _ : state) {
-    const auto y = fq(x);
-    benchmark::DoNotOptimize(torch::autograd::grad({y}, wrt, {grad}));
-  }
-  set_bytes(state, x);
+  time_fwd_bwd(state, x, fq.parameters(), [&](const at::Tensor& t) { return fq(t); });
 }
 
-void BM_FakeQuantPerTensor(benchmark::State& state) { run_fake_quant(state, QuantSpec{}, false); }
+void BM_FakeQuantPerTensor(benchmark::State& state) { run_fake_quant(state, false, false); }
+void BM_FakeQuantPerChannel(benchmark::State& state) { run_fake_quant(state, true, false); }
+void BM_FakeQuantLearnablePerTensor(benchmark::State& state) { run_fake_quant(state, false, true); }
+void BM_FakeQuantLearnablePerChannel(benchmark::State& state) { run_fake_quant(state, true, true); }
 
-void BM_FakeQuantPerChannel(benchmark::State& state) {
+// ATen's ops on the same tensor and parameters (what FakeQuantizer called before).
+void run_aten(benchmark::State& state, bool per_channel, bool learnable) {
+  set_threads(state);
+  const auto x = input(state).requires_grad_(true);
   QuantSpec spec;
-  spec.axis = 0;
-  run_fake_quant(state, spec, false);
+  if (per_channel) spec.axis = channel_axis(x);
+  FakeQuantizer fq(spec, qat::quant::make_minmax(spec));
+  fq(x.detach());
+  const auto qp = fq.qparams();
+  const int64_t lo = spec.quant_min(), hi = spec.quant_max();
+  if (learnable) {
+    const auto scale = qp.scale.clone().requires_grad_(true);
+    const auto zero = qp.zero_point.to(at::kFloat);
+    time_fwd_bwd(state, x, {scale}, [&](const at::Tensor& t) {
+      return per_channel ? at::_fake_quantize_learnable_per_channel_affine(t, scale, zero, spec.axis, lo, hi)
+                         : at::_fake_quantize_learnable_per_tensor_affine(t, scale, zero, lo, hi);
+    });
+    return;
+  }
+  time_fwd_bwd(state, x, {}, [&](const at::Tensor& t) {
+    return per_channel ? at::fake_quantize_per_channel_affine(t, qp.scale, qp.zero_point, spec.axis, lo, hi)
+                       : at::fake_quantize_per_tensor_affine(t, qp.scale, qp.zero_point, lo, hi);
+  });
 }
 
-void BM_FakeQuantLearnablePerTensor(benchmark::State& state) { run_fake_quant(state, QuantSpec{}, true); }
+void BM_AtenFakeQuantPerTensor(benchmark::State& state) { run_aten(state, false, false); }
+void BM_AtenFakeQuantPerChannel(benchmark::State& state) { run_aten(state, true, false); }
+void BM_AtenFakeQuantLearnablePerTensor(benchmark::State& state) { run_aten(state, false, true); }
 
 void BM_Clone(benchmark::State& state) {
+  set_threads(state);
   const auto x = input(state);
   for (auto _ : state) benchmark::DoNotOptimize(x.clone());
-  set_bytes(state, x);
+  set_bytes(state, x, 2);
 }
 
-// An activation of a 320x320 detector's stride-8 stage, and a 3x3 conv weight.
+// An activation of the default detector's stride-4 stage at batch 32 (160 px), and a
+// 3x3 conv weight; at one thread and two.
 void shapes(benchmark::internal::Benchmark* b) {
-  b->ArgNames({"n", "c", "h", "w"})->Args({32, 64, 40, 40})->Args({128, 64, 3, 3})->Unit(benchmark::kMicrosecond);
+  b->ArgNames({"n", "c", "h", "w", "threads"});
+  for (const int threads : {1, 2}) {
+    b->Args({32, 64, 40, 40, threads})->Args({128, 64, 3, 3, threads});
+  }
+  // CPU time of the whole process: on a shared machine it does not count waiting for
+  // the cores, and at two threads it counts both.
+  b->Unit(benchmark::kMicrosecond)->MeasureProcessCPUTime();
 }
 BENCHMARK(BM_Clone)->Apply(shapes);
 BENCHMARK(BM_FakeQuantPerTensor)->Apply(shapes);
 BENCHMARK(BM_FakeQuantPerChannel)->Apply(shapes);
 BENCHMARK(BM_FakeQuantLearnablePerTensor)->Apply(shapes);
+BENCHMARK(BM_FakeQuantLearnablePerChannel)->Apply(shapes);
+BENCHMARK(BM_AtenFakeQuantPerTensor)->Apply(shapes);
+BENCHMARK(BM_AtenFakeQuantPerChannel)->Apply(shapes);
+BENCHMARK(BM_AtenFakeQuantLearnablePerTensor)->Apply(shapes);
 
 }  // namespace
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  // As the CLI does: freed tensor memory stays in the heap (no page faults per pass).
+  if (!std::getenv("QAT_BENCH_GLIBC_HEAP")) qat::keep_freed_memory_in_heap();
+  benchmark::Initialize(&argc, argv);
+  benchmark::RunSpecifiedBenchmarks();
+  return 0;
+}

@@ -12,6 +12,7 @@
 #include "qat/train/detection_set.h"
 #include "qat/train/lr_schedule.h"
 #include "qat/train/optimizer.h"
+#include "qat/train/qat_step.h"
 
 namespace qat::train {
 using Clock = std::chrono::steady_clock;
@@ -117,15 +118,6 @@ void log_epoch(const QatEpoch& e, double teacher_threshold) {
   }
 }
 
-// The losses read the contract's names (boxes, scores, logits); an imported
-// model's head may call them otherwise.
-void alias_contract_values(graph::ValueMap& values, const model::DetectorInfo& info) {
-  const std::pair<const char*, std::string> names[] = {{"boxes", info.boxes}, {"scores", info.scores}, {"logits", info.logits}};
-  for (const auto& [contract, actual] : names) {
-    if (!actual.empty() && actual != contract && values.count(actual)) values[contract] = values.at(actual);
-  }
-}
-
 }  // namespace
 
 QatResult train_qat(const Recipe& recipe, const model::Detector& teacher, QuantizedStudent& student) {
@@ -166,11 +158,7 @@ QatResult train_qat(const Recipe& recipe, const model::Detector& teacher, Quanti
   }
 
   const distill::DistillObjective objective(q.losses);
-  const std::vector<std::string> taps = [&] {
-    auto v = objective.taps();
-    if (!info.logits.empty()) v.push_back(info.logits);
-    return v;
-  }();
+  QatStep step(teacher, student, objective);
   auto params = student.detector().graph.parameters();
   for (auto& p : student.quantizers().parameters()) params.push_back(p);
   OptimizerOptions oo;
@@ -180,9 +168,6 @@ QatResult train_qat(const Recipe& recipe, const model::Detector& teacher, Quanti
   auto optimizer = optimizer_registry().get(optimizer_name)(params, oo);
   const double lr = q.lr > 0 ? q.lr : recipe.fp32.lr / 10;
   const LrSchedule schedule{lr, 0.0, 1.0, static_cast<double>(q.epochs), 0.1, true};
-  // An imported model may have no anchors; the losses that need them say so.
-  const auto anchor_points = teacher.has_anchors() ? teacher.anchor_points() : at::Tensor();
-  const auto anchor_strides = teacher.has_anchors() ? teacher.anchor_strides() : at::Tensor();
   const int64_t iterations = train_loader.batches_per_epoch();
   QAT_CHECK(iterations > 0, recipe.data.path, ": split '", recipe.data.train_split, "' has fewer images than one batch");
 
@@ -196,19 +181,7 @@ QatResult train_qat(const Recipe& recipe, const model::Detector& teacher, Quanti
     int64_t it = 0;
     while (auto batch = train_loader.next()) {
       const double step_lr = schedule.at(static_cast<double>(epoch) + static_cast<double>(it) / iterations);
-      graph::ValueMap teacher_out;
-      {
-        at::NoGradGuard no_grad;
-        teacher_out = teacher_exec.run({{info.input, batch->images}}, taps);
-      }
-      graph::ValueMap student_out = student.executor().run({{info.input, batch->images}}, taps);
-      alias_contract_values(teacher_out, info);
-      alias_contract_values(student_out, info);
-      const distill::DistillContext ctx{teacher_out, student_out, anchor_points, anchor_strides, batch->targets};
-      const auto parts = objective.compute(ctx);
-      optimizer->zero_grad();
-      parts.total.backward();
-      optimizer->step(step_lr);
+      const auto parts = step.run(batch->images, batch->targets, *optimizer, step_lr);
       rec.lr = step_lr;
       rec.loss += parts.total.item<double>();
       for (const auto& [k, v] : parts.values) rec.loss_parts[k] += v;
