@@ -1,9 +1,49 @@
 #include "qat/quant/fake_quant_graph.h"
 
+#include <c10/util/intrusive_ptr.h>
+
 #include "qat/core/error.h"
 #include "qat/quant/registry.h"
 
 namespace qat::quant {
+namespace {
+
+// A point read by several nodes (a value feeding two convs) would be fake-quantized
+// once per edge, forward and backward. The same tensor gives the same image, so the
+// later edges of a run reuse the first edge's result: when it is the very input
+// (same TensorImpl, unchanged version) in the same grad mode, the quantizer fake-
+// quantizes without observing (observing re-derives the range on every call), and
+// the first result is still alive (in training the consumers' autograd graph holds
+// it). Weak references: the memo never keeps the input or the result alive, and
+// while it refers to a TensorImpl no other tensor can take that address.
+class EdgeMemo {
+ public:
+  at::Tensor operator()(FakeQuantizer& q, const at::Tensor& x) {
+    if (!q.fake_quant_enabled() || q.observing() || x.is_inference()) return q(x);
+    const bool grad = at::GradMode::is_enabled();
+    if (input_._unsafe_get_target() == x.unsafeGetTensorImpl() && !input_.expired() && version_ == x._version() &&
+        grad_ == grad) {
+      auto y = output_.lock();
+      if (y.defined()) return at::Tensor(std::move(y));
+    }
+    at::Tensor y = q(x);
+    input_ = Weak(x.getIntrusivePtr());
+    output_ = Weak(y.getIntrusivePtr());
+    version_ = x._version();
+    grad_ = grad;
+    return y;
+  }
+
+ private:
+  using Strong = c10::intrusive_ptr<c10::TensorImpl, c10::UndefinedTensorImpl>;
+  using Weak = c10::weak_intrusive_ptr<c10::TensorImpl, c10::UndefinedTensorImpl>;
+  Weak input_{Strong()};
+  Weak output_{Strong()};
+  int64_t version_ = -1;
+  bool grad_ = false;
+};
+
+}  // namespace
 
 FakeQuantGraph::FakeQuantGraph(QuantPlan plan, bool learnable_scale) : plan_(std::move(plan)) {
   std::map<std::string, size_t> index;
@@ -28,8 +68,14 @@ FakeQuantGraph::FakeQuantGraph(QuantPlan plan, bool learnable_scale) : plan_(std
 void FakeQuantGraph::attach(graph::Executor& executor) {
   for (size_t i = 0; i < plan_.points.size(); ++i) {
     std::shared_ptr<FakeQuantizer> q = quantizers_[i];
-    for (const auto& [node, input] : plan_.points[i].edges) {
-      executor.set_edge_transform(node, input, [q](const at::Tensor& x) { return (*q)(x); });
+    const auto& edges = plan_.points[i].edges;
+    if (edges.size() == 1) {
+      executor.set_edge_transform(edges[0].first, edges[0].second, [q](const at::Tensor& x) { return (*q)(x); });
+      continue;
+    }
+    auto memo = std::make_shared<EdgeMemo>();
+    for (const auto& [node, input] : edges) {
+      executor.set_edge_transform(node, input, [q, memo](const at::Tensor& x) { return (*memo)(*q, x); });
     }
   }
 }

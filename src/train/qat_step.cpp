@@ -1,5 +1,7 @@
 #include "qat/train/qat_step.h"
 
+#include <c10/core/InferenceMode.h>
+
 namespace qat::train {
 namespace {
 
@@ -31,6 +33,9 @@ distill::DistillObjective::Parts QatStep::run(const at::Tensor& images, const at
   const auto& info = teacher_.info;
   graph::ValueMap teacher_out;
   {
+    // The teacher is a constant: no autograd graph, and inference tensors skip the
+    // version counters and view tracking (the losses only read them).
+    c10::InferenceMode inference;
     at::NoGradGuard no_grad;
     teacher_out = teacher_exec_.run({{info.input, images}}, taps_);
   }

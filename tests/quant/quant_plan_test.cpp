@@ -112,6 +112,44 @@ TEST(FakeQuantGraph, ObservingChangesNothingAndFakeQuantStaysWithinAFewSteps) {
   EXPECT_LE(qp.at("images").scale.item<float>(), 1.0f / 127.5f + 1e-7f);
 }
 
+TEST(FakeQuantGraph, APointReadTwiceGivesWhatQuantizingEachEdgeGives) {
+  // attach() reuses a point's image for its later edges in a run; quantizing each
+  // edge on its own must give the same outputs and gradients.
+  auto det = folded_detector();
+  const QuantPlan plan = make_quant_plan(det.graph, QuantSection{});
+  FakeQuantGraph fq(plan);
+  graph::Executor shared(det.graph), separate(det.graph);
+  fq.attach(shared);
+  size_t shared_points = 0;
+  for (size_t i = 0; i < plan.points.size(); ++i) {
+    shared_points += plan.points[i].edges.size() > 1;
+    for (const auto& [node, input] : plan.points[i].edges) {
+      separate.set_edge_transform(node, input, [&fq, i](const at::Tensor& x) { return fq.quantizer(i)(x); });
+    }
+  }
+  ASSERT_GT(shared_points, 0u);
+  at::manual_seed(0);
+  const auto images = at::rand({2, 3, 64, 64});
+  {
+    at::NoGradGuard no_grad;
+    fq.set_observing(true, true);
+    fq.set_fake_quant(false);
+    shared.run({{"images", images}});
+  }
+  fq.set_observing(false, false);
+  fq.set_fake_quant(true);
+  std::vector<at::Tensor> outputs, grads;
+  for (auto* exec : {&shared, &separate}) {
+    const auto x = images.clone().requires_grad_(true);
+    const auto out = exec->run({{"images", x}}, {"logits"});
+    (out.at("logits").sigmoid().mean() + out.at("boxes").mean()).backward();
+    outputs.push_back(out.at("logits").detach());
+    grads.push_back(x.grad());
+  }
+  EXPECT_TRUE(at::equal(outputs[0], outputs[1]));
+  EXPECT_TRUE(at::allclose(grads[0], grads[1], 0, 0));
+}
+
 // x → a = Conv(x, 1), b = Conv(x, 3); c = Concat(a, b) → Conv; a and b also feed Convs
 // of their own, so a, b and c are quantized points.
 TEST(QuantPlan, ShareConcatScalesGivesTheConcatInputsOneQuantizer) {
