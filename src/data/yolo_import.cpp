@@ -146,15 +146,17 @@ YoloSplit read_yolo_split(const fs::path& root, const std::string& name, size_t 
 
   std::map<std::string, std::string> by_stem;  // stem -> image file name, sorted by stem
   std::vector<std::string> files;
-  for (const auto& entry : fs::directory_iterator(images_dir)) {
+  std::vector<std::string> entries;
+  for (const auto& entry : fs::directory_iterator(images_dir)) entries.push_back(entry.path().filename().string());
+  std::sort(entries.begin(), entries.end());  // directory order is not deterministic, nor would the first error be
+  for (const auto& name : entries) {
     std::error_code ec;
-    if (is_image(entry.path())) {
+    if (is_image(name)) {
       // Resolved before it is looked at: a link out or a loop is refused, naming the entry.
-      const std::string file = checked(images_dir, entry.path().filename().string(), allow_outside);
-      if (fs::is_regular_file(file, ec)) files.push_back(entry.path().filename().string());
+      if (fs::is_regular_file(checked(images_dir, name, allow_outside), ec)) files.push_back(name);
       continue;
     }
-    if (fs::is_regular_file(entry.path(), ec)) ++split.ignored;
+    if (fs::is_regular_file(images_dir / name, ec)) ++split.ignored;
   }
   std::sort(files.begin(), files.end());  // directory order is not deterministic
   if (files.empty()) throw IoError(images_dir.string(), "", "no .png, .jpg or .jpeg images");
@@ -168,13 +170,15 @@ YoloSplit read_yolo_split(const fs::path& root, const std::string& name, size_t 
 
   if (fs::is_directory(labels_dir)) {
     std::vector<std::string> labels;
+    std::vector<std::string> entries;
     for (const auto& entry : fs::directory_iterator(labels_dir)) {
-      if (entry.path().extension() != ".txt") continue;
-      std::error_code ec;
-      const std::string file = checked(labels_dir, entry.path().filename().string(), allow_outside);
-      if (fs::is_regular_file(file, ec)) labels.push_back(entry.path().filename().string());
+      if (entry.path().extension() == ".txt") entries.push_back(entry.path().filename().string());
     }
-    std::sort(labels.begin(), labels.end());
+    std::sort(entries.begin(), entries.end());
+    for (const auto& name : entries) {
+      std::error_code ec;
+      if (fs::is_regular_file(checked(labels_dir, name, allow_outside), ec)) labels.push_back(name);
+    }
     for (const auto& l : labels) {
       if (!by_stem.count(fs::path(l).stem().string())) {
         throw IoError((labels_dir / l).string(), "", "no image " + fs::path(l).stem().string() +

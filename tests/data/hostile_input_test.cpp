@@ -114,7 +114,7 @@ TEST(HostileCoco, JsonNumberOverflowIsLocated) {
   CocoImportOptions o = coco_with(dir, "a.png");
   dir.write("train.json", "{\"images\": [{\"id\": 1,\n  \"width\": 1e999}]}");
   ASSERT_THROWS_WITH(import_coco(o), IoError,
-                     dir.file("train.json") + ":2:13: invalid JSON: number overflow parsing '1e999'");
+                     dir.file("train.json") + ":2:12: invalid JSON: number overflow parsing '1e999'");
   EXPECT_FALSE(fs::exists(o.out));
 }
 
@@ -171,14 +171,20 @@ TEST(HostileYolo, LabelFileLinkedOutIsRefused) {
 }
 
 TEST(HostileImage, HeaderDeclaringHugeSizeIsRefusedBeforeDecoding) {
-  // A valid 2x2 PNG whose IHDR is patched to 40000x40000 (stb does not check CRCs).
-  std::string png = testing::png_rgb(2, 2, [](int, int) { return 0u; });
-  const std::string side("\x00\x00\x9c\x40", 4);  // 40000, big-endian
-  png.replace(16, 4, side);
-  png.replace(20, 4, side);
-  ASSERT_THROWS_WITH(decode_image(png, "bomb.png"), IoError,
-                     "bomb.png: cannot decode image: its header declares 40000x40000 pixels, at most 67108864 pixels "
+  // A valid 2x2 PNG whose IHDR is patched to a larger size (stb does not check CRCs).
+  auto declaring = [](const std::string& side_be) {
+    std::string png = testing::png_rgb(2, 2, [](int, int) { return 0u; });
+    png.replace(16, 4, side_be);
+    png.replace(20, 4, side_be);
+    return png;
+  };
+  // 10000 x 10000: 300 MB decoded, below stb's own 1 GiB guard, above qat's limit.
+  ASSERT_THROWS_WITH(decode_image(declaring(std::string("\x00\x00\x27\x10", 4)), "bomb.png"), IoError,
+                     "bomb.png: cannot decode image: its header declares 10000x10000 pixels, at most 67108864 pixels "
                      "(raise with QAT_MAX_IMAGE_PIXELS=N)");
+  // 40000 x 40000 (4.8 GB decoded): stb refuses it from the header already.
+  ASSERT_THROWS_WITH(decode_image(declaring(std::string("\x00\x00\x9c\x40", 4)), "bomb.png"), IoError,
+                     "bomb.png: cannot decode image: image too large to decode");
   const ScopedEnv small("QAT_MAX_IMAGE_PIXELS", "3");
   ASSERT_THROWS_WITH(decode_image(testing::png_rgb(2, 2, [](int, int) { return 0u; }), "a.png"), IoError,
                      "a.png: cannot decode image: its header declares 2x2 pixels, at most 3 pixels "
