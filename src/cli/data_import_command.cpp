@@ -17,6 +17,8 @@ void add_data_import_command(CLI::App& data, Action& action) {
       ->required();
   c->add_option("--size", coco->size, "Side of the square (letterboxed) images")->capture_default_str();
   c->add_option("--out", coco->out, "Output HDF5 file")->required();
+  c->add_flag("--allow-outside", coco->allow_outside,
+              "Allow file_name entries outside IMAGES_DIR (absolute, '..', symbolic links leading out)");
   c->callback([&action, coco, specs] {
     action = [coco, specs] {
       for (const auto& s : *specs) coco->splits.push_back(data::CocoSplitSource::parse(s));
@@ -31,6 +33,8 @@ void add_data_import_command(CLI::App& data, Action& action) {
   y->add_option("--split", yolo->splits, "Split to import (default: every folder under images/); repeatable");
   y->add_option("--size", yolo->size, "Side of the square (letterboxed) images")->capture_default_str();
   y->add_option("--out", yolo->out, "Output HDF5 file")->required();
+  y->add_flag("--allow-outside", yolo->allow_outside,
+              "Allow images and label files that are symbolic links leading out of ROOT");
   y->callback([&action, yolo] {
     action = [yolo] {
       data::import_yolo(*yolo);

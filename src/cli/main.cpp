@@ -5,6 +5,7 @@
 
 #include <ATen/Parallel.h>
 
+#include <filesystem>
 #include <iostream>
 #include <thread>
 
@@ -23,7 +24,13 @@ int main(int argc, char** argv) {
   app.add_flag("-v,--verbose", verbose, "Log debug messages");
   app.add_flag("-q,--quiet", quiet, "Log warnings and errors only");
   int threads = 0;
-  app.add_option("--threads", threads, "CPU threads for tensor ops (0: all cores)")->check(CLI::NonNegativeNumber);
+  // More threads than a few per core only adds contention; 100000 would start that many
+  // OpenMP threads and hang the machine.
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const int max_threads = 4 * cores;
+  app.add_option("--threads", threads,
+                 "CPU threads for tensor ops (0: all cores; at most 4 x cores = " + std::to_string(max_threads) + ")")
+      ->check(CLI::Range(0, max_threads));
 
   qat::cli::Action action;
   qat::cli::add_recipe_command(app, action);
@@ -51,13 +58,20 @@ int main(int argc, char** argv) {
   qat::set_logger(log);
   // OpenMP may default to one thread (it does on Debian's build here); results are
   // deterministic for a given thread count.
-  at::set_num_threads(threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+  at::set_num_threads(threads > 0 ? threads : cores);
 
   try {
     return action ? action() : qat::kExitInternal;
   } catch (const qat::Error& e) {
     std::cerr << "error: " << e.what() << "\n";
     return e.exit_code();
+  } catch (const std::filesystem::filesystem_error& e) {
+    // A path the user gave that cannot be created or read (output directory not writable,
+    // a file where a directory should be, a name too long): bad input, not a bug.
+    std::cerr << "error: " << e.path1().string() << ": " << e.code().message();
+    if (!e.path2().empty()) std::cerr << " (" << e.path2().string() << ")";
+    std::cerr << "\n";
+    return qat::kExitBadInput;
   } catch (const std::exception& e) {
     std::cerr << "internal error: " << e.what() << "\n";
     return qat::kExitInternal;

@@ -17,11 +17,16 @@ void add_threshold_command(CLI::App& app, Action& action) {
   auto* verify = threshold->add_subcommand("verify", "Check a model against its threshold manifest");
   verify->add_option("model", args->model, "The deployed ONNX model")->required();
   verify->add_option("manifest", args->manifest, "Its threshold manifest (JSON)")->required();
-  verify->add_option("--threshold", args->threshold, "The threshold the deployment is configured with");
-  verify->callback([&action, args] {
-    action = [args] {
+  auto* given = verify->add_option("--threshold", args->threshold,
+                                   "The threshold the deployment is configured with, in (0, 1)");
+  verify->callback([&action, args, given] {
+    const bool has_threshold = given->count() > 0;
+    action = [args, has_threshold] {
       std::optional<double> deployed;
-      if (args->threshold >= 0) deployed = args->threshold;
+      if (has_threshold) {
+        exporter::check_threshold(args->threshold, "--threshold");
+        deployed = args->threshold;
+      }
       const auto m = exporter::verify_manifest(args->model, args->manifest, deployed);
       std::cout << args->model << ": matches " << args->manifest << " (threshold " << m.score_threshold
                 << ", teacher " << m.teacher_threshold << ")\n";

@@ -12,6 +12,8 @@
 #include "qat/core/atomic_file.h"
 #include "qat/core/error.h"
 #include "qat/core/logging.h"
+#include "qat/core/excerpt.h"
+#include "qat/data/contained_path.h"
 #include "qat/data/image_file.h"
 
 namespace qat::data {
@@ -66,9 +68,30 @@ struct CocoSplit {
 
 // Parses `text` (the content of `path`); a syntax error is reported as
 // "path:line:col: invalid JSON at byte B: <nlohmann's reason>".
+// "path:line:col" of byte `index` of `text`.
+std::string locate(const std::string& path, const std::string& text, size_t index) {
+  index = std::min(index, text.size());
+  const int64_t line = 1 + std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(index), '\n');
+  const size_t newline = index == 0 ? std::string::npos : text.rfind('\n', index - 1);
+  const size_t line_start = newline == std::string::npos ? 0 : newline + 1;
+  return path + ":" + std::to_string(line) + ":" + std::to_string(index - line_start + 1);
+}
+
 json parse_json(const std::string& path, const std::string& text) {
   try {
     return json::parse(text);
+  } catch (const json::out_of_range& e) {
+    // A number too large for a double (1e999): nlohmann gives no position, only the token,
+    // e.g. "[json.exception.out_of_range.406] number overflow parsing '1e999'".
+    std::string reason = e.what();
+    if (reason.find("] ") != std::string::npos) reason = reason.substr(reason.find("] ") + 2);
+    const auto open = reason.find('\''), close = reason.rfind('\'');
+    std::string where = path;
+    if (open != std::string::npos && close > open + 1) {
+      const size_t at = text.find(reason.substr(open + 1, close - open - 1));
+      if (at != std::string::npos) where = locate(path, text, at);
+    }
+    throw IoError(where, "", "invalid JSON: " + excerpt(reason));
   } catch (const json::parse_error& e) {
     // e.byte is the 1-based position of the character parsing stopped at.
     const size_t index = std::min<size_t>(e.byte > 0 ? e.byte - 1 : 0, text.size());
@@ -79,8 +102,9 @@ json parse_json(const std::string& path, const std::string& text) {
     std::string reason = e.what();
     const auto at = reason.find(", column ");
     if (at != std::string::npos && reason.find(": ", at) != std::string::npos) reason = reason.substr(reason.find(": ", at) + 2);
+    // nlohmann quotes the last token read ("last read: '...'"), which may be long.
     throw IoError(path + ":" + std::to_string(line) + ":" + std::to_string(column), "",
-                  "invalid JSON at byte " + std::to_string(e.byte) + ": " + reason);
+                  "invalid JSON at byte " + std::to_string(e.byte) + ": " + excerpt(reason, 160));
   }
 }
 
@@ -98,12 +122,12 @@ class Fields {
   }
   int64_t integer(const char* key) const {
     const json& v = get(key);
-    if (!v.is_number_integer()) fail(std::string("'") + key + "' must be an integer, got " + v.dump());
+    if (!v.is_number_integer()) fail(std::string("'") + key + "' must be an integer, got " + excerpt(v.dump()));
     return v.get<int64_t>();
   }
   std::string string(const char* key) const {
     const json& v = get(key);
-    if (!v.is_string()) fail(std::string("'") + key + "' must be a string, got " + v.dump());
+    if (!v.is_string()) fail(std::string("'") + key + "' must be a string, got " + excerpt(v.dump()));
     return v.get<std::string>();
   }
   /// An array field; an absent optional one reads as empty.
@@ -124,7 +148,7 @@ class Fields {
 
 std::string indexed(const char* array, size_t i) { return std::string(array) + "[" + std::to_string(i) + "]"; }
 
-CocoSplit read_coco_split(const CocoSplitSource& source) {
+CocoSplit read_coco_split(const CocoSplitSource& source, bool allow_outside) {
   const std::string& path = source.annotations;
   const json root = parse_json(path, read_file(path));
   if (!root.is_object()) {
@@ -152,7 +176,7 @@ CocoSplit read_coco_split(const CocoSplitSource& source) {
     image.id = Fields(path, images[i], indexed("images", i)).integer("id");
     image.where = indexed("images", i) + " (id " + std::to_string(image.id) + ")";
     const Fields f(path, images[i], image.where);
-    image.file = (fs::path(source.images_dir) / f.string("file_name")).string();
+    image.file = contained_path(source.images_dir, f.string("file_name"), allow_outside, {path, image.where});
     if (f.has("width")) image.width = f.integer("width");
     if (f.has("height")) image.height = f.integer("height");
     split.images.push_back(std::move(image));
@@ -190,18 +214,19 @@ CocoSplit read_coco_split(const CocoSplitSource& source) {
     const json& bbox = a.get("bbox");
     if (!bbox.is_array() || bbox.size() != 4 ||
         !std::all_of(bbox.begin(), bbox.end(), [](const json& v) { return v.is_number(); })) {
-      a.fail("bbox must be 4 numbers [x, y, width, height], got " + bbox.dump());
+      a.fail("bbox must be 4 numbers [x, y, width, height], got " + excerpt(bbox.dump()));
     }
     const double x = bbox[0].get<double>(), y = bbox[1].get<double>();
     const double w = bbox[2].get<double>(), h = bbox[3].get<double>();
-    if (w < 0 || h < 0) a.fail("bbox " + bbox.dump() + " has a negative width or height");
+    if (w < 0 || h < 0) a.fail("bbox " + excerpt(bbox.dump()) + " has a negative width or height");
     CocoImage& target = split.images[image->second];
     for (const double v : {x, y, x + w, y + h}) target.boxes.push_back(static_cast<float>(v));
     target.labels.push_back(label->second);
   }
 
   for (const CocoImage& image : split.images) {
-    if (!fs::is_regular_file(image.file)) throw IoError(path, image.where, "image file " + image.file + " not found");
+    std::error_code ec;
+    if (!fs::is_regular_file(image.file, ec)) throw IoError(path, image.where, "image file " + image.file + " not found");
   }
   return split;
 }
@@ -214,11 +239,13 @@ std::string describe_categories(const std::vector<std::pair<int64_t, std::string
 
 }  // namespace
 
-ImportSummary import_coco(const CocoImportOptions& options) {
+namespace {
+
+ImportSummary import_coco_checked(const CocoImportOptions& options) {
   options.validate();
   std::vector<CocoSplit> splits;
   for (const auto& source : options.splits) {
-    splits.push_back(read_coco_split(source));
+    splits.push_back(read_coco_split(source, options.allow_outside));
     if (splits.size() > 1 && splits.back().categories != splits.front().categories) {
       throw IoError(source.annotations, "categories",
                     "differ from those of split '" + options.splits.front().name + "' (" +
@@ -251,6 +278,18 @@ ImportSummary import_coco(const CocoImportOptions& options) {
   ImportSummary summary = writer.finish();
   logger().info("wrote {}", options.out);
   return summary;
+}
+
+}  // namespace
+
+ImportSummary import_coco(const CocoImportOptions& options) {
+  try {
+    return import_coco_checked(options);
+  } catch (const fs::filesystem_error& e) {
+    // A path the checks above did not foresee (a loop in an images folder, permissions):
+    // bad input, not a bug.
+    throw IoError(e.path1().string(), "", e.code().message());
+  }
 }
 
 }  // namespace qat::data

@@ -6,6 +6,7 @@
 #include <mutex>
 
 #include "qat/core/error.h"
+#include "qat/core/limits.h"
 
 namespace qat::h5 {
 namespace {
@@ -89,12 +90,52 @@ Handle open_object(const File& file, const std::string& path) {
 
 std::vector<hsize_t> to_hsize(const std::vector<int64_t>& v) { return std::vector<hsize_t>(v.begin(), v.end()); }
 
+// A chunked, compressed dataset of a few KB can declare gigabytes: refuse a read above
+// the limit before allocating (shape from the file, element size from the type).
+void check_read_size(const File& file, const std::string& path, const std::vector<int64_t>& shape,
+                     at::ScalarType dtype) {
+  const int64_t limit = limit_value(kMaxTensorBytes);
+  int64_t bytes = static_cast<int64_t>(c10::elementSize(dtype));
+  for (const int64_t d : shape) {
+    if (d == 0) return;
+  }
+  for (const int64_t d : shape) {
+    if (d < 0 || bytes > limit / d) {
+      std::string dims;
+      for (size_t i = 0; i < shape.size(); ++i) dims += (i ? "," : "") + std::to_string(shape[i]);
+      fail(file, path, "shape [" + dims + "] is larger than " + describe_limit(kMaxTensorBytes));
+    }
+    bytes *= d;
+  }
+}
+
+// HDF5 stores creation and modification times in every object header by default, so the
+// same content written twice would differ: docs/dataset-format.md promises identical bytes.
+Handle untimed(hid_t plist_class) {
+  Handle plist(H5Pcreate(plist_class), H5Pclose);
+  H5Pset_obj_track_times(plist.get(), false);
+  return plist;
+}
+
+// Creates the groups above `path` (as H5Pset_create_intermediate_group would, but without
+// timestamps: intermediate groups get the default, timed, creation list).
+void create_parent_groups(const File& file, const std::string& path) {
+  for (size_t slash = path.find('/', 1); slash != std::string::npos; slash = path.find('/', slash + 1)) {
+    const std::string group = path.substr(0, slash);
+    if (H5Lexists(file.id(), group.c_str(), H5P_DEFAULT) > 0) continue;
+    const Handle gcpl = untimed(H5P_GROUP_CREATE);
+    Handle g(H5Gcreate2(file.id(), group.c_str(), H5P_DEFAULT, gcpl.get(), H5P_DEFAULT), H5Gclose);
+    if (!g.ok()) fail(file, group, "cannot create group");
+  }
+}
+
 }  // namespace
 
 File File::create(const std::string& path) {
   std::lock_guard<std::recursive_mutex> lock(h5_mutex());
   init_hdf5();
-  const hid_t id = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+  const Handle fcpl = untimed(H5P_FILE_CREATE);  // the root group, like every object: no timestamps
+  const hid_t id = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, fcpl.get(), H5P_DEFAULT);
   if (id < 0) throw IoError(path, "", "cannot create an HDF5 file here");
   return File(id, path);
 }
@@ -184,16 +225,15 @@ void create_dataset(File& file, const std::string& path, at::ScalarType dtype, c
   std::lock_guard<std::recursive_mutex> lock(h5_mutex());
   const auto dims = to_hsize(shape);
   Handle space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), H5Sclose);
-  Handle dcpl(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
+  Handle dcpl = untimed(H5P_DATASET_CREATE);
   if (!storage.chunk.empty()) {
     const auto chunk = to_hsize(storage.chunk);
     H5Pset_chunk(dcpl.get(), static_cast<int>(chunk.size()), chunk.data());
     if (storage.shuffle) H5Pset_shuffle(dcpl.get());
     if (storage.deflate > 0) H5Pset_deflate(dcpl.get(), static_cast<unsigned>(storage.deflate));
   }
-  Handle lcpl(H5Pcreate(H5P_LINK_CREATE), H5Pclose);
-  H5Pset_create_intermediate_group(lcpl.get(), 1);
-  Handle ds(H5Dcreate2(file.id(), path.c_str(), native_type(dtype), space.get(), lcpl.get(), dcpl.get(),
+  create_parent_groups(file, path);
+  Handle ds(H5Dcreate2(file.id(), path.c_str(), native_type(dtype), space.get(), H5P_DEFAULT, dcpl.get(),
                        H5P_DEFAULT),
             H5Dclose);
   if (!ds.ok()) fail(file, path, "cannot create dataset");
@@ -258,6 +298,7 @@ at::Tensor read_tensor(const File& file, const std::string& path) {
   std::lock_guard<std::recursive_mutex> lock(h5_mutex());
   const DatasetInfo i = info(file, path);
   if (i.dtype == at::ScalarType::Undefined) fail(file, path, "unsupported element type");
+  check_read_size(file, path, i.shape, i.dtype);
   at::Tensor t = at::empty(i.shape, at::TensorOptions().dtype(i.dtype));
   if (t.numel() == 0) return t;
   Handle ds = open_dataset(file, path);
@@ -276,6 +317,7 @@ at::Tensor read_rows(const File& file, const std::string& path, int64_t start, i
   }
   std::vector<int64_t> shape = i.shape;
   shape[0] = count;
+  check_read_size(file, path, shape, i.dtype);
   at::Tensor t = at::empty(shape, at::TensorOptions().dtype(i.dtype));
   if (t.numel() == 0) return t;
   Handle ds = open_dataset(file, path);

@@ -6,6 +6,7 @@
 
 #include "qat/core/atomic_file.h"
 #include "qat/core/error.h"
+#include "qat/core/limits.h"
 
 // The stb_image implementation lives in this translation unit only. STBI_STATIC keeps
 // its symbols private, so linking Debian's libstb.so elsewhere cannot clash; only the
@@ -30,6 +31,14 @@ at::Tensor decode_image(const std::string& bytes, const std::string& name) {
   if (bytes.empty()) throw IoError(name, "", "cannot decode image: the file is empty");
   if (bytes.size() > static_cast<size_t>(INT_MAX)) throw IoError(name, "", "cannot decode image: larger than 2 GiB");
   int width = 0, height = 0, channels = 0;
+  // The header's size, before decoding: a few hundred KB of PNG can declare 40000x40000
+  // pixels (4.8 GB decoded).
+  if (stbi_info_from_memory(reinterpret_cast<const stbi_uc*>(bytes.data()), static_cast<int>(bytes.size()), &width,
+                            &height, &channels) &&
+      static_cast<int64_t>(width) * height > limit_value(kMaxImagePixels)) {
+    throw IoError(name, "", "cannot decode image: its header declares " + std::to_string(width) + "x" +
+                                std::to_string(height) + " pixels, " + describe_limit(kMaxImagePixels));
+  }
   // Asking for 3 components makes stb expand gray and drop alpha for us.
   std::unique_ptr<stbi_uc, void (*)(void*)> pixels(
       stbi_load_from_memory(reinterpret_cast<const stbi_uc*>(bytes.data()), static_cast<int>(bytes.size()), &width,

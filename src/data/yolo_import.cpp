@@ -12,7 +12,9 @@
 
 #include "qat/core/atomic_file.h"
 #include "qat/core/error.h"
+#include "qat/core/excerpt.h"
 #include "qat/core/logging.h"
+#include "qat/data/contained_path.h"
 #include "qat/data/image_file.h"
 
 namespace qat::data {
@@ -108,12 +110,12 @@ void read_label_file(const std::string& path, size_t num_classes, const std::str
     }
     double v[5];
     for (int k = 0; k < 5; ++k) {
-      if (!parse_number(tokens[k], v[k])) fail_at(path, i + 1, "'" + tokens[k] + "' is not a number");
+      if (!parse_number(tokens[k], v[k])) fail_at(path, i + 1, "'" + excerpt(tokens[k]) + "' is not a number");
     }
     int64_t cls = 0;
     const auto r = std::from_chars(tokens[0].data(), tokens[0].data() + tokens[0].size(), cls);
     if (r.ec != std::errc() || r.ptr != tokens[0].data() + tokens[0].size()) {
-      fail_at(path, i + 1, "class '" + tokens[0] + "' is not an integer");
+      fail_at(path, i + 1, "class '" + excerpt(tokens[0]) + "' is not an integer");
     }
     if (cls < 0 || cls >= static_cast<int64_t>(num_classes)) {
       fail_at(path, i + 1, "class " + tokens[0] + " is outside [0, " + std::to_string(num_classes) + ") (" +
@@ -129,8 +131,14 @@ void read_label_file(const std::string& path, size_t num_classes, const std::str
   }
 }
 
+// `folder / file` once checked to stay inside `folder` (symbolic links followed);
+// a link loop or a link leading out is an IoError naming the entry.
+std::string checked(const fs::path& folder, const std::string& file, bool allow_outside) {
+  return contained_path(folder.string(), file, allow_outside, {(folder / file).string(), ""});
+}
+
 YoloSplit read_yolo_split(const fs::path& root, const std::string& name, size_t num_classes,
-                          const std::string& classes_file) {
+                          const std::string& classes_file, bool allow_outside) {
   YoloSplit split;
   split.name = name;
   const fs::path images_dir = root / "images" / name, labels_dir = root / "labels" / name;
@@ -138,13 +146,17 @@ YoloSplit read_yolo_split(const fs::path& root, const std::string& name, size_t 
 
   std::map<std::string, std::string> by_stem;  // stem -> image file name, sorted by stem
   std::vector<std::string> files;
-  for (const auto& entry : fs::directory_iterator(images_dir)) {
-    if (!entry.is_regular_file()) continue;
-    if (!is_image(entry.path())) {
-      ++split.ignored;
+  std::vector<std::string> entries;
+  for (const auto& entry : fs::directory_iterator(images_dir)) entries.push_back(entry.path().filename().string());
+  std::sort(entries.begin(), entries.end());  // directory order is not deterministic, nor would the first error be
+  for (const auto& name : entries) {
+    std::error_code ec;
+    if (is_image(name)) {
+      // Resolved before it is looked at: a link out or a loop is refused, naming the entry.
+      if (fs::is_regular_file(checked(images_dir, name, allow_outside), ec)) files.push_back(name);
       continue;
     }
-    files.push_back(entry.path().filename().string());
+    if (fs::is_regular_file(images_dir / name, ec)) ++split.ignored;
   }
   std::sort(files.begin(), files.end());  // directory order is not deterministic
   if (files.empty()) throw IoError(images_dir.string(), "", "no .png, .jpg or .jpeg images");
@@ -158,10 +170,15 @@ YoloSplit read_yolo_split(const fs::path& root, const std::string& name, size_t 
 
   if (fs::is_directory(labels_dir)) {
     std::vector<std::string> labels;
+    std::vector<std::string> entries;
     for (const auto& entry : fs::directory_iterator(labels_dir)) {
-      if (entry.is_regular_file() && entry.path().extension() == ".txt") labels.push_back(entry.path().filename().string());
+      if (entry.path().extension() == ".txt") entries.push_back(entry.path().filename().string());
     }
-    std::sort(labels.begin(), labels.end());
+    std::sort(entries.begin(), entries.end());
+    for (const auto& name : entries) {
+      std::error_code ec;
+      if (fs::is_regular_file(checked(labels_dir, name, allow_outside), ec)) labels.push_back(name);
+    }
     for (const auto& l : labels) {
       if (!by_stem.count(fs::path(l).stem().string())) {
         throw IoError((labels_dir / l).string(), "", "no image " + fs::path(l).stem().string() +
@@ -174,7 +191,9 @@ YoloSplit read_yolo_split(const fs::path& root, const std::string& name, size_t 
     YoloImage image;
     image.file = (images_dir / f).string();
     const fs::path label = labels_dir / (fs::path(f).stem().string() + ".txt");
-    if (fs::is_regular_file(label)) {
+    std::error_code ec;
+    if (fs::exists(fs::symlink_status(label, ec))) checked(labels_dir, label.filename().string(), allow_outside);
+    if (fs::is_regular_file(label, ec)) {
       read_label_file(label.string(), num_classes, classes_file, image);
     } else {
       ++split.unlabeled;
@@ -186,7 +205,9 @@ YoloSplit read_yolo_split(const fs::path& root, const std::string& name, size_t 
 
 }  // namespace
 
-ImportSummary import_yolo(const YoloImportOptions& options) {
+namespace {
+
+ImportSummary import_yolo_checked(const YoloImportOptions& options) {
   options.validate();
   const fs::path root(options.root);
   if (!fs::is_directory(root)) throw IoError(options.root, "", "not a directory");
@@ -198,14 +219,15 @@ ImportSummary import_yolo(const YoloImportOptions& options) {
     const fs::path images = root / "images";
     if (!fs::is_directory(images)) throw IoError(images.string(), "", "not a directory");
     for (const auto& entry : fs::directory_iterator(images)) {
-      if (entry.is_directory()) names.push_back(entry.path().filename().string());
+      std::error_code ec;
+      if (fs::is_directory(entry.path(), ec)) names.push_back(entry.path().filename().string());
     }
     std::sort(names.begin(), names.end());
     if (names.empty()) throw IoError(images.string(), "", "no split folders (e.g. images/train)");
   }
 
   std::vector<YoloSplit> splits;
-  for (const auto& name : names) splits.push_back(read_yolo_split(root, name, class_names.size(), classes_file));
+  for (const auto& name : names) splits.push_back(read_yolo_split(root, name, class_names.size(), classes_file, options.allow_outside));
 
   ImportWriter writer(options.out, class_names, options.describe(names), options.size);
   for (const YoloSplit& split : splits) {
@@ -226,6 +248,18 @@ ImportSummary import_yolo(const YoloImportOptions& options) {
   ImportSummary summary = writer.finish();
   logger().info("wrote {}", options.out);
   return summary;
+}
+
+}  // namespace
+
+ImportSummary import_yolo(const YoloImportOptions& options) {
+  try {
+    return import_yolo_checked(options);
+  } catch (const fs::filesystem_error& e) {
+    // A path the checks above did not foresee (permissions, a folder replaced meanwhile):
+    // bad input, not a bug.
+    throw IoError(e.path1().string(), "", e.code().message());
+  }
 }
 
 }  // namespace qat::data

@@ -2,7 +2,9 @@
 
 #include <onnx/onnx_pb.h>
 
+#include <algorithm>
 #include <cstring>
+#include <limits>
 
 #include "qat/core/error.h"
 
@@ -67,13 +69,28 @@ at::Tensor from_onnx_tensor(const onnx::TensorProto& proto) {
     throw e.add_context("reading " + what);
   }
   std::vector<int64_t> dims(proto.dims().begin(), proto.dims().end());
+  // The declared shape must match the data the file holds before anything is allocated:
+  // dims are not trusted (1e12, negative, a product that overflows int64).
+  std::string shape;
+  for (size_t i = 0; i < dims.size(); ++i) shape += (i ? "," : "") + std::to_string(dims[i]);
+  for (int64_t d : dims) QAT_CHECK(d >= 0, what, ": dims [", shape, "] has a negative dimension");
   int64_t numel = 1;
-  for (int64_t d : dims) numel *= d;
-  at::Tensor out = at::empty(dims, dtype);
+  if (std::find(dims.begin(), dims.end(), 0) != dims.end()) {
+    numel = 0;
+  } else {
+    // Bounded so that numel * element size (at most 8) cannot overflow either.
+    for (int64_t d : dims) {
+      QAT_CHECK(numel <= std::numeric_limits<int64_t>::max() / 8 / d, what, ": dims [", shape,
+                "] hold more elements than int64 counts");
+      numel *= d;
+    }
+  }
+  const int64_t element_size = static_cast<int64_t>(c10::elementSize(dtype));
   if (proto.has_raw_data()) {
     // Raw data is little-endian, as on every machine qat runs on.
-    QAT_CHECK(static_cast<int64_t>(proto.raw_data().size()) == numel * out.element_size(), what, ": raw data has ",
+    QAT_CHECK(static_cast<int64_t>(proto.raw_data().size()) == numel * element_size, what, ": raw data has ",
               proto.raw_data().size(), " bytes for ", numel, " elements of ", c10::toString(dtype));
+    at::Tensor out = at::empty(dims, dtype);
     if (numel > 0) std::memcpy(out.data_ptr(), proto.raw_data().data(), proto.raw_data().size());
     return out;
   }
@@ -85,6 +102,7 @@ at::Tensor from_onnx_tensor(const onnx::TensorProto& proto) {
     default: stored = proto.int32_data_size(); break;
   }
   QAT_CHECK(stored == numel, what, ": has ", stored, " values for ", numel, " elements");
+  at::Tensor out = at::empty(dims, dtype);
   switch (proto.data_type()) {
     case onnx::TensorProto::FLOAT: copy_field(proto.float_data(), out); break;
     case onnx::TensorProto::DOUBLE: copy_field(proto.double_data(), out); break;

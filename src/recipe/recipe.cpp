@@ -9,14 +9,25 @@
 
 namespace qat {
 
+namespace {
+// Run files are <name>.<suffix> (e.g. "<name>.fp32.ckpt.h5.tmp-<pid>"): leave room under NAME_MAX (255).
+constexpr size_t kMaxNameChars = 200;
+}  // namespace
+
 Recipe Recipe::from_yaml(const YAML::Node& node, const KeyPath& path) {
   YamlMap m(node, path);
   Recipe r;
   r.file = path.file();
   const std::string stem = std::filesystem::path(r.file).stem().string();
   r.name = m.get("name", stem.empty() ? std::string("run") : stem);
-  if (r.name.empty() || r.name.find('/') != std::string::npos) {
-    throw m.path("name").error(m.node("name"), "must be a non-empty name without '/'");
+  // The name is a file name inside output_dir: '.', '..' or a separator would write elsewhere.
+  if (r.name.empty() || r.name == "." || r.name == ".." || r.name.find_first_of("/\\") != std::string::npos ||
+      r.name.find('\0') != std::string::npos) {
+    throw m.path("name").error(m.node("name"), "must be a non-empty file name, not '.' or '..', without '/' or '\\'");
+  }
+  if (r.name.size() > kMaxNameChars) {
+    throw m.path("name").error(m.node("name"), "is " + std::to_string(r.name.size()) + " characters long; at most " +
+                                                   std::to_string(kMaxNameChars) + " (file names in output_dir)");
   }
   r.seed = m.get_in<int64_t>("seed", r.seed, 0, int64_t(1) << 62);
   r.output_dir = m.get("output_dir", r.output_dir);

@@ -1,22 +1,41 @@
 #include "qat/recipe/yaml_map.h"
 
+#include <yaml-cpp/depthguard.h>
+
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 
 #include "qat/core/atomic_file.h"
+#include "qat/core/excerpt.h"
 
 namespace qat {
 
 YAML::Node load_yaml_file(const std::string& file) {
+  // An ifstream opens a directory and reads nothing: it would read as an empty recipe.
+  if (std::filesystem::is_directory(file)) throw IoError(file, "", "is a directory, not a YAML file");
   const std::string text = read_file(file);
-  YAML::Node root;
+  std::vector<YAML::Node> documents;
   try {
-    root = YAML::Load(text);
+    documents = YAML::LoadAll(text);
+  } catch (const YAML::DeepRecursion& e) {
+    throw ConfigError(file, e.mark.line + 1, e.mark.column + 1, "",
+                      "nested deeper than yaml-cpp's limit of " + std::to_string(e.depth()) + " levels");
   } catch (const YAML::ParserException& e) {
+    if (e.mark.is_null()) throw ConfigError(file, 0, 0, "", e.msg);
     throw ConfigError(file, e.mark.line + 1, e.mark.column + 1, "", e.msg);
   }
+  // A second document would be ignored silently: refuse it where it starts.
+  if (documents.size() > 1) {
+    const YAML::Mark mark = documents[1].Mark();
+    const std::string what = "a second YAML document ('---'); a recipe is one document";
+    if (mark.is_null()) throw ConfigError(file, 0, 0, "", what);
+    throw ConfigError(file, mark.line + 1, mark.column + 1, "", what);
+  }
+  YAML::Node root = documents.empty() ? YAML::Node() : documents.front();
   if (!root.IsDefined() || root.IsNull()) root = YAML::Node(YAML::NodeType::Map);
   return root;
 }
@@ -34,7 +53,7 @@ namespace {
 
 std::string describe(const YAML::Node& node) {
   if (node.IsNull()) return "null";
-  if (node.IsScalar()) return "'" + node.Scalar() + "'";
+  if (node.IsScalar()) return "'" + excerpt(node.Scalar()) + "'";
   if (node.IsSequence()) return "a list";
   if (node.IsMap()) return "a mapping";
   return "nothing";
@@ -66,7 +85,11 @@ int64_t parse_value<int64_t>(const YAML::Node& node, const KeyPath& path) {
 }
 template <>
 double parse_value<double>(const YAML::Node& node, const KeyPath& path) {
-  return convert<double>(node, path, "a number");
+  const double value = convert<double>(node, path, "a number");
+  // .nan passes every range check (all comparisons are false) and .inf overflows
+  // whatever it scales: no recipe value is meaningful as either.
+  if (!std::isfinite(value)) throw path.error(node, "must be a finite number, got " + describe(node));
+  return value;
 }
 template <>
 std::string parse_value<std::string>(const YAML::Node& node, const KeyPath& path) {
@@ -130,7 +153,7 @@ std::string YamlMap::get_choice(const std::string& key, const std::string& fallb
                                 const std::vector<std::string>& choices) {
   const std::string value = get<std::string>(key, fallback);
   if (std::find(choices.begin(), choices.end(), value) != choices.end()) return value;
-  std::string msg = "must be one of " + join(choices) + "; got '" + value + "'";
+  std::string msg = "must be one of " + join(choices) + "; got '" + excerpt(value) + "'";
   const std::string guess = closest_match(value, choices);
   if (!guess.empty()) msg += " (did you mean '" + guess + "'?)";
   throw path(key).error(node(key), msg);

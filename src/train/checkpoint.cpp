@@ -2,13 +2,75 @@
 
 #include "qat/core/atomic_file.h"
 #include "qat/core/error.h"
+#include "qat/core/sha256.h"
 #include "qat/data/h5.h"
 
 namespace qat::train {
 namespace {
 
 constexpr const char* kFormat = "qat-checkpoint";
-constexpr int64_t kVersion = 1;
+// Version 2 added content_sha256; version 1 files (no digest) are refused.
+constexpr int64_t kVersion = 2;
+
+// The digest covers everything load_checkpoint returns, in a canonical order, so a
+// flipped weight byte (or an edited attribute) is found on load by every reader:
+// ptq --weights, --resume, sweep and provenance.
+class ContentDigest {
+ public:
+  void text(const std::string& key, const std::string& value) {
+    field(key);
+    field(value);
+  }
+  void tensor(const std::string& key, const at::Tensor& t) {
+    field(key);
+    if (!t.defined()) {
+      field("undefined");
+      return;
+    }
+    const at::Tensor c = t.detach().contiguous().cpu();
+    field(c10::toString(c.scalar_type()));
+    field(c10::str(c.sizes()));
+    sha_.update(c.data_ptr(), static_cast<size_t>(c.numel()) * c.element_size());
+  }
+  void tensors(const std::string& group, const std::map<std::string, at::Tensor>& ts) {
+    for (const auto& [name, t] : ts) tensor(group + "/" + name, t);
+  }
+  void qparams(const std::string& group, const std::map<std::string, quant::QParams>& qp) {
+    for (const auto& [name, q] : qp) {
+      tensor(group + "/" + name + "/scale", q.scale);
+      tensor(group + "/" + name + "/zero_point", q.zero_point);
+    }
+  }
+  std::string hex() { return sha_.hex_digest(); }
+
+ private:
+  // Length-prefixed, so no two different field sequences hash the same bytes.
+  void field(const std::string& s) {
+    const uint64_t n = s.size();
+    sha_.update(&n, sizeof(n));
+    sha_.update(s);
+  }
+  Sha256 sha_;
+};
+
+std::string content_digest(const Checkpoint& ck) {
+  ContentDigest d;
+  d.text("epoch", std::to_string(ck.epoch));
+  d.text("phase", ck.phase);
+  d.text("recipe_hash", ck.recipe_hash);
+  d.text("arch", ck.arch);
+  d.text("history", ck.history_json);
+  d.text("recipe", ck.recipe_yaml);
+  for (const auto& name : ck.class_names) d.text("class_name", name);
+  d.tensors("params", ck.params);
+  d.tensors("buffers", ck.buffers);
+  d.tensors("optimizer", ck.optimizer);
+  d.tensors("ema", ck.ema);
+  d.tensor("rng", ck.rng_state);
+  d.qparams("qparams", ck.qparams);
+  d.qparams("output_qparams", ck.output_qparams);
+  return d.hex();
+}
 
 void write_group(h5::File& f, const std::string& group, const std::map<std::string, at::Tensor>& tensors) {
   // Names may contain '/', which nests groups (optimizer slots: "<param>/<slot>").
@@ -72,6 +134,7 @@ void save_checkpoint(const std::string& path, const Checkpoint& ck) {
     if (ck.rng_state.defined()) h5::write_tensor(f, "/rng/cpu", ck.rng_state);
     write_qparams(f, "qparams", ck.qparams);
     write_qparams(f, "output_qparams", ck.output_qparams);
+    h5::set_attribute(f, "/", "content_sha256", content_digest(ck));
   }
   target.commit();
 }
@@ -82,6 +145,10 @@ Checkpoint load_checkpoint(const std::string& path) {
     throw IoError(path, "/", "not a qat checkpoint (attribute 'format' is not '" + std::string(kFormat) + "')");
   }
   const int64_t version = h5::int_attribute(f, "/", "format_version");
+  if (version == 1) {
+    throw IoError(path, "/", "checkpoint format version 1 has no content digest (content_sha256) and is no longer "
+                             "read: retrain to write a version 2 checkpoint");
+  }
   if (version != kVersion) {
     throw IoError(path, "/", "checkpoint format version " + std::to_string(version) + " is not supported (expected " +
                                  std::to_string(kVersion) + ")");
@@ -101,6 +168,14 @@ Checkpoint load_checkpoint(const std::string& path) {
   if (h5::exists(f, "/rng/cpu")) ck.rng_state = h5::read_tensor(f, "/rng/cpu");
   ck.qparams = read_qparams(f, "qparams");
   ck.output_qparams = read_qparams(f, "output_qparams");
+  if (!h5::has_attribute(f, "/", "content_sha256")) throw IoError(path, "/", "attribute 'content_sha256' is missing");
+  const std::string stored = h5::string_attribute(f, "/", "content_sha256");
+  const std::string actual = content_digest(ck);
+  if (stored != actual) {
+    throw IoError(path, "/", "content does not match its digest (content_sha256 " + stored.substr(0, 12) +
+                                 ", content " + actual.substr(0, 12) +
+                                 "): the file was modified or corrupted after it was written");
+  }
   return ck;
 }
 

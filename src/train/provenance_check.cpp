@@ -11,6 +11,8 @@
 #include <sstream>
 
 #include "qat/core/error.h"
+#include "qat/core/excerpt.h"
+#include "qat/core/limits.h"
 #include "qat/data/dataset.h"
 #include "qat/data/loader.h"
 #include "qat/export/onnx_exporter.h"
@@ -29,9 +31,39 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// A path stored in a checkpoint is input like any other: it must name a regular file of
+// the expected kind, so a checkpoint cannot make qat read /etc/passwd or a device.
+void check_stored_path(const std::string& checkpoint, const std::string& key, const std::string& path,
+                       const std::vector<std::string>& extensions) {
+  const std::string ext = fs::path(path).extension().string();
+  std::string allowed;
+  for (const auto& e : extensions) allowed += (allowed.empty() ? "" : " or ") + e;
+  if (std::find(extensions.begin(), extensions.end(), ext) == extensions.end()) {
+    throw IoError(checkpoint, "/recipe", key + " '" + excerpt(path) + "' is not a " + allowed + " file");
+  }
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec)) {
+    throw IoError(checkpoint, "/recipe", key + " '" + excerpt(path) + "' is not a readable file");
+  }
+}
+
 // The recipe that describes the checkpoint's model: its own when it records one.
 Recipe model_recipe(const Checkpoint& ck, const ProvenanceOptions& o) {
-  if (!ck.recipe_yaml.empty()) return Recipe::from_yaml(YAML::Load(ck.recipe_yaml), KeyPath(o.checkpoint + ":/recipe"));
+  if (!ck.recipe_yaml.empty()) {
+    YAML::Node node;
+    try {
+      node = YAML::Load(ck.recipe_yaml);
+    } catch (const YAML::Exception& e) {
+      throw IoError(o.checkpoint, "/recipe", "the stored recipe is not valid YAML: " + excerpt(e.msg));
+    }
+    Recipe r = Recipe::from_yaml(node, KeyPath(o.checkpoint + ":/recipe"));
+    if (r.model.is_onnx()) {
+      check_stored_path(o.checkpoint, "model.onnx", r.model.onnx, {".onnx"});
+    } else {
+      check_stored_path(o.checkpoint, "model.arch", r.model.arch, {".yaml", ".yml"});
+    }
+    return r;
+  }
   if (o.recipe) return *o.recipe;
   throw IoError(o.checkpoint, "", "the checkpoint does not record its recipe (written by an older qat): pass --recipe");
 }
@@ -45,6 +77,8 @@ model::Detector fresh_detector(const Recipe& recipe, const std::vector<std::stri
 
 at::Tensor sample_images(const ProvenanceOptions& o, int64_t image_size, std::string& description) {
   QAT_CHECK(o.samples > 0, "--samples must be positive, got ", o.samples);
+  QAT_CHECK(o.samples <= limit_value(kMaxProvenanceSamples), "--samples ", o.samples, " is too many: ",
+            describe_limit(kMaxProvenanceSamples));
   if (o.recipe) {
     const data::DetectionDataset val(o.recipe->data.path, o.recipe->data.val_split);
     data::LoaderOptions lo;

@@ -1,6 +1,7 @@
 #include "qat/train/student_checkpoint.h"
 
 #include "qat/core/error.h"
+#include "qat/core/excerpt.h"
 
 namespace qat::train {
 
@@ -21,7 +22,7 @@ void save_student_checkpoint(const std::string& path, const QuantizedStudent& st
 }
 
 void restore_student(const Checkpoint& ck, QuantizedStudent& student, const std::string& path) {
-  if (ck.phase != "qat") throw IoError(path, "", "a '" + ck.phase + "' checkpoint, not a QAT student");
+  if (ck.phase != "qat") throw IoError(path, "", "a '" + excerpt(ck.phase) + "' checkpoint, not a QAT student");
   restore_weights(ck, student.detector().graph, path);
   try {
     student.quantizers().set_qparams(ck.qparams);

@@ -25,6 +25,9 @@ struct CocoImportOptions {
   std::vector<CocoSplitSource> splits;
   int64_t size = 160;  ///< side of the square images in the dataset
   std::string out;
+  /// Read image files outside the images folder (an absolute or '..' file_name, a symbolic
+  /// link leading out); refused by default (IoError naming the entry).
+  bool allow_outside = false;
 
   /// Throws qat::Error for no splits, repeated or invalid split names, a size below 1 or no output file.
   void validate() const;

@@ -15,6 +15,9 @@ struct YoloImportOptions {
   std::vector<std::string> splits;  ///< empty: every folder under root/images, sorted by name
   int64_t size = 160;  ///< side of the square images in the dataset
   std::string out;
+  /// Read image files outside the images folder (an absolute or '..' file_name, a symbolic
+  /// link leading out); refused by default (IoError naming the entry).
+  bool allow_outside = false;
 
   /// Throws qat::Error for no root, repeated or invalid split names, a size below 1 or no output file.
   void validate() const;

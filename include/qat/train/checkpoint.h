@@ -3,11 +3,17 @@
 //
 // Layout: /params/<name>, /buffers/<name>, /optimizer/<param>/<slot>, /ema/..., /rng/cpu,
 // /qparams/<i>/{scale,zero_point}, /output_qparams/<i>/{scale,zero_point};
-// root attributes: format "qat-checkpoint", format_version, epoch, recipe_hash,
+// root attributes: format "qat-checkpoint", format_version (2), content_sha256, epoch, recipe_hash,
 // arch, phase, history (JSON of the per-epoch records so far), and when known
 // recipe (the recipe's text), class_names, qparam_names, output_qparam_names.
 // Quantizer parameters are stored by index with their value names in an
 // attribute, since value names may contain '/'.
+//
+// content_sha256 is a SHA-256 over everything load_checkpoint returns (attributes and
+// every tensor's type, shape and bytes, in a fixed order); load_checkpoint refuses a file
+// whose content no longer matches it, so a corrupted or edited checkpoint is caught by
+// every reader. Version 1 checkpoints carry no digest and are refused with a message
+// saying so. Checkpoints of the same content are byte-identical (no HDF5 timestamps).
 #pragma once
 
 #include <ATen/ATen.h>
@@ -44,7 +50,7 @@ struct Checkpoint {
 
 /// Writes atomically. Throws IoError.
 void save_checkpoint(const std::string& path, const Checkpoint& checkpoint);
-/// Reads and checks the format. Throws IoError naming the file and dataset.
+/// Reads and checks the format and content digest. Throws IoError naming the file and dataset.
 Checkpoint load_checkpoint(const std::string& path);
 
 /// The graph's parameters and buffers, as a checkpoint's params/buffers.
