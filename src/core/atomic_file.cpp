@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -10,6 +11,14 @@
 #include "qat/core/error.h"
 
 namespace qat {
+
+std::string system_reason() {
+  const int err = errno;
+  if (err == 0) return "";
+  std::string s = std::strerror(err);
+  if (!s.empty()) s[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(s[0])));
+  return ": " + s;
+}
 
 AtomicFile::AtomicFile(std::filesystem::path target) : target_(std::move(target)) {
   if (target_.has_parent_path()) {
@@ -40,9 +49,10 @@ void write_file_atomic(const std::filesystem::path& path, const std::string& con
   {
     std::ofstream out(file.temp_path(), std::ios::binary);
     if (!out) throw IoError(path.string(), "", std::string("cannot write: ") + std::strerror(errno));
+    errno = 0;
     out << content;
-    out.flush();
-    if (!out) throw IoError(path.string(), "", "write failed");
+    out.close();  // the data reaches the file system here; a full disk shows here
+    if (!out) throw IoError(path.string(), "", "write failed" + system_reason());
   }
   file.commit();
 }

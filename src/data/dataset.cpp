@@ -184,7 +184,8 @@ void DatasetWriter::end_split() {
 
 void DatasetWriter::finish() {
   QAT_ASSERT(state_->split.empty(), "split ", state_->split, " was not ended");
-  state_->file.reset();  // close before renaming
+  state_->file->close();  // before renaming; a full disk shows here and leaves the target untouched
+  state_->file.reset();
   state_->target->commit();
 }
 

@@ -54,7 +54,7 @@ std::map<std::string, quant::QParams> read_qparams(const h5::File& f, const std:
 
 void save_checkpoint(const std::string& path, const Checkpoint& ck) {
   AtomicFile target(path);
-  {
+  try {
     h5::File f = h5::File::create(target.temp_path().string());
     h5::set_attribute(f, "/", "format", std::string(kFormat));
     h5::set_attribute(f, "/", "format_version", kVersion);
@@ -72,6 +72,10 @@ void save_checkpoint(const std::string& path, const Checkpoint& ck) {
     if (ck.rng_state.defined()) h5::write_tensor(f, "/rng/cpu", ck.rng_state);
     write_qparams(f, "qparams", ck.qparams);
     write_qparams(f, "output_qparams", ck.output_qparams);
+    f.close();  // a full disk shows here; the temporary is removed and `path` keeps its old content
+  } catch (Error& e) {
+    e.add_context("writing the checkpoint " + path);
+    throw;
   }
   target.commit();
 }

@@ -5,6 +5,7 @@
 #include <chrono>
 
 #include "qat/core/error.h"
+#include "qat/core/interrupt.h"
 #include "qat/core/logging.h"
 #include "qat/data/dataset.h"
 #include "qat/data/loader.h"
@@ -12,6 +13,7 @@
 #include "qat/train/detection_set.h"
 #include "qat/train/lr_schedule.h"
 #include "qat/train/optimizer.h"
+#include "train/bad_batches.h"
 
 namespace qat::train {
 using Clock = std::chrono::steady_clock;
@@ -185,6 +187,7 @@ QatResult train_qat(const Recipe& recipe, const model::Detector& teacher, Quanti
   const auto anchor_strides = teacher.has_anchors() ? teacher.anchor_strides() : at::Tensor();
   const int64_t iterations = train_loader.batches_per_epoch();
   QAT_CHECK(iterations > 0, recipe.data.path, ": split '", recipe.data.train_split, "' has fewer images than one batch");
+  BadBatches bad_batches("qat", q.max_bad_batches, lr);
 
   student.executor().set_training(true);
   for (int64_t epoch = 0; epoch < q.epochs; ++epoch) {
@@ -194,7 +197,9 @@ QatResult train_qat(const Recipe& recipe, const model::Detector& teacher, Quanti
     QatEpoch rec;
     train_loader.begin_epoch(epoch);
     int64_t it = 0;
+    const int64_t skipped_before = bad_batches.skipped();
     while (auto batch = train_loader.next()) {
+      throw_if_interrupted();
       const double step_lr = schedule.at(static_cast<double>(epoch) + static_cast<double>(it) / iterations);
       graph::ValueMap teacher_out;
       {
@@ -206,16 +211,28 @@ QatResult train_qat(const Recipe& recipe, const model::Detector& teacher, Quanti
       alias_contract_values(student_out, info);
       const distill::DistillContext ctx{teacher_out, student_out, anchor_points, anchor_strides, batch->targets};
       const auto parts = objective.compute(ctx);
+      const double loss_value = parts.total.item<double>();
       optimizer->zero_grad();
+      if (!bad_batches.loss_ok(loss_value, epoch, it)) {
+        ++it;
+        continue;
+      }
       parts.total.backward();
+      if (!bad_batches.gradients_ok(params, epoch, it)) {
+        optimizer->zero_grad();
+        ++it;
+        continue;
+      }
       optimizer->step(step_lr);
       rec.lr = step_lr;
-      rec.loss += parts.total.item<double>();
+      rec.loss += loss_value;
       for (const auto& [k, v] : parts.values) rec.loss_parts[k] += v;
       ++it;
     }
-    rec.loss /= std::max<int64_t>(1, it);
-    for (auto& [k, v] : rec.loss_parts) v /= std::max<int64_t>(1, it);
+    const int64_t stepped = std::max<int64_t>(1, it - (bad_batches.skipped() - skipped_before));
+    rec.loss /= stepped;
+    for (auto& [k, v] : rec.loss_parts) v /= stepped;
+    throw_if_interrupted();
     QatEpoch measured = measure(epoch, teacher_set, student, info, val_loader, recipe, result.gate);
     measured.lr = rec.lr;
     measured.loss = rec.loss;
