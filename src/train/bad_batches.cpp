@@ -1,5 +1,7 @@
 #include "train/bad_batches.h"
 
+#include <spdlog/spdlog.h>
+
 #include <cmath>
 #include <sstream>
 
@@ -13,9 +15,7 @@ BadBatches::BadBatches(std::string phase, int max_bad_batches, double lr)
 
 bool BadBatches::loss_ok(double loss, int64_t epoch, int64_t iteration) {
   if (std::isfinite(loss)) return true;
-  std::ostringstream what;
-  what << "the loss is " << loss;
-  return bad(what.str(), epoch, iteration);
+  return bad(std::string("the loss is ") + (std::isnan(loss) ? "nan" : loss > 0 ? "inf" : "-inf"), epoch, iteration);
 }
 
 bool BadBatches::gradients_ok(const std::vector<std::pair<std::string, at::Tensor>>& params, int64_t epoch,
