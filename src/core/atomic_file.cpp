@@ -2,23 +2,15 @@
 
 #include <unistd.h>
 
-#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <sstream>
 
 #include "qat/core/error.h"
+#include "qat/core/system_reason.h"
 
 namespace qat {
-
-std::string system_reason() {
-  const int err = errno;
-  if (err == 0) return "";
-  std::string s = std::strerror(err);
-  if (!s.empty()) s[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(s[0])));
-  return ": " + s;
-}
 
 AtomicFile::AtomicFile(std::filesystem::path target) : target_(std::move(target)) {
   if (target_.has_parent_path()) {

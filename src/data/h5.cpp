@@ -6,8 +6,8 @@
 #include <filesystem>
 #include <mutex>
 
-#include "qat/core/atomic_file.h"
 #include "qat/core/error.h"
+#include "qat/core/system_reason.h"
 
 namespace qat::h5 {
 namespace {

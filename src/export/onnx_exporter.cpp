@@ -12,6 +12,7 @@
 
 #include "qat/core/atomic_file.h"
 #include "qat/core/error.h"
+#include "qat/core/system_reason.h"
 #include "qat/graph/onnx_tensor.h"
 
 namespace qat::exporter {

@@ -110,7 +110,6 @@ Fp32Section Fp32Section::from_yaml(const YAML::Node& node, const KeyPath& path) 
   s.min_lr_ratio = m.get_in("min_lr_ratio", s.min_lr_ratio, 0.0, 1.0);
   s.ema_decay = m.get_in("ema_decay", s.ema_decay, 0.0, 0.999999);
   s.ema_tau = m.get_in("ema_tau", s.ema_tau, 1.0, 1e9);
-  s.max_bad_batches = m.get_in("max_bad_batches", s.max_bad_batches, 0, 1000000);
   m.finish();
   return s;
 }
@@ -127,7 +126,6 @@ YAML::Node Fp32Section::to_yaml() const {
   n["min_lr_ratio"] = yaml_number(min_lr_ratio);
   n["ema_decay"] = yaml_number(ema_decay);
   n["ema_tau"] = yaml_number(ema_tau);
-  if (max_bad_batches != 0) n["max_bad_batches"] = max_bad_batches;  // absent at 0: recipe hashes stay
   return n;
 }
 
@@ -242,7 +240,6 @@ QatSection QatSection::from_yaml(const YAML::Node& node, const KeyPath& path) {
   }
   search.finish();
   s.fp32_weights = m.get("fp32_weights", s.fp32_weights);
-  s.max_bad_batches = m.get_in("max_bad_batches", s.max_bad_batches, 0, 1000000);
   if (m.has("losses")) s.losses = distill::losses_from_yaml(m.node("losses"), m.path("losses"));
   m.finish();
   return s;
@@ -261,7 +258,6 @@ YAML::Node QatSection::to_yaml() const {
   n["threshold_search"]["hi"] = yaml_number(threshold_hi);
   n["threshold_search"]["step"] = yaml_number(threshold_step);
   n["fp32_weights"] = fp32_weights;
-  if (max_bad_batches != 0) n["max_bad_batches"] = max_bad_batches;  // absent at 0: recipe hashes stay
   n["losses"] = distill::losses_to_yaml(losses);
   return n;
 }

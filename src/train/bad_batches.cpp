@@ -41,13 +41,13 @@ bool BadBatches::bad(const std::string& what, int64_t epoch, int64_t iteration) 
   where << phase_ << " epoch " << epoch + 1 << " iteration " << iteration + 1 << ": " << what;
   if (skipped_ >= max_) {
     std::ostringstream msg;
-    msg << where.str() << "; stopping (" << phase_ << ".max_bad_batches: " << max_ << ", " << skipped_
-        << " skipped); lower " << phase_ << ".lr (" << lr_ << ") or check the data";
+    msg << where.str();
+    if (max_ > 0) msg << "; stopping after " << skipped_ << " skipped batches";
+    msg << "; lower " << phase_ << ".lr (" << lr_ << ") or check the data";
     throw Error(msg.str());
   }
   ++skipped_;
-  logger().warn("{}; skipping the batch ({} of {} allowed by {}.max_bad_batches)", where.str(), skipped_, max_,
-                phase_);
+  logger().warn("{}; skipping the batch ({} of {} allowed)", where.str(), skipped_, max_);
   return false;
 }
 

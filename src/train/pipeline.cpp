@@ -142,10 +142,13 @@ nlohmann::json published_candidate(const PipelineResult& r) {
   try {
     if (!fs::exists(r.report_path) || !fs::exists(r.model_path) || !fs::exists(r.manifest_path)) return nullptr;
     const auto old = nlohmann::json::parse(read_file(r.report_path));
-    const auto it = old.find("candidate");
-    if (it == old.end() || !it->is_object() || !it->contains("model_sha256")) return nullptr;
-    if ((*it)["model_sha256"] != sha256_file(r.model_path)) return nullptr;
-    return *it;
+    // Its own candidate, or the one an earlier failed run kept.
+    for (const char* key : {"candidate", "kept_candidate"}) {
+      const auto it = old.find(key);
+      if (it == old.end() || !it->is_object() || !it->contains("model_sha256")) continue;
+      return (*it)["model_sha256"] == sha256_file(r.model_path) ? *it : nlohmann::json(nullptr);
+    }
+    return nullptr;
   } catch (const std::exception&) {
     return nullptr;  // an unreadable old report names nothing
   }
@@ -355,11 +358,10 @@ PipelineResult run_pipeline(const Recipe& recipe, const PipelineOptions& options
   const InterruptScope interrupts;
   PipelineResult result;
   result.run_dir = run_directory(recipe);
-  fs::create_directories(result.run_dir);
   result.model_path = result.run_dir + "/model.int8.onnx";
   result.manifest_path = result.run_dir + "/model.int8.threshold.json";
   result.report_path = result.run_dir + "/report.json";
-  // One run per directory; what killed runs left behind goes first.
+  // One run per directory (RunLock creates it); what killed runs left behind goes first.
   const RunLock lock(result.run_dir);
   for (const auto& p : remove_stale_temp_files(result.run_dir)) logger().info("removed {} (its run is gone)", p);
   for (const auto& p : runtime::remove_stale_scratch_dirs()) logger().info("removed {} (its run is gone)", p);

@@ -165,15 +165,36 @@ check scratch-dir-removed test -z "$(ls "$TMPDIR")"
 check sigterm-during-onnxruntime-keeps-candidate intact
 
 # 6. A diverging lr: the first non-finite loss stops the phase (exit 2, phase, epoch
-# and iteration); fp32.max_bad_batches skips a bounded number first. Nothing is exported.
+# and iteration). Nothing is exported.
 recipe "$work/nan.yaml" nan "$work/runs"
-expect nan-loss-stops 2 "error: fp32 epoch 1 iteration 2: the loss is nan; stopping (fp32.max_bad_batches: 0, 0 skipped); lower fp32.lr (10) or check the data" -- \
+expect nan-loss-stops 2 "error: fp32 epoch 1 iteration 2: the loss is nan; lower fp32.lr (10) or check the data" -- \
   "$qat" -q train "$work/nan.yaml" --set fp32.lr=10
 check nan-nothing-exported test ! -e "$work/runs/nan/fp32/model.fp32.onnx" -a ! -e "$work/runs/nan/model.int8.onnx"
 check nan-report-says-phase test "$(json "$work/runs/nan/report.json" 'r.error.phase')" = fp32
-expect nan-skips-bounded 2 "error: fp32 epoch 1 iteration 4: the loss is nan; stopping (fp32.max_bad_batches: 2, 2 skipped); lower fp32.lr (10) or check the data" -- \
-  "$qat" -q train "$work/nan.yaml" --set fp32.lr=10 --set fp32.max_bad_batches=2
-check nan-skip-warns grep -qxF "warning fp32 epoch 1 iteration 2: the loss is nan; skipping the batch (1 of 2 allowed by fp32.max_bad_batches)" "$work/err"
+
+# 5. scripts/nightly killed stops its qat child (trap, forwarded SIGTERM); while it
+# runs, a second nightly on the same run meets the lock and publishes nothing.
+recipe "$work/nightly.yaml" nightly "$work/unused"
+sed -i 's/^  epochs: 1$/  epochs: 200/' "$work/nightly.yaml"
+export QAT_BIN=$qat QAT_DATE=2026-01-03 QAT_CANDIDATES=$work/candidates QAT_NIGHTLY_RUNS=$work/nightly
+id="2026-01-03-$(git -C "$root" rev-parse --short=10 HEAD 2>/dev/null || echo nogit)"
+nrun=$work/nightly/$id/nightly
+"$root/scripts/nightly" "$work/nightly.yaml" >"$work/nightly.out" 2>&1 &
+nightly=$!
+wait_for 60 test -s "$nrun/.lock" || fail "nightly did not start qat"
+child=$(cat "$nrun/.lock" 2>/dev/null)
+expect nightly-rerun-sees-lock 2 "nightly: no candidate for $id: qat train exited with 2 (run: $nrun)" -- \
+  "$root/scripts/nightly" "$work/nightly.yaml"
+check nightly-rerun-names-owner grep -qxF "error: $nrun: in use by another qat run (pid $child); wait for it to finish or stop it" "$work/err"
+kill -TERM $nightly
+wait $nightly
+code=$?
+check nightly-sigterm-exits-143 test $code = 143
+check nightly-stops-qat-child sh -c "! kill -0 $child 2>/dev/null"
+check nightly-stopped-message grep -qxF "nightly: stopped by SIGTERM" "$work/nightly.out"
+check nightly-child-cleaned-up test -z "$(leftovers "$work/nightly")" -a ! -s "$nrun/.lock"
+check nightly-published-nothing test ! -e "$work/candidates/$id"
+unset QAT_BIN QAT_DATE QAT_CANDIDATES QAT_NIGHTLY_RUNS
 
 # 2. A full disk: a 256 KiB tmpfs in a private mount namespace. The write fails with
 # exit 2 naming the file and "no space left on device"; the temporary is removed and

@@ -31,10 +31,6 @@ class AtomicFile {
 /// Writes `content` to `path` atomically. Throws IoError on failure.
 void write_file_atomic(const std::filesystem::path& path, const std::string& content);
 
-/// ": no space left on device" for the current errno (the system's reason, lower
-/// case, to append to a failed write's message); "" when errno is 0.
-std::string system_reason();
-
 /// Reads a whole file. Throws IoError naming the path when it cannot.
 std::string read_file(const std::filesystem::path& path);
 

@@ -65,8 +65,6 @@ struct Fp32Section {
   /// Weight EMA (train/weight_ema.h): evaluate and keep the average; 0 turns it off.
   double ema_decay = 0;
   double ema_tau = 100;  ///< in iterations: the decay ramps up over the first few tau
-  /// Batches with a non-finite loss or gradient skipped before the phase stops (exit 2).
-  int max_bad_batches = 0;
 
   static Fp32Section from_yaml(const YAML::Node& node, const KeyPath& path);
   YAML::Node to_yaml() const;
@@ -143,7 +141,6 @@ struct QatSection {
   double threshold_hi = 0.75;
   double threshold_step = 0.01;
   std::string fp32_weights;     ///< FP32 checkpoint to start from; empty: train the fp32 phase
-  int max_bad_batches = 0;      ///< as fp32.max_bad_batches, for the QAT phase
   std::vector<distill::LossSpec> losses = distill::default_losses();
 
   static QatSection from_yaml(const YAML::Node& node, const KeyPath& path);
