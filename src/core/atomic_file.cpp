@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "qat/core/error.h"
+#include "qat/core/system_reason.h"
 
 namespace qat {
 
@@ -40,9 +41,10 @@ void write_file_atomic(const std::filesystem::path& path, const std::string& con
   {
     std::ofstream out(file.temp_path(), std::ios::binary);
     if (!out) throw IoError(path.string(), "", std::string("cannot write: ") + std::strerror(errno));
+    errno = 0;
     out << content;
-    out.flush();
-    if (!out) throw IoError(path.string(), "", "write failed");
+    out.close();  // the data reaches the file system here; a full disk shows here
+    if (!out) throw IoError(path.string(), "", "write failed" + system_reason());
   }
   file.commit();
 }

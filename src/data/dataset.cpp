@@ -164,7 +164,12 @@ void DatasetWriter::write(int64_t index, const at::Tensor& image, const at::Tens
   QAT_ASSERT(index >= 0 && index < state_->images, "image index out of range");
   QAT_ASSERT(image.scalar_type() == at::kByte && image.sizes() == at::IntArrayRef({3, state_->height, state_->width}),
              "image must be uint8 [3,H,W]");
-  h5::write_rows(*state_->file, "/" + state_->split + "/images", index, image.unsqueeze(0));
+  try {
+    h5::write_rows(*state_->file, "/" + state_->split + "/images", index, image.unsqueeze(0));
+  } catch (Error& e) {
+    e.add_context("writing the dataset " + state_->target->target().string());
+    throw;
+  }
   state_->boxes[index] = boxes.to(at::kFloat).reshape({-1, 4});
   state_->labels[index] = labels.to(at::kInt).reshape({-1});
 }
@@ -176,15 +181,26 @@ void DatasetWriter::end_split() {
     offsets.push_back(offsets.back() + state_->boxes[i].size(0));
   }
   const std::string g = "/" + state_->split;
-  h5::write_tensor(*state_->file, g + "/boxes", at::cat(state_->boxes, 0));
-  h5::write_tensor(*state_->file, g + "/labels", at::cat(state_->labels, 0));
-  h5::write_tensor(*state_->file, g + "/offsets", at::tensor(offsets, at::kLong));
+  try {
+    h5::write_tensor(*state_->file, g + "/boxes", at::cat(state_->boxes, 0));
+    h5::write_tensor(*state_->file, g + "/labels", at::cat(state_->labels, 0));
+    h5::write_tensor(*state_->file, g + "/offsets", at::tensor(offsets, at::kLong));
+  } catch (Error& e) {
+    e.add_context("writing the dataset " + state_->target->target().string());
+    throw;
+  }
   state_->split.clear();
 }
 
 void DatasetWriter::finish() {
   QAT_ASSERT(state_->split.empty(), "split ", state_->split, " was not ended");
-  state_->file.reset();  // close before renaming
+  try {
+    state_->file->close();  // before renaming; a full disk shows here and leaves the target untouched
+  } catch (Error& e) {
+    e.add_context("writing the dataset " + state_->target->target().string());
+    throw;
+  }
+  state_->file.reset();
   state_->target->commit();
 }
 

@@ -2,11 +2,13 @@
 
 #include <hdf5.h>
 
+#include <cerrno>
 #include <filesystem>
 #include <mutex>
 
 #include "qat/core/error.h"
 #include "qat/core/limits.h"
+#include "qat/core/system_reason.h"
 
 namespace qat::h5 {
 namespace {
@@ -16,9 +18,12 @@ std::recursive_mutex& h5_mutex() {
   return m;
 }
 
-// Silences HDF5's error stack printing once per process.
+// Silences HDF5's error stack printing once per process. No atexit handler: after a
+// failed close (a full disk) HDF5's own exit-time cleanup crashes (SIGSEGV); qat
+// closes every file it writes explicitly (File::close), so there is nothing to flush.
 void init_hdf5() {
   static const bool done = [] {
+    H5dont_atexit();
     H5open();
     H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
     return true;
@@ -39,6 +44,12 @@ class Handle {
   Handle& operator=(Handle&&) = delete;
   hid_t get() const { return id_; }
   bool ok() const { return id_ >= 0; }
+  /// Closes now; false when HDF5 could not (for a dataset: its data did not reach the file).
+  bool close() {
+    const hid_t id = id_;
+    id_ = -1;
+    return id < 0 || close_(id) >= 0;
+  }
 
  private:
   hid_t id_;
@@ -47,6 +58,13 @@ class Handle {
 
 [[noreturn]] void fail(const File& file, const std::string& path, const std::string& what) {
   throw IoError(file.path(), path, what);
+}
+
+// The system's reason for the last failed write ("no space left on device") is
+// appended (system_reason reads errno: call right after the failing call).
+[[noreturn]] void fail_write(const File& file, const std::string& path, const std::string& what) {
+  const std::string reason = system_reason();
+  fail(file, path, what + reason);
 }
 
 hid_t native_type(at::ScalarType t) {
@@ -165,6 +183,23 @@ File& File::operator=(File&& other) noexcept {
   return *this;
 }
 
+void File::close() {
+  if (id_ < 0) return;
+  std::lock_guard<std::recursive_mutex> lock(h5_mutex());
+  const hid_t id = id_;
+  id_ = -1;
+  errno = 0;
+  if (H5Fflush(id, H5F_SCOPE_LOCAL) < 0) {
+    const std::string reason = system_reason();
+    H5Fclose(id);
+    throw IoError(path_, "", "cannot write the file" + reason);
+  }
+  if (H5Fclose(id) < 0) {
+    const std::string reason = system_reason();
+    throw IoError(path_, "", "cannot close the file" + reason);
+  }
+}
+
 File::~File() {
   if (id_ >= 0) {
     std::lock_guard<std::recursive_mutex> lock(h5_mutex());
@@ -236,7 +271,9 @@ void create_dataset(File& file, const std::string& path, at::ScalarType dtype, c
   Handle ds(H5Dcreate2(file.id(), path.c_str(), native_type(dtype), space.get(), H5P_DEFAULT, dcpl.get(),
                        H5P_DEFAULT),
             H5Dclose);
-  if (!ds.ok()) fail(file, path, "cannot create dataset");
+  if (!ds.ok()) fail_write(file, path, "cannot create dataset");
+  errno = 0;
+  if (!ds.close()) fail_write(file, path, "cannot create dataset");
 }
 
 void write_rows(File& file, const std::string& path, int64_t start, const at::Tensor& rows) {
@@ -250,9 +287,11 @@ void write_rows(File& file, const std::string& path, int64_t start, const at::Te
     fail(file, path, "rows out of range");
   }
   Handle mspace(H5Screate_simple(static_cast<int>(count.size()), count.data(), nullptr), H5Sclose);
+  errno = 0;
   if (H5Dwrite(ds.get(), native_type(t.scalar_type()), mspace.get(), fspace.get(), H5P_DEFAULT, t.data_ptr()) < 0) {
-    fail(file, path, "write failed");
+    fail_write(file, path, "write failed");
   }
+  if (!ds.close()) fail_write(file, path, "write failed");
 }
 
 void write_tensor(File& file, const std::string& path, const at::Tensor& tensor, const Storage& storage) {
@@ -261,9 +300,11 @@ void write_tensor(File& file, const std::string& path, const at::Tensor& tensor,
   create_dataset(file, path, t.scalar_type(), t.sizes().vec(), storage);
   if (t.numel() == 0) return;
   Handle ds = open_dataset(file, path);
+  errno = 0;
   if (H5Dwrite(ds.get(), native_type(t.scalar_type()), H5S_ALL, H5S_ALL, H5P_DEFAULT, t.data_ptr()) < 0) {
-    fail(file, path, "write failed");
+    fail_write(file, path, "write failed");
   }
+  if (!ds.close()) fail_write(file, path, "write failed");
 }
 
 DatasetInfo info(const File& file, const std::string& path) {
@@ -342,7 +383,7 @@ void set_attribute(File& file, const std::string& path, const std::string& name,
   if (H5Aexists(obj.get(), name.c_str()) > 0) H5Adelete(obj.get(), name.c_str());
   Handle attr(H5Acreate2(obj.get(), name.c_str(), type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
   const char* data = value.c_str();
-  if (!attr.ok() || H5Awrite(attr.get(), type.get(), &data) < 0) fail(file, path, "cannot write attribute " + name);
+  if (!attr.ok() || H5Awrite(attr.get(), type.get(), &data) < 0) fail_write(file, path, "cannot write attribute " + name);
 }
 
 void set_attribute(File& file, const std::string& path, const std::string& name, int64_t value) {
@@ -351,7 +392,7 @@ void set_attribute(File& file, const std::string& path, const std::string& name,
   Handle space(H5Screate(H5S_SCALAR), H5Sclose);
   if (H5Aexists(obj.get(), name.c_str()) > 0) H5Adelete(obj.get(), name.c_str());
   Handle attr(H5Acreate2(obj.get(), name.c_str(), H5T_NATIVE_INT64, space.get(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
-  if (!attr.ok() || H5Awrite(attr.get(), H5T_NATIVE_INT64, &value) < 0) fail(file, path, "cannot write attribute " + name);
+  if (!attr.ok() || H5Awrite(attr.get(), H5T_NATIVE_INT64, &value) < 0) fail_write(file, path, "cannot write attribute " + name);
 }
 
 void set_attribute(File& file, const std::string& path, const std::string& name,
@@ -367,7 +408,7 @@ void set_attribute(File& file, const std::string& path, const std::string& name,
   Handle attr(H5Acreate2(obj.get(), name.c_str(), type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
   std::vector<const char*> data;
   for (const auto& s : value) data.push_back(s.c_str());
-  if (!attr.ok() || H5Awrite(attr.get(), type.get(), data.data()) < 0) fail(file, path, "cannot write attribute " + name);
+  if (!attr.ok() || H5Awrite(attr.get(), type.get(), data.data()) < 0) fail_write(file, path, "cannot write attribute " + name);
 }
 
 bool has_attribute(const File& file, const std::string& path, const std::string& name) {

@@ -1,14 +1,18 @@
 #include "qat/export/onnx_exporter.h"
 
 #include <onnx/checker.h>
+#include <onnx/defs/schema.h>
 #include <onnx/onnx_pb.h>
 #include <onnx/shape_inference/implementation.h>
 
+#include <cerrno>
+#include <cmath>
 #include <fstream>
 #include <set>
 
 #include "qat/core/atomic_file.h"
 #include "qat/core/error.h"
+#include "qat/core/system_reason.h"
 #include "qat/graph/onnx_tensor.h"
 
 namespace qat::exporter {
@@ -106,7 +110,34 @@ void check_onnx(onnx::ModelProto& model, const std::string& where) {
   }
 }
 
+void check_finite_weights(const graph::Graph& graph, const std::string& path) {
+  for (const auto& [name, t] : graph.initializers()) {
+    if (!t.is_floating_point() || t.numel() == 0) continue;
+    const int64_t bad = (~at::isfinite(t)).sum().item<int64_t>();
+    if (bad > 0) {
+      throw IoError(path, name, std::to_string(bad) + " of " + std::to_string(t.numel()) +
+                                    " weights are not finite (NaN or infinite): refusing to export a diverged model");
+    }
+  }
+}
+
+void check_opset(const graph::Graph& graph, int opset) {
+  QAT_CHECK(opset >= 13 && opset <= 17, "export.opset: ONNX opset ", opset, " is not supported (13 to 17)");
+  for (const auto& node : graph.nodes()) {
+    if (onnx::OpSchemaRegistry::Schema(node.op_type, opset, "") != nullptr) continue;
+    const auto* latest = onnx::OpSchemaRegistry::Schema(node.op_type, 17, "");
+    if (latest == nullptr) {
+      throw Error("export.opset " + std::to_string(opset) + ": node '" + node.name + "' is a " + node.op_type +
+                  ", which ONNX does not define (up to opset 17)");
+    }
+    throw Error("export.opset " + std::to_string(opset) + ": node '" + node.name + "' is a " + node.op_type +
+                ", which ONNX defines from opset " + std::to_string(latest->since_version()) +
+                "; set export.opset to " + std::to_string(latest->since_version()) + " or higher");
+  }
+}
+
 void export_onnx(const graph::Graph& graph, const std::string& path, const ExportOptions& options) {
+  check_finite_weights(graph, path);
   onnx::ModelProto model = to_onnx(graph, options);
   write_checked_onnx(model, path);
 }
@@ -117,8 +148,11 @@ void write_checked_onnx(onnx::ModelProto& model, const std::string& path) {
   model.mutable_graph()->clear_value_info();
   AtomicFile file(path);
   {
+    errno = 0;
     std::ofstream out(file.temp_path(), std::ios::binary);
-    if (!out || !model.SerializeToOstream(&out)) throw IoError(path, "", "cannot write the ONNX model");
+    const bool written = out && model.SerializeToOstream(&out);
+    out.close();
+    if (!written || !out) throw IoError(path, "", "cannot write the ONNX model" + system_reason());
   }
   file.commit();
 }

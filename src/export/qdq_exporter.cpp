@@ -256,6 +256,12 @@ onnx::ModelProto to_qdq_onnx(const graph::Graph& graph, const quant::FakeQuantGr
 
 void export_qdq_onnx(const graph::Graph& graph, const quant::FakeQuantGraph& quantizers, const std::string& path,
                      const QdqExportOptions& options) {
+  check_finite_weights(graph, path);
+  for (const auto& [name, qp] : quantizers.qparams()) {
+    if (!at::isfinite(qp.scale).all().item<bool>()) {
+      throw IoError(path, name, "the quantization scale is not finite: refusing to export a diverged model");
+    }
+  }
   onnx::ModelProto model = to_qdq_onnx(graph, quantizers, options);
   write_checked_onnx(model, path);
 }

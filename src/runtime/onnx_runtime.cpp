@@ -3,14 +3,25 @@
 #include <nlohmann/json.hpp>
 
 #include <array>
+#include <cerrno>
+#include <cstring>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <vector>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "qat/core/atomic_file.h"
 #include "qat/core/error.h"
+#include "qat/core/interrupt.h"
+#include "qat/core/run_lock.h"
 
 namespace qat::runtime {
 namespace fs = std::filesystem;
@@ -22,29 +33,68 @@ fs::path script_path() {
   return fs::path(QAT_SOURCE_DIR) / "scripts" / "ort_run.js";
 }
 
-std::string quote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
-
-// Runs a shell command; returns exit status and captured stderr+stdout.
-std::pair<int, std::string> run_command(const std::string& command) {
+// Runs `args` (args[0] looked up in PATH) in its own process group, so an
+// interrupted qat can stop it (ChildProcessGuard); returns its exit status (-1 when
+// it did not exit normally) and captured stderr+stdout. {127, ...} when it cannot start.
+std::pair<int, std::string> run_command(const std::vector<std::string>& args) {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) throw Error(std::string("cannot create a pipe: ") + std::strerror(errno));
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, fds[1], 1);
+  posix_spawn_file_actions_adddup2(&actions, fds[1], 2);
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  sigset_t none, defaults;
+  sigemptyset(&none);
+  sigemptyset(&defaults);
+  sigaddset(&defaults, SIGINT);
+  sigaddset(&defaults, SIGTERM);
+  posix_spawnattr_setsigmask(&attr, &none);
+  posix_spawnattr_setsigdefault(&attr, &defaults);
+  posix_spawnattr_setpgroup(&attr, 0);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  std::vector<char*> argv;
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  pid_t pid = -1;
+  const int spawned = ::posix_spawnp(&pid, argv[0], &actions, &attr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attr);
+  ::close(fds[1]);
+  if (spawned != 0) {
+    ::close(fds[0]);
+    return {127, "cannot start " + args[0] + ": " + std::strerror(spawned)};
+  }
   std::string output;
-  FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
-  if (!pipe) throw Error("cannot start: " + command);
-  std::array<char, 4096> buf;
-  while (size_t n = std::fread(buf.data(), 1, buf.size(), pipe)) output.append(buf.data(), n);
-  const int status = ::pclose(pipe);
+  int status = 0;
+  {
+    ChildProcessGuard guard(pid);
+    std::array<char, 4096> buf;
+    while (true) {
+      const ssize_t n = ::read(fds[0], buf.data(), buf.size());
+      if (n > 0) {
+        output.append(buf.data(), static_cast<size_t>(n));
+      } else if (n == 0 || errno != EINTR) {
+        break;
+      }
+    }
+    ::close(fds[0]);
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+  }
+  throw_if_interrupted();
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
 }
 
-// A directory removed with its contents when the object goes away.
+// A directory removed with its contents when the object goes away. Named
+// qat-ort-<pid>-<random>, so remove_stale_scratch_dirs can tell a dead run's.
 class ScratchDir {
  public:
   ScratchDir() {
     std::random_device rd;
-    path_ = fs::temp_directory_path() / ("qat-ort-" + std::to_string(rd()) + std::to_string(rd()));
+    path_ = fs::temp_directory_path() /
+            ("qat-ort-" + std::to_string(::getpid()) + "-" + std::to_string(rd()) + std::to_string(rd()));
     fs::create_directories(path_);
   }
   ~ScratchDir() {
@@ -101,8 +151,7 @@ std::map<std::string, at::Tensor> run_onnxruntime(const std::string& model_path,
   }
   std::ofstream(dir.path() / "request.json") << request.dump();
 
-  const auto [code, output] =
-      run_command("node " + quote(script_path().string()) + " " + quote(dir.path().string()));
+  const auto [code, output] = run_command({"node", script_path().string(), dir.path().string()});
   if (code != 0) {
     std::string reason = output;
     while (!reason.empty() && reason.back() == '\n') reason.pop_back();
@@ -121,8 +170,28 @@ std::map<std::string, at::Tensor> run_onnxruntime(const std::string& model_path,
   return result;
 }
 
+std::vector<std::string> remove_stale_scratch_dirs() {
+  std::vector<std::string> removed;
+  std::error_code ec;
+  const fs::path tmp = fs::temp_directory_path(ec);
+  if (ec) return removed;
+  for (auto it = fs::directory_iterator(tmp, ec); !ec && it != fs::directory_iterator(); it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name.rfind("qat-ort-", 0) != 0) continue;
+    const auto dash = name.find('-', 8);
+    if (dash == std::string::npos) continue;
+    const std::string pid = name.substr(8, dash - 8);
+    if (pid.empty() || pid.size() > 10 || pid.find_first_not_of("0123456789") != std::string::npos) continue;
+    if (process_alive(std::stoll(pid))) continue;
+    std::error_code rm;
+    fs::remove_all(it->path(), rm);
+    if (!rm) removed.push_back(it->path().string());
+  }
+  return removed;
+}
+
 std::string onnxruntime_version() {
-  const auto [code, output] = run_command("node " + quote(script_path().string()) + " --version");
+  const auto [code, output] = run_command({"node", script_path().string(), "--version"});
   if (code != 0) throw Error("ONNX Runtime (onnxruntime-node) is not installed; run scripts/setup");
   return output;
 }

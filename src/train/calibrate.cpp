@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "qat/core/interrupt.h"
 #include "qat/core/logging.h"
 #include "qat/data/loader.h"
 
@@ -17,6 +18,7 @@ int64_t calibrate(quant::FakeQuantGraph& quantizers, graph::Executor& executor, 
   int64_t seen = 0;
   loader.begin_epoch(0);
   while (seen < images) {
+    throw_if_interrupted();
     auto batch = loader.next();
     if (!batch) break;
     executor.run({{input, batch->images}});

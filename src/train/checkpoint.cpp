@@ -116,7 +116,7 @@ std::map<std::string, quant::QParams> read_qparams(const h5::File& f, const std:
 
 void save_checkpoint(const std::string& path, const Checkpoint& ck) {
   AtomicFile target(path);
-  {
+  try {
     h5::File f = h5::File::create(target.temp_path().string());
     h5::set_attribute(f, "/", "format", std::string(kFormat));
     h5::set_attribute(f, "/", "format_version", kVersion);
@@ -135,6 +135,10 @@ void save_checkpoint(const std::string& path, const Checkpoint& ck) {
     write_qparams(f, "qparams", ck.qparams);
     write_qparams(f, "output_qparams", ck.output_qparams);
     h5::set_attribute(f, "/", "content_sha256", content_digest(ck));
+    f.close();  // a full disk shows here; the temporary is removed and `path` keeps its old content
+  } catch (Error& e) {
+    e.add_context("writing the checkpoint " + path);
+    throw;
   }
   target.commit();
 }

@@ -10,6 +10,8 @@
 
 #include "qat/core/atomic_file.h"
 #include "qat/core/error.h"
+#include "qat/core/interrupt.h"
+#include "qat/core/run_lock.h"
 #include "qat/core/logging.h"
 #include "qat/data/dataset.h"
 #include "qat/data/loader.h"
@@ -21,6 +23,7 @@
 #include "qat/train/lr_schedule.h"
 #include "qat/train/optimizer.h"
 #include "qat/train/weight_ema.h"
+#include "train/bad_batches.h"
 
 namespace qat::train {
 namespace fs = std::filesystem;
@@ -100,6 +103,12 @@ Fp32Result train_fp32(const Recipe& recipe, const TrainOptions& options) {
 
   Fp32Result result;
   result.run_dir = run_directory(recipe);
+  const InterruptScope interrupts;
+  std::optional<RunLock> lock;
+  if (options.lock_run_dir) {
+    lock.emplace(result.run_dir);
+    for (const auto& p : remove_stale_temp_files(result.run_dir)) logger().info("removed {} (its run is gone)", p);
+  }
   const fs::path phase_dir = fs::path(result.run_dir) / "fp32";
   fs::create_directories(phase_dir);
   const std::string last_path = (phase_dir / "last.h5").string();
@@ -167,6 +176,7 @@ Fp32Result train_fp32(const Recipe& recipe, const TrainOptions& options) {
   const auto anchor_points = det.anchor_points();
   const auto anchor_strides = det.anchor_strides();
   DetectionLossOptions loss_options;
+  BadBatches bad_batches("fp32", /*max_bad_batches=*/0, cfg.lr);
 
   logger().info("fp32: {} epochs of {} iterations, {} train / {} val images, {} classes", cfg.epochs,
                 iterations, train_set.size(), val_set.size(), det.info.num_classes);
@@ -182,17 +192,29 @@ Fp32Result train_fp32(const Recipe& recipe, const TrainOptions& options) {
     EpochRecord rec;
     rec.epoch = epoch;
     int64_t it = 0;
+    const int64_t skipped_before = bad_batches.skipped();
     while (auto batch = train_loader.next()) {
+      throw_if_interrupted();
       const double lr = schedule.at(static_cast<double>(epoch) + static_cast<double>(it) / iterations);
       const auto out = exec.run({{det.info.input, batch->images}}, {det.info.logits});
       const LossParts loss = detection_loss(out.at(det.info.logits), out.at(det.info.boxes), anchor_points,
                                             anchor_strides, batch->targets, loss_options);
+      const double loss_value = loss.total.item<double>();
       optimizer->zero_grad();
+      if (!bad_batches.loss_ok(loss_value, epoch, it)) {
+        ++it;
+        continue;
+      }
       loss.total.backward();
+      if (!bad_batches.gradients_ok(det.graph.parameters(), epoch, it)) {
+        optimizer->zero_grad();
+        ++it;
+        continue;
+      }
       optimizer->step(lr);
       if (ema) ema->update(det.graph);
       rec.lr = lr;
-      rec.loss += loss.total.item<double>();
+      rec.loss += loss_value;
       rec.loss_cls += loss.cls.item<double>();
       rec.loss_box += loss.box.item<double>();
       ++it;
@@ -205,9 +227,11 @@ Fp32Result train_fp32(const Recipe& recipe, const TrainOptions& options) {
                       iterations, rec.loss / it, lr, clock_text(left));
       }
     }
-    rec.loss /= std::max<int64_t>(1, it);
-    rec.loss_cls /= std::max<int64_t>(1, it);
-    rec.loss_box /= std::max<int64_t>(1, it);
+    const int64_t stepped = std::max<int64_t>(1, it - (bad_batches.skipped() - skipped_before));
+    rec.loss /= stepped;
+    rec.loss_cls /= stepped;
+    rec.loss_box /= stepped;
+    throw_if_interrupted();
 
     exec.set_training(false);
     const Evaluation ev = evaluate_detector(eval_exec, det.info, val_loader, recipe.eval);
@@ -240,6 +264,7 @@ Fp32Result train_fp32(const Recipe& recipe, const TrainOptions& options) {
     if (ema) ck.ema = ema->state();
     save_checkpoint(last_path, ck);
     write_file_atomic(phase_dir / "metrics.csv", history_csv(result.history));
+    throw_if_interrupted();
   }
   if (end_epoch < cfg.epochs) {
     logger().info("fp32 stopped after epoch {} of {}; resume with --resume", end_epoch, cfg.epochs);

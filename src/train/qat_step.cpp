@@ -28,8 +28,7 @@ QatStep::QatStep(const model::Detector& teacher, QuantizedStudent& student, cons
   }
 }
 
-distill::DistillObjective::Parts QatStep::run(const at::Tensor& images, const at::Tensor& targets,
-                                              Optimizer& optimizer, double lr) {
+distill::DistillObjective::Parts QatStep::losses(const at::Tensor& images, const at::Tensor& targets) {
   const auto& info = teacher_.info;
   graph::ValueMap teacher_out;
   {
@@ -43,7 +42,12 @@ distill::DistillObjective::Parts QatStep::run(const at::Tensor& images, const at
   alias_contract_values(teacher_out, info);
   alias_contract_values(student_out, info);
   const distill::DistillContext ctx{teacher_out, student_out, anchor_points_, anchor_strides_, targets};
-  auto parts = objective_.compute(ctx);
+  return objective_.compute(ctx);
+}
+
+distill::DistillObjective::Parts QatStep::run(const at::Tensor& images, const at::Tensor& targets,
+                                              Optimizer& optimizer, double lr) {
+  auto parts = losses(images, targets);
   optimizer.zero_grad();
   parts.total.backward();
   optimizer.step(lr);

@@ -5,6 +5,7 @@
 #include <chrono>
 
 #include "qat/core/error.h"
+#include "qat/core/interrupt.h"
 #include "qat/core/logging.h"
 #include "qat/data/dataset.h"
 #include "qat/data/loader.h"
@@ -13,6 +14,7 @@
 #include "qat/train/lr_schedule.h"
 #include "qat/train/optimizer.h"
 #include "qat/train/qat_step.h"
+#include "train/bad_batches.h"
 
 namespace qat::train {
 using Clock = std::chrono::steady_clock;
@@ -171,6 +173,8 @@ QatResult train_qat(const Recipe& recipe, const model::Detector& teacher, Quanti
   const int64_t iterations = train_loader.batches_per_epoch();
   QAT_CHECK(iterations > 0, recipe.data.path, ": split '", recipe.data.train_split, "' has fewer images than one batch");
 
+  BadBatches bad_batches("qat", /*max_bad_batches=*/0, lr);
+
   student.executor().set_training(true);
   for (int64_t epoch = 0; epoch < q.epochs; ++epoch) {
     const auto start = Clock::now();
@@ -179,16 +183,28 @@ QatResult train_qat(const Recipe& recipe, const model::Detector& teacher, Quanti
     QatEpoch rec;
     train_loader.begin_epoch(epoch);
     int64_t it = 0;
-    while (auto batch = train_loader.next()) {
+    const int64_t skipped_before = bad_batches.skipped();
+    for (; auto batch = train_loader.next(); ++it) {
+      throw_if_interrupted();
       const double step_lr = schedule.at(static_cast<double>(epoch) + static_cast<double>(it) / iterations);
-      const auto parts = step.run(batch->images, batch->targets, *optimizer, step_lr);
+      auto parts = step.losses(batch->images, batch->targets);
+      const double loss_value = parts.total.item<double>();
+      optimizer->zero_grad();
+      if (!bad_batches.loss_ok(loss_value, epoch, it)) continue;
+      parts.total.backward();
+      if (!bad_batches.gradients_ok(params, epoch, it)) {
+        optimizer->zero_grad();
+        continue;
+      }
+      optimizer->step(step_lr);
       rec.lr = step_lr;
-      rec.loss += parts.total.item<double>();
+      rec.loss += loss_value;
       for (const auto& [k, v] : parts.values) rec.loss_parts[k] += v;
-      ++it;
     }
-    rec.loss /= std::max<int64_t>(1, it);
-    for (auto& [k, v] : rec.loss_parts) v /= std::max<int64_t>(1, it);
+    const int64_t stepped = std::max<int64_t>(1, it - (bad_batches.skipped() - skipped_before));
+    rec.loss /= stepped;
+    for (auto& [k, v] : rec.loss_parts) v /= stepped;
+    throw_if_interrupted();
     QatEpoch measured = measure(epoch, teacher_set, student, info, val_loader, recipe, result.gate);
     measured.lr = rec.lr;
     measured.loss = rec.loss;

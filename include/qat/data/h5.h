@@ -31,6 +31,11 @@ class File {
   File& operator=(const File&) = delete;
   ~File();
 
+  /// Flushes and closes a file being written; IoError "<path>: cannot write the file:
+  /// no space left on device" (or the system's reason) when the data did not reach the
+  /// disk. The destructor closes too, but cannot report.
+  void close();
+
   const std::string& path() const { return path_; }
   hid id() const { return id_; }
 

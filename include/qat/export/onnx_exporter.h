@@ -29,7 +29,17 @@ void check_onnx(onnx::ModelProto& model, const std::string& where);
 /// check_onnx, then writes `model` to `path` atomically (without the inferred value_info).
 void write_checked_onnx(onnx::ModelProto& model, const std::string& path);
 
-/// to_onnx + check_onnx + write to `path` atomically.
+/// Refuses (IoError naming `path` and the initializer) a graph with a NaN or infinite
+/// weight: a diverged model is never written.
+void check_finite_weights(const graph::Graph& graph, const std::string& path);
+
+/// Refuses (qat::Error naming the node and the first opset that has its op) a graph
+/// with an op that ONNX does not define at `opset` (HardSwish needs 14), and an opset
+/// outside 13..17. The pipeline calls it before training, so a recipe whose export
+/// would fail stops before the first phase.
+void check_opset(const graph::Graph& graph, int opset);
+
+/// check_finite_weights + to_onnx + check_onnx + write to `path` atomically.
 void export_onnx(const graph::Graph& graph, const std::string& path, const ExportOptions& options);
 
 }  // namespace qat::exporter

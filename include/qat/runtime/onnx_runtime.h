@@ -7,6 +7,7 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
 namespace qat::runtime {
 
@@ -22,6 +23,11 @@ struct OrtOptions {
 std::map<std::string, at::Tensor> run_onnxruntime(const std::string& model_path,
                                                   const std::map<std::string, at::Tensor>& inputs,
                                                   const OrtOptions& options = {});
+
+/// Removes the scratch directories (<temp>/qat-ort-<pid>-*) of runs whose pid is gone;
+/// returns them. The node child runs in its own process group and is stopped
+/// (SIGTERM) when qat is interrupted (core/interrupt.h).
+std::vector<std::string> remove_stale_scratch_dirs();
 
 /// The ONNX Runtime version used (e.g. "1.23.2"); throws when it is not installed.
 std::string onnxruntime_version();

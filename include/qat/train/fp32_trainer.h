@@ -25,6 +25,8 @@ struct TrainOptions {
   /// Stop after this many epochs in this process (-1: run to the end); the run
   /// can be resumed later. Used by time-boxed jobs and by the resume tests.
   int64_t max_epochs_this_run = -1;
+  /// Lock the run directory (core/run_lock.h); false when the caller holds its lock already.
+  bool lock_run_dir = true;
 };
 
 struct Fp32Result {

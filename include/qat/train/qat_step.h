@@ -23,7 +23,12 @@ class QatStep {
   /// executor is used as it is set (training mode, observers, fake quantization).
   QatStep(const model::Detector& teacher, QuantizedStudent& student, const distill::DistillObjective& objective);
 
-  /// One update of the student on `images` (`targets` [T,6] for ground-truth terms).
+  /// The teacher's and the student's forward on `images` and the weighted losses
+  /// (`targets` [T,6] for ground-truth terms); the total is still attached to the
+  /// student's graph, for a caller that checks it before backward.
+  distill::DistillObjective::Parts losses(const at::Tensor& images, const at::Tensor& targets);
+
+  /// One update of the student: losses(), backward and the optimizer step.
   /// Returns the weighted total (detached) and each loss's unweighted value.
   distill::DistillObjective::Parts run(const at::Tensor& images, const at::Tensor& targets, Optimizer& optimizer,
                                        double lr);
