@@ -4,6 +4,18 @@
 
 namespace qat::graph {
 
+namespace {
+
+// Dimension 0 of graph input `name` as declared, -1 when dynamic or absent.
+int64_t declared_batch(const Graph& graph, const std::string& name) {
+  for (const auto& in : graph.inputs()) {
+    if (in.name == name) return in.shape.empty() ? -1 : in.shape[0];
+  }
+  return -1;
+}
+
+}  // namespace
+
 Executor::Executor(const Graph& graph) : graph_(graph) {
   graph.validate();
   auto slot = [&](const std::string& name) {
@@ -103,9 +115,17 @@ void Executor::clear_edge_transforms() {
 ValueMap Executor::run(const ValueMap& inputs, const std::vector<std::string>& taps) const {
   std::vector<at::Tensor> slots(num_slots_);
   for (const auto& [slot, tensor] : initializer_slots_) slots[slot] = *tensor;
-  for (const auto& [name, slot] : input_slots_) {
+  for (size_t i = 0; i < input_slots_.size(); ++i) {
+    const auto& [name, slot] = input_slots_[i];
     auto it = inputs.find(name);
     if (it == inputs.end()) throw Error("graph input '" + name + "' was not given");
+    // A static-batch graph at another batch would fail deep inside a kernel (a Reshape's baked shape).
+    const int64_t batch = declared_batch(graph_, name);
+    if (batch >= 0 && it->second.dim() > 0 && it->second.size(0) != batch) {
+      throw ShapeError("graph input '" + name + "' has batch " + std::to_string(it->second.size(0)) +
+                       "; the graph runs at batch " + std::to_string(batch) +
+                       " only (import it with graph::ImportOptions::batch)");
+    }
     slots[slot] = it->second;
   }
   std::vector<bool> tapped(static_cast<size_t>(num_slots_), false);

@@ -24,12 +24,20 @@ const std::vector<int64_t>* known_shape(const StaticShapes& shapes, const std::s
 
 }  // namespace
 
-int fold_constants(Graph& graph, const StaticShapes& shapes) {
+int fold_constants(Graph& graph, const StaticShapes& shapes, const std::map<std::string, at::Tensor>& known) {
   const auto& registry = op_registry();
   std::vector<std::string> folded;
   std::set<std::string> read_by_folded;
   for (const Node& node : graph.nodes()) {
     if (!registry.contains(node.op_type)) continue;
+    bool all_known = !node.outputs.empty();
+    for (const auto& out : node.outputs) all_known = all_known && known.count(out) != 0;
+    if (all_known) {
+      for (const auto& out : node.outputs) graph.set_initializer(out, known.at(out), /*trainable=*/false);
+      for (const auto& in : node.inputs) read_by_folded.insert(in);
+      folded.push_back(node.name);
+      continue;
+    }
     // Shape needs only its input's shape: a meta tensor carries it without data.
     const std::vector<int64_t>* static_shape =
         node.op_type == "Shape" && node.inputs.size() == 1 && !is_constant(graph, node.inputs[0])
@@ -58,11 +66,22 @@ int fold_constants(Graph& graph, const StaticShapes& shapes) {
     for (const auto& in : node.inputs) read_by_folded.insert(in);
     folded.push_back(node.name);
   }
-  graph.remove_nodes(folded);
-
+  // Nodes whose outputs nothing reads any more (a Shape whose Slice folded) go too.
   std::set<std::string> used;
-  for (const auto& node : graph.nodes()) used.insert(node.inputs.begin(), node.inputs.end());
   for (const auto& out : graph.outputs()) used.insert(out.name);
+  const std::set<std::string> doomed(folded.begin(), folded.end());
+  for (auto it = graph.nodes().rbegin(); it != graph.nodes().rend(); ++it) {
+    if (doomed.count(it->name)) continue;
+    bool live = false;
+    for (const auto& out : it->outputs) live = live || used.count(out) != 0;
+    if (!live) {
+      folded.push_back(it->name);
+      for (const auto& in : it->inputs) read_by_folded.insert(in);
+      continue;
+    }
+    used.insert(it->inputs.begin(), it->inputs.end());
+  }
+  graph.remove_nodes(folded);
   for (const auto& name : read_by_folded) {
     if (!used.count(name) && graph.has_initializer(name)) graph.remove_initializer(name);
   }

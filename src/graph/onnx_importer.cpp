@@ -11,6 +11,7 @@
 #include "qat/graph/fold_constants.h"
 #include "qat/graph/onnx_tensor.h"
 #include "qat/graph/op_registry.h"
+#include "qat/graph/shape_inference.h"
 
 namespace qat::graph {
 namespace {
@@ -76,7 +77,7 @@ ValueInfo to_value_info(const onnx::ValueInfoProto& v) {
 
 // Shapes ONNX shape inference finds for every value (-1 for symbolic dims);
 // inference errors only mean fewer shapes, so fewer Shape nodes fold.
-StaticShapes infer_shapes(const onnx::ModelProto& model) {
+StaticShapes model_shapes(const onnx::ModelProto& model) {
   onnx::ModelProto copy = model;
   try {
     onnx::ShapeInferenceOptions lenient(/*check_type=*/false, /*error_mode=*/0, /*data_prop=*/false);
@@ -101,6 +102,7 @@ bool is_constant_slot(const std::string& op, size_t index) {
   if (op == "BatchNormalization") return index == 3 || index == 4;
   if (op == "Resize") return index >= 1;
   if (op == "Clip") return index >= 1;
+  if (op == "Range") return true;
   return false;
 }
 
@@ -133,22 +135,31 @@ void attribute_to_input(Node& node, Graph& graph, const std::string& attr, size_
   node.inputs[index] = value;
 }
 
-void normalize_before_opset13(Node& node, Graph& graph, const StaticShapes& shapes) {
+bool is_softmax_family(const std::string& op) { return op == "Softmax" || op == "LogSoftmax" || op == "Hardmax"; }
+
+// Before opset 13 Softmax, LogSoftmax and Hardmax coerce their input to 2-D at
+// `axis` (default 1): over the last axis that is opset 13's form; otherwise the
+// node becomes Flatten(axis) -> op(axis -1) -> Reshape(Shape(x)), exact for any
+// rank, known or not (the Shape folds when x's shape is static). The op node keeps
+// the original name; the Reshape writes the original output.
+std::vector<Node> normalize_before_opset13(Node node, Graph& graph, const StaticShapes& shapes) {
   const std::string& op = node.op_type;
   if (op == "Squeeze" || op == "Unsqueeze" || op == "ReduceSum") attribute_to_input(node, graph, "axes", 1);
   if (op == "Split") attribute_to_input(node, graph, "split", 1);
-  if (op == "Softmax") {
-    // Softmax-11 flattens to 2-D at `axis` (default 1); on the last axis that is Softmax-13's.
-    const int64_t axis = node.attrs.get_int("axis", 1);
-    auto it = shapes.find(node.inputs.at(0));
-    const int64_t rank = it == shapes.end() ? -1 : static_cast<int64_t>(it->second.size());
-    if (axis != -1 && (rank < 0 || (axis != rank - 1 && axis + rank != rank - 1))) {
-      throw Error("Softmax before opset 13 is supported over the last axis only (axis " + std::to_string(axis) +
-                  (rank < 0 ? std::string(" of an input of unknown rank") : " of a rank-" + std::to_string(rank) +
-                                                                                " input") + ")");
-    }
-    node.attrs.set("axis", int64_t{-1});
-  }
+  if (!is_softmax_family(op)) return {std::move(node)};
+  const int64_t axis = node.attrs.get_int("axis", 1);
+  auto it = shapes.find(node.inputs.at(0));
+  const int64_t rank = it == shapes.end() ? -1 : static_cast<int64_t>(it->second.size());
+  node.attrs.set("axis", int64_t{-1});
+  if (axis == -1 || (rank >= 0 && (axis == rank - 1 || axis + rank == rank - 1))) return {std::move(node)};
+  const std::string x = node.inputs.at(0), y = node.outputs.at(0), base = node.name;
+  Node flatten{base + "/flatten", "Flatten", {x}, {base + "/flat"}, {}};
+  flatten.attrs.set("axis", axis);
+  Node shape{base + "/shape", "Shape", {x}, {base + "/shape_of_input"}, {}};
+  node.inputs = {base + "/flat"};
+  node.outputs = {base + "/out2d"};
+  Node reshape{base + "/reshape", "Reshape", {base + "/out2d", base + "/shape_of_input"}, {y}, {}};
+  return {std::move(flatten), std::move(node), std::move(shape), std::move(reshape)};
 }
 
 // Resize's roi and scales may be empty tensors standing for "not given".
@@ -158,6 +169,153 @@ void normalize_after_folding(Graph& graph) {
     for (size_t i = 1; i < node.inputs.size() && i < 3; ++i) {
       const std::string& in = node.inputs[i];
       if (!in.empty() && graph.has_initializer(in) && graph.initializer(in).numel() == 0) node.inputs[i] = "";
+    }
+  }
+}
+
+// An input whose static batch (dimension 0) the importer made symbolic.
+struct DynamicBatch {
+  std::string input;
+  int64_t exported;  // the batch the file declares
+};
+
+bool needs_dynamic_batch(const ValueInfo& input, const BatchSize& batch) {
+  if (input.shape.empty() || input.shape[0] < 0) return false;
+  switch (batch.kind) {
+    case BatchSize::Kind::kAsDeclared: return false;
+    case BatchSize::Kind::kAny: return true;
+    case BatchSize::Kind::kFixed: return batch.value != input.shape[0];
+  }
+  return false;
+}
+
+std::string static_batch_text(const ValueInfo& input, const BatchSize& batch) {
+  return "the model is exported for batch " + std::to_string(input.shape[0]) + " and cannot run at " +
+         batch.describe();
+}
+
+std::string dynamic_axes_hint(const ValueInfo& input) {
+  return " (export with dynamic_axes={'" + input.name + "': {0: 'batch'}})";
+}
+
+std::string ints_text(const std::vector<int64_t>& v) {
+  std::string s = "[";
+  for (size_t i = 0; i < v.size(); ++i) s += (i ? "," : "") + (v[i] < 0 && v[i] != -1 ? "?" : std::to_string(v[i]));
+  return s + "]";
+}
+
+// A static-batch export bakes its batch into Reshape targets ([1, 4, 16, 525]).
+// Where the Reshape's input now has a symbolic dimension 0 and the target's first
+// element is the exported batch, the element becomes 0 (copy the input's dim).
+// Returns how many targets changed; the next inference round sees them.
+int copy_batch_in_reshapes(Graph& graph, const ShapeInfo& info, const std::vector<DynamicBatch>& rewritten) {
+  int changed = 0;
+  for (auto& node : graph.nodes()) {
+    if (node.op_type != "Reshape" || node.attrs.get_int("allowzero", 0) != 0 || node.inputs.size() < 2) continue;
+    const std::string& target = node.inputs[1];
+    if (!graph.has_initializer(target) || graph.is_trainable(target)) continue;
+    auto it = info.shapes.find(node.inputs[0]);
+    if (it == info.shapes.end() || it->second.empty() || it->second[0] >= 0) continue;
+    at::Tensor t = graph.initializer(target).to(at::kLong).contiguous();
+    if (t.dim() != 1 || t.numel() == 0) continue;
+    const int64_t first = t[0].item<int64_t>();
+    bool is_batch = false;
+    for (const auto& r : rewritten) is_batch = is_batch || r.exported == first;
+    if (!is_batch) continue;
+    t = t.clone();
+    t[0] = 0;
+    std::string name = target + "/dynamic_batch";
+    while (graph.has_initializer(name)) name += "_";
+    graph.set_initializer(name, t, /*trainable=*/false);
+    node.inputs[1] = name;
+    ++changed;
+  }
+  std::set<std::string> used;
+  for (const auto& node : graph.nodes()) used.insert(node.inputs.begin(), node.inputs.end());
+  for (const auto& out : graph.outputs()) used.insert(out.name);
+  std::vector<std::string> unused;
+  for (const auto& [name, t] : graph.initializers()) {
+    if (!used.count(name) && !graph.is_trainable(name)) unused.push_back(name);
+  }
+  for (const auto& name : unused) graph.remove_initializer(name);
+  return changed;
+}
+
+// Refuses a made-dynamic batch that a constant Reshape target still fixes (the
+// batch merged into another dimension), naming the input, the batch and the node.
+void check_batch_rewrite(const Graph& graph, const ShapeInfo& info, const std::vector<DynamicBatch>& rewritten,
+                         const BatchSize& batch, const std::string& where) {
+  for (const auto& node : graph.nodes()) {
+    if (node.op_type != "Reshape" || node.inputs.size() < 2 || !graph.has_initializer(node.inputs[1])) continue;
+    auto it = info.shapes.find(node.inputs[0]);
+    if (it == info.shapes.end() || it->second.empty() || it->second[0] >= 0) continue;
+    const at::Tensor t = graph.initializer(node.inputs[1]).to(at::kLong).contiguous();
+    if (t.dim() != 1 || t.numel() == 0) continue;
+    const std::vector<int64_t> target(t.data_ptr<int64_t>(), t.data_ptr<int64_t>() + t.numel());
+    if (target[0] == 0 || target[0] == -1) continue;
+    const ValueInfo input{rewritten[0].input, {rewritten[0].exported}, at::kFloat};
+    throw IoError(where, "input '" + input.name + "'",
+                  static_batch_text(input, batch) + ": node '" + node.name + "' (Reshape) fixes dimension 0 to " +
+                      std::to_string(target[0]) + " (shape " + ints_text(target) + ")" + dynamic_axes_hint(input));
+  }
+}
+
+// Declared output shapes keep their static dims; dims they leave open ([?,?,?] in
+// a dynamic-batch export) take what inference found. After a batch rewrite the
+// inferred shape wins, so dimension 0 reads as dynamic.
+void fill_output_shapes(Graph& graph, const ShapeInfo& info, bool batch_rewritten) {
+  for (auto& out : graph.outputs()) {
+    auto it = info.shapes.find(out.name);
+    if (it == info.shapes.end()) continue;
+    const auto& inferred = it->second;
+    if (out.shape.empty() || out.shape.size() != inferred.size()) {
+      if (out.shape.empty()) out.shape = inferred;
+      continue;
+    }
+    for (size_t d = 0; d < out.shape.size(); ++d) {
+      if (inferred[d] >= 0 && (out.shape[d] < 0 || batch_rewritten)) out.shape[d] = inferred[d];
+      if (inferred[d] < 0 && batch_rewritten && d == 0) out.shape[d] = -1;
+    }
+  }
+}
+
+// Output dims that symbolic inference leaves open although they do not depend on
+// the batch (a Reshape's -1 over a symbolic batch, [batch, 8, -1]): inferred at
+// batches 2 and 3, where every shape chain folds; dims equal in both are static.
+// Only when the batch is the inputs' one open dimension.
+void probe_output_shapes(Graph& graph) {
+  bool open = false;
+  for (const auto& out : graph.outputs()) {
+    for (size_t d = 1; d < out.shape.size(); ++d) open = open || out.shape[d] < 0;
+  }
+  if (!open) return;
+  StaticShapes at2, at3;
+  for (const auto& in : graph.inputs()) {
+    if (in.shape.empty()) return;
+    for (size_t d = 1; d < in.shape.size(); ++d) {
+      if (in.shape[d] < 0) return;
+    }
+    std::vector<int64_t> s = in.shape;
+    s[0] = in.shape[0] >= 0 ? in.shape[0] : 2;
+    at2[in.name] = s;
+    s[0] = in.shape[0] >= 0 ? in.shape[0] : 3;
+    at3[in.name] = s;
+  }
+  StaticShapes a, b;
+  try {
+    a = infer_output_shapes(graph, at2);
+    b = infer_output_shapes(graph, at3);
+  } catch (const Error&) {
+    return;  // a kernel refused the probe's constants: the shapes stay as inferred
+  }
+  for (auto& out : graph.outputs()) {
+    auto ia = a.find(out.name), ib = b.find(out.name);
+    if (ia == a.end() || ib == b.end() || ia->second.size() != out.shape.size() ||
+        ib->second.size() != out.shape.size()) {
+      continue;
+    }
+    for (size_t d = 0; d < out.shape.size(); ++d) {
+      if (out.shape[d] < 0 && ia->second[d] >= 0 && ia->second[d] == ib->second[d]) out.shape[d] = ia->second[d];
     }
   }
 }
@@ -172,7 +330,7 @@ Graph convert(const onnx::ModelProto& model, const std::string& where, const Imp
   }
   const onnx::GraphProto& g = model.graph();
   check_ops(g, where);
-  const StaticShapes shapes = infer_shapes(model);
+  const StaticShapes shapes = model_shapes(model);
 
   Graph graph;
   std::set<std::string> constant_slot, other_slot;  // how nodes read each value
@@ -190,26 +348,41 @@ Graph convert(const onnx::ModelProto& model, const std::string& where, const Imp
       throw IoError(where, "initializer '" + init.name() + "'", e.message());
     }
   }
+  std::vector<DynamicBatch> rewritten;
   for (const auto& in : g.input()) {
     if (graph.has_initializer(in.name())) continue;  // IR < 4 lists initializers as inputs too
+    ValueInfo info;
     try {
-      graph.add_input(to_value_info(in));
+      info = to_value_info(in);
     } catch (const Error& e) {
       throw IoError(where, "input '" + in.name() + "'", e.message());
     }
+    if (needs_dynamic_batch(info, options.batch)) {
+      if (options.static_batch == StaticBatch::kRefuse) {
+        throw IoError(where, "input '" + info.name + "'", static_batch_text(info, options.batch) + dynamic_axes_hint(info));
+      }
+      rewritten.push_back({info.name, info.shape[0]});
+      info.shape[0] = -1;
+    }
+    graph.add_input(std::move(info));
   }
   const auto names = node_names(g);
   for (int i = 0; i < g.node_size(); ++i) {
     const auto& n = g.node(i);
     Node node{names[i], n.op_type(), {n.input().begin(), n.input().end()}, {n.output().begin(), n.output().end()}, {}};
     while (!node.outputs.empty() && node.outputs.back().empty()) node.outputs.pop_back();  // omitted optional outputs
+    std::vector<Node> normalized;
     try {
       for (const auto& a : n.attribute()) node.attrs.set(a.name(), to_attribute(a));
-      if (opset < 13) normalize_before_opset13(node, graph, shapes);
+      if (opset < 13) {
+        normalized = normalize_before_opset13(std::move(node), graph, shapes);
+      } else {
+        normalized.push_back(std::move(node));
+      }
     } catch (const Error& e) {
-      throw IoError(where, node_label(node.name), n.op_type() + ": " + e.message());
+      throw IoError(where, node_label(names[i]), n.op_type() + ": " + e.message());
     }
-    graph.add_node(std::move(node));
+    for (auto& m : normalized) graph.add_node(std::move(m));
   }
   for (const auto& out : g.output()) {
     try {
@@ -220,17 +393,37 @@ Graph convert(const onnx::ModelProto& model, const std::string& where, const Imp
   }
   for (const auto& p : model.metadata_props()) graph.metadata()[p.key()] = p.value();
 
+  ShapeInfo info;
   try {
     graph.validate();
-    if (options.fold_constants) fold_constants(graph, shapes);
+    // Inference and folding alternate until nothing changes: each fold can give
+    // inference a constant (a Reshape target) that makes more shapes static.
+    for (int round = 0;; ++round) {
+      QAT_ASSERT(round < 1000, "shape inference and folding did not converge");
+      info = infer_shapes(graph);
+      if (!rewritten.empty() && copy_batch_in_reshapes(graph, info, rewritten) > 0) continue;
+      if (!options.fold_constants || fold_constants(graph, info.shapes, info.values) == 0) break;
+    }
   } catch (const Error& e) {
     throw IoError(where, "", e.what());
   }
+  if (!rewritten.empty()) check_batch_rewrite(graph, info, rewritten, options.batch, where);
   normalize_after_folding(graph);
+  fill_output_shapes(graph, info, !rewritten.empty());
+  if (options.fold_constants) probe_output_shapes(graph);
   return graph;
 }
 
 }  // namespace
+
+std::string BatchSize::describe() const {
+  switch (kind) {
+    case Kind::kAsDeclared: return "the declared batch";
+    case Kind::kAny: return "any batch";
+    case Kind::kFixed: return "batch " + std::to_string(value);
+  }
+  return "";
+}
 
 Graph import_onnx(const onnx::ModelProto& model, const std::string& where, const ImportOptions& options) {
   return convert(model, where, options);

@@ -8,65 +8,11 @@
 
 #include "qat/graph/executor.h"
 #include "qat/graph/onnx_tensor.h"
+#include "onnx_test_models.h"
 #include "support/test_support.h"
 
 namespace qat::graph {
 namespace {
-
-at::Tensor longs(std::vector<int64_t> v) { return at::tensor(v, at::kLong); }
-
-onnx::ModelProto model_with_opset(int opset) {
-  onnx::ModelProto m;
-  m.set_ir_version(8);
-  auto* o = m.add_opset_import();
-  o->set_domain("");
-  o->set_version(opset);
-  return m;
-}
-
-void add_value(google::protobuf::RepeatedPtrField<onnx::ValueInfoProto>* list, const std::string& name,
-               const std::vector<int64_t>& dims, int type = onnx::TensorProto::FLOAT) {
-  auto* v = list->Add();
-  v->set_name(name);
-  auto* t = v->mutable_type()->mutable_tensor_type();
-  t->set_elem_type(type);
-  auto* shape = t->mutable_shape();
-  for (int64_t d : dims) {
-    if (d < 0) {
-      shape->add_dim()->set_dim_param("batch");
-    } else {
-      shape->add_dim()->set_dim_value(d);
-    }
-  }
-}
-
-onnx::NodeProto* add_node(onnx::GraphProto* g, const std::string& name, const std::string& op,
-                          const std::vector<std::string>& in, const std::vector<std::string>& out) {
-  auto* n = g->add_node();
-  n->set_name(name);
-  n->set_op_type(op);
-  for (const auto& i : in) n->add_input(i);
-  for (const auto& o : out) n->add_output(o);
-  return n;
-}
-
-void add_ints(onnx::NodeProto* n, const std::string& name, const std::vector<int64_t>& v) {
-  auto* a = n->add_attribute();
-  a->set_name(name);
-  a->set_type(onnx::AttributeProto::INTS);
-  for (int64_t x : v) a->add_ints(x);
-}
-
-void add_int(onnx::NodeProto* n, const std::string& name, int64_t v) {
-  auto* a = n->add_attribute();
-  a->set_name(name);
-  a->set_type(onnx::AttributeProto::INT);
-  a->set_i(v);
-}
-
-void add_initializer(onnx::GraphProto* g, const std::string& name, const at::Tensor& t) {
-  to_onnx_tensor(t, name, *g->add_initializer());
-}
 
 // x [2,3,4] -> Reshape(x, Concat(Unsqueeze(Gather(Shape(x), 0)), [-1])) -> y [2,12]:
 // the shape arithmetic torch.onnx.export writes for `x.view(x.size(0), -1)`.
@@ -232,20 +178,6 @@ TEST(OnnxImporter, RefusesOpsetsOutsideElevenToSeventeen) {
                        "old.onnx: opset " + std::to_string(opset) +
                            " is not supported (11 to 17); export with opset_version=13");
   }
-}
-
-TEST(OnnxImporter, RefusesAnOldSoftmaxOverAnInnerAxis) {
-  onnx::ModelProto m = model_with_opset(11);
-  auto* g = m.mutable_graph();
-  add_value(g->mutable_input(), "x", {2, 3, 4});
-  add_value(g->mutable_output(), "y", {2, 3, 4});
-  add_int(add_node(g, "sm", "Softmax", {"x"}, {"y"}), "axis", 1);
-  ASSERT_THROWS_WITH(import_onnx(m, "sm.onnx"), IoError,
-                     "sm.onnx: node 'sm': Softmax: Softmax before opset 13 is supported over the last axis only "
-                     "(axis 1 of a rank-3 input)");
-  g->mutable_node(0)->mutable_attribute(0)->set_i(2);
-  const Graph graph = import_onnx(m, "sm.onnx");
-  EXPECT_EQ(graph.nodes()[0].attrs.get_int("axis", 0), -1);
 }
 
 TEST(OnnxImporter, RefusesUnsupportedElementTypes) {

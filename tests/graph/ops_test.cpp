@@ -351,3 +351,24 @@ TEST(Ops, ReductionsOverAxesWithKeepdims) {
 }
 
 }  // namespace qat::graph
+
+namespace qat::graph {
+
+// Operands computed at run time (a dynamic batch's shape arithmetic) instead of
+// constants; before, each of these was "input N (...) must be a constant".
+TEST(Ops, ShapeOperandsMayBeComputedAtRunTime) {
+  const auto x = at::arange(12).to(at::kFloat).reshape({2, 6});
+  Attributes axis1;
+  axis1.set("axis", int64_t{1});
+  const auto parts = run_op("Split", {x, ints({2, 4})}, {}, axis1, 2);
+  expect_equal(parts[0], x.slice(1, 0, 2));
+  expect_equal(parts[1], x.slice(1, 2, 6));
+  expect_equal(run_op("Slice", {x, ints({1}), ints({5}), ints({1}), ints({2})}, {})[0], x.slice(1, 1, 5, 2));
+  expect_equal(run_op("Tile", {x, ints({2, 1})}, {})[0], x.repeat({2, 1}));
+  const auto img = at::arange(4).to(at::kFloat).reshape({1, 1, 2, 2});
+  const auto up = at::upsample_nearest2d(img, {4, 4});
+  expect_equal(run_op("Resize", {img, at::tensor({1.f, 1.f, 2.f, 2.f})}, {{1, at::empty({0})}})[0], up);
+  expect_equal(run_op("Resize", {img, ints({1, 1, 4, 4})}, {{1, at::empty({0})}, {2, at::empty({0})}})[0], up);
+}
+
+}  // namespace qat::graph

@@ -7,13 +7,21 @@
 // bounds); other initializers are constants. Older-opset forms are rewritten to
 // the IR's (opset 13) so kernels see one form: Squeeze/Unsqueeze/ReduceSum axes
 // and Split sizes become constant inputs, empty Resize roi/scales become omitted
-// inputs. Constant subgraphs (Constant, Shape of a statically known shape, and
-// whatever computes only from constants) are folded into initializers with the
-// graph's own kernels (graph::fold_constants).
+// inputs, Softmax/LogSoftmax/Hardmax before opset 13 (2-D at `axis`) become
+// Flatten -> op(axis -1) -> Reshape(Shape(x)) unless `axis` is the last one.
+// Every value that does not depend on the input's data is folded: ONNX shape
+// inference with data propagation (graph::infer_shapes) and constant folding with
+// the graph's own kernels (graph::fold_constants) alternate until nothing changes,
+// so Shape -> Gather/Slice -> Concat/Cast/Unsqueeze chains over static dims become
+// initializers while values that depend on a symbolic (batch) dim stay computed.
+// Graph output shapes are the declared ones with what inference found filled in.
+// ImportOptions::batch says at which batch the model will run; a static-batch
+// input used at another batch is made dynamic or refused (ImportOptions::static_batch).
 #pragma once
 
 #include <ATen/ATen.h>
 
+#include <cstdint>
 #include <string>
 
 #include "qat/graph/graph.h"
@@ -25,8 +33,29 @@ namespace qat::graph {
 constexpr int kMinImportOpset = 11;
 constexpr int kMaxImportOpset = 17;
 
+/// The batch size an imported model will run at.
+struct BatchSize {
+  enum class Kind { kAsDeclared, kAny, kFixed };
+  Kind kind = Kind::kAsDeclared;
+  int64_t value = 0;  ///< with kFixed
+
+  static BatchSize as_declared() { return {}; }
+  static BatchSize any() { return {Kind::kAny, 0}; }
+  static BatchSize fixed(int64_t n) { return {Kind::kFixed, n}; }
+  /// "batch 4", "any batch", "the declared batch".
+  std::string describe() const;
+};
+
+/// What to do with an input exported with a static batch that differs from the run's.
+enum class StaticBatch {
+  kMakeDynamic,  ///< make dimension 0 symbolic (and Reshape targets that fix it copy it); refuse when that cannot be done
+  kRefuse,       ///< refuse the model naming the input and the batch
+};
+
 struct ImportOptions {
-  bool fold_constants = true;  ///< fold constant subgraphs into initializers
+  bool fold_constants = true;  ///< fold constant subgraphs (and shape arithmetic inference finds) into initializers
+  BatchSize batch;             ///< the batch the model will run at
+  StaticBatch static_batch = StaticBatch::kMakeDynamic;
 };
 
 /// Reads `path`. Throws IoError naming the file (and the node, where one is at

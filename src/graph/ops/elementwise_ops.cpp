@@ -105,6 +105,18 @@ Kernel make_softmax(const Node& node, const Graph&) {
   const int64_t axis = node.attrs.get_int("axis", -1);
   return [axis](const Inputs& in, const KernelContext&) { return Inputs{at::softmax(in[0], axis)}; };
 }
+Kernel make_log_softmax(const Node& node, const Graph&) {
+  const int64_t axis = node.attrs.get_int("axis", -1);
+  return [axis](const Inputs& in, const KernelContext&) { return Inputs{at::log_softmax(in[0], axis)}; };
+}
+Kernel make_hardmax(const Node& node, const Graph&) {
+  // One-hot of the first maximum along `axis` (at::argmax returns the first).
+  const int64_t axis = node.attrs.get_int("axis", -1);
+  return [axis](const Inputs& in, const KernelContext&) {
+    const at::Tensor index = at::argmax(in[0], axis, /*keepdim=*/true);
+    return Inputs{at::zeros_like(in[0]).scatter_(axis, index, 1)};
+  };
+}
 Kernel make_clip(const Node& node, const Graph& graph) {
   // Opset >= 11: min and max are optional constant inputs.
   c10::optional<at::Scalar> lo, hi;

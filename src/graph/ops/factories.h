@@ -8,6 +8,7 @@ namespace qat::graph::ops {
 // nn_ops.cpp
 Kernel make_conv(const Node&, const Graph&);
 Kernel make_batch_normalization(const Node&, const Graph&);
+Kernel make_instance_normalization(const Node&, const Graph&);
 Kernel make_gemm(const Node&, const Graph&);
 Kernel make_matmul(const Node&, const Graph&);
 Kernel make_max_pool(const Node&, const Graph&);
@@ -44,6 +45,8 @@ Kernel make_tanh(const Node&, const Graph&);
 Kernel make_exp(const Node&, const Graph&);
 Kernel make_identity(const Node&, const Graph&);
 Kernel make_softmax(const Node&, const Graph&);
+Kernel make_log_softmax(const Node&, const Graph&);
+Kernel make_hardmax(const Node&, const Graph&);
 Kernel make_clip(const Node&, const Graph&);
 
 // shape_ops.cpp
@@ -62,6 +65,7 @@ Kernel make_cast(const Node&, const Graph&);
 Kernel make_gather(const Node&, const Graph&);
 Kernel make_expand(const Node&, const Graph&);
 Kernel make_range(const Node&, const Graph&);
+Kernel make_tile(const Node&, const Graph&);
 
 // reduce_ops.cpp
 Kernel make_reduce_mean(const Node&, const Graph&);

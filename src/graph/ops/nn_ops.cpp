@@ -63,6 +63,15 @@ Kernel make_batch_normalization(const Node& node, const Graph&) {
   };
 }
 
+Kernel make_instance_normalization(const Node& node, const Graph&) {
+  // Per sample and channel over the remaining dims; torch exports GroupNorm as
+  // Reshape [N, G, -1] -> InstanceNormalization (scale 1, bias 0) -> Reshape -> Mul -> Add.
+  const double eps = node.attrs.get_float("epsilon", 1e-5);
+  return [eps](const Inputs& in, const KernelContext&) {
+    return Inputs{at::instance_norm(in[0], in[1], in[2], {}, {}, /*use_input_stats=*/true, 0.0, eps, false)};
+  };
+}
+
 Kernel make_gemm(const Node& node, const Graph&) {
   const double alpha = node.attrs.get_float("alpha", 1.0);
   const double beta = node.attrs.get_float("beta", 1.0);

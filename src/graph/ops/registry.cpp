@@ -61,6 +61,10 @@ const Registry<OpSpec>& op_registry() {
     reg.add("ReduceSum", {make_reduce_sum, 1, 2});
     reg.add("ReduceMax", {make_reduce_max, 1, 1});
     reg.add("ReduceMin", {make_reduce_min, 1, 1});
+    reg.add("InstanceNormalization", {make_instance_normalization, 3, 3});
+    reg.add("LogSoftmax", {make_log_softmax, 1, 1});
+    reg.add("Hardmax", {make_hardmax, 1, 1});
+    reg.add("Tile", {make_tile, 2, 2});
     return reg;
   }();
   return registry;

@@ -86,24 +86,40 @@ Kernel make_resize(const Node& node, const Graph& graph) {
                                                     {"round_prefer_ceil", Rounding::kRoundPreferCeil},
                                                     {"floor", Rounding::kFloor},
                                                     {"ceil", Rounding::kCeil}});
-  std::vector<double> scales;
-  std::vector<int64_t> sizes;
-  if (node.inputs.size() > 3 && !node.inputs[3].empty()) {
-    sizes = constant_ints(node, graph, 3);
-  } else {
-    QAT_CHECK(node.inputs.size() > 2 && !node.inputs[2].empty(), "node '", node.name,
-              "' (Resize): needs scales or sizes");
-    scales = constant_floats(node, graph, 2);
-  }
-  for (double s : scales) QAT_CHECK(s > 0, "node '", node.name, "' (Resize): scales must be positive, got ", s);
+  // Constant scales or sizes are read once; computed ones (sizes from Shape -> Gather
+  // -> Concat on a dynamic batch: F.interpolate(size=feat.shape[-2:])) on every run.
+  const bool has_sizes = node.inputs.size() > 3 && !node.inputs[3].empty();
+  QAT_CHECK(has_sizes || (node.inputs.size() > 2 && !node.inputs[2].empty()), "node '", node.name,
+            "' (Resize): needs scales or sizes");
+  const size_t given_input = has_sizes ? 3 : 2;
+  const bool computed = !graph.has_initializer(node.inputs[given_input]);
+  std::vector<double> const_scales;
+  std::vector<int64_t> const_sizes;
+  if (!computed && has_sizes) const_sizes = constant_ints(node, graph, 3);
+  if (!computed && !has_sizes) const_scales = constant_floats(node, graph, 2);
+  for (double s : const_scales) QAT_CHECK(s > 0, "node '", node.name, "' (Resize): scales must be positive, got ", s);
   const bool fast_modes = !linear && picks_floor_on_integer_upscale(transform, rounding);
   const std::string name = node.name;
 
   return [=](const Inputs& in, const KernelContext&) {
     const at::Tensor& x = in[0];
     const int64_t rank = x.dim();
-    const size_t given = sizes.empty() ? scales.size() : sizes.size();
-    QAT_CHECK(static_cast<int64_t>(given) == rank, "node '", name, "' (Resize): ", sizes.empty() ? "scales" : "sizes",
+    std::vector<int64_t> run_sizes;
+    std::vector<double> run_scales;
+    if (computed) {
+      const at::Tensor v = in[given_input].to(at::kDouble).contiguous();
+      const std::vector<double> values(v.data_ptr<double>(), v.data_ptr<double>() + v.numel());
+      if (has_sizes) {
+        for (double d : values) run_sizes.push_back(static_cast<int64_t>(d));
+      } else {
+        run_scales = values;
+        for (double s : run_scales) QAT_CHECK(s > 0, "node '", name, "' (Resize): scales must be positive, got ", s);
+      }
+    }
+    const std::vector<int64_t>& sizes = computed ? run_sizes : const_sizes;
+    const std::vector<double>& scales = computed ? run_scales : const_scales;
+    const size_t given = has_sizes ? sizes.size() : scales.size();
+    QAT_CHECK(static_cast<int64_t>(given) == rank, "node '", name, "' (Resize): ", has_sizes ? "sizes" : "scales",
               " has ", given, " values for a rank-", rank, " input");
     std::vector<int64_t> out_size(static_cast<size_t>(rank));
     std::vector<double> scale(static_cast<size_t>(rank)), out_len(static_cast<size_t>(rank));
@@ -111,7 +127,7 @@ Kernel make_resize(const Node& node, const Graph& graph) {
     for (int64_t i = 0; i < rank; ++i) {
       const auto u = static_cast<size_t>(i);
       const int64_t n = x.size(i);
-      if (!sizes.empty()) {
+      if (has_sizes) {
         out_size[u] = sizes[u];
         scale[u] = static_cast<double>(sizes[u]) / static_cast<double>(n);
         out_len[u] = static_cast<double>(sizes[u]);

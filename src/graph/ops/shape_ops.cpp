@@ -32,16 +32,25 @@ Kernel make_concat(const Node& node, const Graph&) {
 
 Kernel make_split(const Node& node, const Graph& graph) {
   const int64_t axis = node.attrs.get_int("axis", 0);
+  const bool given = node.inputs.size() > 1 && !node.inputs[1].empty();  // opset >= 13
+  // Constant sizes are read once; computed ones (from a Shape) on every run.
+  const bool computed = given && !is_constant(node, graph, 1);
   std::vector<int64_t> sizes;
-  if (node.inputs.size() > 1 && !node.inputs[1].empty()) {
-    sizes = constant_ints(node, graph, 1);  // opset >= 13
-  } else {
+  if (given && !computed) {
+    sizes = constant_ints(node, graph, 1);
+  } else if (!given) {
     sizes = node.attrs.get_ints("split", {});  // opset < 13
   }
   const int64_t parts = static_cast<int64_t>(node.outputs.size());
   QAT_CHECK(sizes.empty() || static_cast<int64_t>(sizes.size()) == parts, "node '", node.name,
             "' (Split): ", sizes.size(), " split sizes for ", parts, " outputs");
-  return [axis, sizes, parts](const Inputs& in, const KernelContext&) {
+  return [axis, sizes, parts, computed](const Inputs& in, const KernelContext&) {
+    if (computed) {
+      const auto run_sizes = to_ints(in[1]);
+      TORCH_CHECK(static_cast<int64_t>(run_sizes.size()) == parts, run_sizes.size(), " split sizes for ", parts,
+                  " outputs");
+      return in[0].split_with_sizes(run_sizes, axis);
+    }
     if (!sizes.empty()) return in[0].split_with_sizes(sizes, axis);
     const int64_t dim = in[0].size(axis);
     TORCH_CHECK(dim % parts == 0, "cannot split ", dim, " into ", parts, " equal parts");
@@ -49,30 +58,62 @@ Kernel make_split(const Node& node, const Graph& graph) {
   };
 }
 
-Kernel make_slice(const Node& node, const Graph& graph) {
-  const auto starts = constant_ints(node, graph, 1);
-  const auto ends = constant_ints(node, graph, 2);
-  std::vector<int64_t> axes, steps;
-  if (node.inputs.size() > 3 && !node.inputs[3].empty()) axes = constant_ints(node, graph, 3);
-  if (node.inputs.size() > 4 && !node.inputs[4].empty()) steps = constant_ints(node, graph, 4);
+namespace {
+
+struct SliceSpec {
+  std::vector<int64_t> starts, ends, axes, steps;
+};
+
+// Fills default axes and steps and checks the lengths; `error` prefixes messages.
+SliceSpec slice_spec(std::vector<int64_t> starts, std::vector<int64_t> ends, std::vector<int64_t> axes,
+                     std::vector<int64_t> steps, const std::string& error) {
   if (axes.empty()) {
     for (size_t i = 0; i < starts.size(); ++i) axes.push_back(static_cast<int64_t>(i));
   }
   if (steps.empty()) steps.assign(starts.size(), 1);
-  QAT_CHECK(starts.size() == ends.size() && axes.size() == starts.size() && steps.size() == starts.size(),
-            "node '", node.name, "' (Slice): starts, ends, axes and steps differ in length");
-  for (int64_t s : steps) QAT_CHECK(s > 0, "node '", node.name, "' (Slice): only positive steps are supported");
-  return [starts, ends, axes, steps](const Inputs& in, const KernelContext&) {
-    at::Tensor x = in[0];
-    for (size_t i = 0; i < axes.size(); ++i) {
-      const int64_t axis = axes[i] < 0 ? axes[i] + x.dim() : axes[i];
-      const int64_t dim = x.size(axis);
-      // ONNX clamps out-of-range bounds (INT64_MAX means "to the end").
-      auto clamp = [dim](int64_t v) { return std::max<int64_t>(0, std::min(dim, v < 0 ? v + dim : v)); };
-      x = x.slice(axis, clamp(starts[i]), clamp(ends[i]), steps[i]);
-    }
-    return Inputs{x};
+  TORCH_CHECK(starts.size() == ends.size() && axes.size() == starts.size() && steps.size() == starts.size(), error,
+              "starts, ends, axes and steps differ in length");
+  for (int64_t s : steps) TORCH_CHECK(s > 0, error, "only positive steps are supported");
+  return {std::move(starts), std::move(ends), std::move(axes), std::move(steps)};
+}
+
+at::Tensor apply_slice(const at::Tensor& input, const SliceSpec& spec) {
+  at::Tensor x = input;
+  for (size_t i = 0; i < spec.axes.size(); ++i) {
+    const int64_t axis = spec.axes[i] < 0 ? spec.axes[i] + x.dim() : spec.axes[i];
+    const int64_t dim = x.size(axis);
+    // ONNX clamps out-of-range bounds (INT64_MAX means "to the end").
+    auto clamp = [dim](int64_t v) { return std::max<int64_t>(0, std::min(dim, v < 0 ? v + dim : v)); };
+    x = x.slice(axis, clamp(spec.starts[i]), clamp(spec.ends[i]), spec.steps[i]);
+  }
+  return x;
+}
+
+}  // namespace
+
+Kernel make_slice(const Node& node, const Graph& graph) {
+  // Constant starts/ends/axes/steps are read once (the fast path); any computed one
+  // (ends from Shape: torch's chunk on a dynamic batch) makes the node read all of
+  // them on every run.
+  bool constant = true;
+  for (size_t i = 1; i < node.inputs.size(); ++i) constant = constant && (node.inputs[i].empty() || is_constant(node, graph, i));
+  const std::string error = "node '" + node.name + "' (Slice): ";
+  auto optional_ints = [&](size_t i) {
+    return node.inputs.size() > i && !node.inputs[i].empty() ? constant_ints(node, graph, i) : std::vector<int64_t>{};
   };
+  if (!constant) {
+    return [error](const Inputs& in, const KernelContext&) {
+      auto ints = [&](size_t i) { return in.size() > i && in[i].defined() ? to_ints(in[i]) : std::vector<int64_t>{}; };
+      return Inputs{apply_slice(in[0], slice_spec(ints(1), ints(2), ints(3), ints(4), error))};
+    };
+  }
+  SliceSpec spec;
+  try {
+    spec = slice_spec(optional_ints(1), optional_ints(2), optional_ints(3), optional_ints(4), error);
+  } catch (const c10::Error& e) {
+    throw Error(e.what_without_backtrace());
+  }
+  return [spec](const Inputs& in, const KernelContext&) { return Inputs{apply_slice(in[0], spec)}; };
 }
 
 Kernel make_reshape(const Node& node, const Graph& graph) {
@@ -212,6 +253,17 @@ Kernel make_expand(const Node& node, const Graph& graph) {
     // Bidirectional broadcast: a 1 in `shape` keeps the input's dimension.
     const auto target = at::infer_size(in[0].sizes(), constant ? shape : to_ints(in[1]));
     return Inputs{in[0].expand(target)};
+  };
+}
+
+Kernel make_tile(const Node& node, const Graph& graph) {
+  const bool constant = is_constant(node, graph, 1);
+  const auto repeats = constant ? constant_ints(node, graph, 1) : std::vector<int64_t>{};
+  return [constant, repeats](const Inputs& in, const KernelContext&) {
+    const auto r = constant ? repeats : to_ints(in[1]);
+    TORCH_CHECK(static_cast<int64_t>(r.size()) == in[0].dim(), "Tile: ", r.size(), " repeats for a rank-", in[0].dim(),
+                " input");
+    return Inputs{in[0].repeat(r)};
   };
 }
 
