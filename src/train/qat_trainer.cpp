@@ -9,6 +9,7 @@
 #include "qat/data/dataset.h"
 #include "qat/data/loader.h"
 #include "qat/distill/distill_objective.h"
+#include "qat/model/imported_defaults.h"
 #include "qat/train/detection_set.h"
 #include "qat/train/lr_schedule.h"
 #include "qat/train/optimizer.h"
@@ -165,7 +166,7 @@ QatResult train_qat(const Recipe& recipe, const model::Detector& teacher, Quanti
     snapshots.push_back(take(student));
   }
 
-  const distill::DistillObjective objective(q.losses);
+  const distill::DistillObjective objective(model::resolve_loss_taps(teacher, q.losses));
   const std::vector<std::string> taps = [&] {
     auto v = objective.taps();
     if (!info.logits.empty()) v.push_back(info.logits);
