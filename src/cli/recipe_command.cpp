@@ -2,6 +2,7 @@
 #include <iostream>
 
 #include "cli/command.h"
+#include "qat/model/imported_defaults.h"
 #include "qat/recipe/recipe.h"
 
 namespace qat::cli {
@@ -20,11 +21,12 @@ void add_recipe_command(CLI::App& app, Action& action) {
     sub->add_option("--set", args->overrides, "Override a value: key.path=value (repeatable)");
   };
 
-  auto* check = recipe->add_subcommand("check", "Validate a recipe strictly; exit 2 on any error");
+  auto* check = recipe->add_subcommand("check", "Validate a recipe strictly (and an imported model's names); exit 2 on any error");
   add_common(check);
   check->callback([&action, args] {
     action = [args] {
       const Recipe r = load_recipe(args->file, args->overrides);
+      model::check_imported_model(r);
       std::cout << args->file << ": ok (name " << r.name << ", hash " << r.hash().substr(0, 12)
                 << ")\n";
       return 0;

@@ -2,8 +2,11 @@
 
 #include <set>
 
+#include "qat/core/did_you_mean.h"
 #include "qat/core/error.h"
+#include "qat/graph/executor.h"
 #include "qat/graph/onnx_importer.h"
+#include "qat/model/head_adapter.h"
 
 namespace qat::model {
 namespace {
@@ -21,6 +24,83 @@ std::string shape_text(const std::vector<int64_t>& shape) {
   return s + "]";
 }
 
+// The value of the constant `name`: an initializer or a Constant node's output.
+at::Tensor constant_value(const graph::Graph& g, const std::string& name, const std::string& path) {
+  if (g.has_initializer(name)) return g.initializer(name);
+  const graph::Node* p = g.producer(name);
+  if (p && p->op_type == "Constant" && p->attrs.has("value")) return p->attrs.get_tensor("value");
+  throw IoError(path, "", "anchor constant '" + name + "' is neither an initializer nor a Constant node's output");
+}
+
+// Anchors as the contract has them: points [A,2], strides [A,1]; `points` may come
+// as [2,A], [1,2,A] or [1,A,2] (Ultralytics' anchors.unsqueeze(0)), strides as
+// [A], [1,A] or [1,1,A]. Returns undefined tensors when the shapes do not fit.
+std::pair<at::Tensor, at::Tensor> contract_anchors(at::Tensor points, at::Tensor strides) {
+  while (points.dim() > 2 && points.size(0) == 1) points = points.squeeze(0);
+  strides = strides.reshape({-1, 1});
+  const int64_t a = strides.size(0);
+  if (points.dim() != 2 || points.numel() != 2 * a) return {};
+  if (points.size(1) != 2 || (points.size(0) == 2 && a != 2)) points = points.t();
+  if (points.size(1) != 2) return {};
+  return {points.contiguous().to(at::kFloat), strides.contiguous().to(at::kFloat)};
+}
+
+void set_anchors(Detector& det, const OnnxHeadSection& head, const std::string& path) {
+  graph::Graph& g = det.graph;
+  const at::Tensor points_in = constant_value(g, head.anchor_points, path);
+  const at::Tensor strides_in = constant_value(g, head.anchor_strides, path);
+  auto [points, strides] = contract_anchors(points_in, strides_in);
+  if (!points.defined()) {
+    throw IoError(path, "", "anchor constants have shapes " + shape_text(points_in.sizes().vec()) + " and " +
+                                shape_text(strides_in.sizes().vec()) + "; expected [A,2] and [A] or [A,1]");
+  }
+  // The graph's own constants stay as they are (nodes read them); the contract's
+  // copies are geometry, never trained, and read by no node (so never exported).
+  g.set_initializer("qat.anchor_points", points, /*trainable=*/false);
+  g.set_initializer("qat.anchor_strides", strides, /*trainable=*/false);
+  if (g.has_initializer(head.anchor_points)) g.set_initializer(head.anchor_points, g.initializer(head.anchor_points), false);
+  if (g.has_initializer(head.anchor_strides)) {
+    g.set_initializer(head.anchor_strides, g.initializer(head.anchor_strides), false);
+  }
+  det.info.anchor_points = "qat.anchor_points";
+  det.info.anchor_strides = "qat.anchor_strides";
+  std::set<int64_t> unique;
+  const auto s = strides.to(at::kLong).contiguous();
+  for (int64_t i = 0; i < s.numel(); ++i) unique.insert(s.data_ptr<int64_t>()[i]);
+  det.info.strides.assign(unique.begin(), unique.end());
+}
+
+// Fills the open anchor and class counts of the contract outputs by one run of
+// the graph on a batch-1 zero image (dynamic exports declare them as '?').
+void probe_open_dims(graph::Graph& g, const graph::ValueInfo& input, const HeadValues& v, const std::string& path) {
+  std::vector<graph::ValueInfo*> open;
+  for (auto& out : g.outputs()) {
+    if (out.name != v.boxes && out.name != v.scores) continue;
+    if (out.shape.size() == 3 && (out.shape[1] < 0 || out.shape[2] < 0)) open.push_back(&out);
+  }
+  if (open.empty()) return;
+  if (input.shape[2] <= 0 || input.shape[3] <= 0) {
+    throw IoError(path, "", "output '" + open.front()->name + "' has shape " + shape_text(open.front()->shape) +
+                                " and input '" + input.name + "' has shape " + shape_text(input.shape) +
+                                ": the anchor and class counts cannot be found without a static image size");
+  }
+  graph::ValueMap out;
+  try {
+    at::NoGradGuard no_grad;
+    out = graph::Executor(g).run({{input.name, at::zeros({1, 3, input.shape[2], input.shape[3]})}});
+  } catch (Error& e) {
+    throw e.add_context("probing " + path + " with a batch-1 zero image for its anchor and class counts");
+  }
+  for (auto* o : open) {
+    const auto& t = out.at(o->name);
+    if (t.dim() != 3) {
+      throw IoError(path, "", "output '" + o->name + "' has shape " + shape_text(t.sizes().vec()) + "; expected rank 3");
+    }
+    o->shape[1] = t.size(1);
+    o->shape[2] = t.size(2);
+  }
+}
+
 }  // namespace
 
 Detector load_onnx_detector(const ModelSection& section, const std::vector<std::string>& class_names) {
@@ -29,26 +109,34 @@ Detector load_onnx_detector(const ModelSection& section, const std::vector<std::
   const auto& head = section.head;
   Detector det;
   det.graph = graph::import_onnx(path);
-  const graph::Graph& g = det.graph;
+  graph::Graph& g = det.graph;
 
-  const auto* input = find_value(g.inputs(), head.input);
-  if (!input) throw IoError(path, "", "model.head.input '" + head.input + "' is not a graph input");
-  const auto* boxes = find_value(g.outputs(), head.boxes);
-  if (!boxes) throw IoError(path, "", "model.head.boxes '" + head.boxes + "' is not a graph output");
-  const auto* scores = find_value(g.outputs(), head.scores);
-  if (!scores) throw IoError(path, "", "model.head.scores '" + head.scores + "' is not a graph output");
-  if (input->shape.size() != 4 || input->shape[1] != 3) {
-    throw IoError(path, "", "input '" + head.input + "' has shape " + shape_text(input->shape) + "; expected [B,3,S,S]");
+  const auto* input_info = find_value(g.inputs(), head.input);
+  if (!input_info) {
+    std::vector<std::string> names;
+    for (const auto& in : g.inputs()) names.push_back(in.name);
+    const std::string guess = closest_match(head.input, names);
+    throw IoError(path, "", "model.head.input '" + head.input + "' is not a graph input" +
+                                (guess.empty() ? "" : "; did you mean '" + guess + "'?"));
   }
+  const graph::ValueInfo input = *input_info;
+  if (input.shape.size() != 4 || input.shape[1] != 3) {
+    throw IoError(path, "", "input '" + head.input + "' has shape " + shape_text(input.shape) + "; expected [B,3,S,S]");
+  }
+  const HeadValues v = append_head_adapter(g, head, path);
+  probe_open_dims(g, input, v, path);
+  const auto* boxes = find_value(g.outputs(), v.boxes);
+  const auto* scores = find_value(g.outputs(), v.scores);
   if (boxes->shape.size() != 3 || boxes->shape[2] != 4) {
-    throw IoError(path, "", "output '" + head.boxes + "' has shape " + shape_text(boxes->shape) + "; expected [B,A,4]");
+    throw IoError(path, "", "output '" + v.boxes + "' has shape " + shape_text(boxes->shape) + "; expected [B,A,4]");
   }
   if (scores->shape.size() != 3 || scores->shape[2] <= 0) {
-    throw IoError(path, "", "output '" + head.scores + "' has shape " + shape_text(scores->shape) +
+    throw IoError(path, "", "output '" + v.scores + "' has shape " + shape_text(scores->shape) +
                                 "; expected [B,A,C] with a known class count C");
   }
-  if (!head.logits.empty() && !g.producer(head.logits)) {
-    throw IoError(path, "", "model.head.logits '" + head.logits + "' is not computed by any node");
+  if (boxes->shape[1] != scores->shape[1]) {
+    throw IoError(path, "", "outputs '" + v.boxes + "' " + shape_text(boxes->shape) + " and '" + v.scores + "' " +
+                                shape_text(scores->shape) + " disagree on the anchor count");
   }
 
   DetectorInfo& info = det.info;
@@ -58,36 +146,20 @@ Detector load_onnx_detector(const ModelSection& section, const std::vector<std::
     for (int64_t c = 0; c < info.num_classes; ++c) info.class_names.push_back("class" + std::to_string(c));
   } else {
     if (static_cast<int64_t>(class_names.size()) != info.num_classes) {
-      throw IoError(path, "", "output '" + head.scores + "' has " + std::to_string(info.num_classes) +
+      throw IoError(path, "", "output '" + v.scores + "' has " + std::to_string(info.num_classes) +
                                   " classes but the data has " + std::to_string(class_names.size()));
     }
     info.class_names = class_names;
   }
-  info.image_size = input->shape[2] > 0 && input->shape[2] == input->shape[3] ? input->shape[2] : 0;
+  info.image_size = input.shape[2] > 0 && input.shape[2] == input.shape[3] ? input.shape[2] : 0;
   info.input = head.input;
-  info.boxes = head.boxes;
-  info.scores = head.scores;
-  info.logits = head.logits;
-  info.anchor_points = head.anchor_points;
-  info.anchor_strides = head.anchor_strides;
-  if (det.has_anchors()) {
-    for (const auto& name : {head.anchor_points, head.anchor_strides}) {
-      if (!g.has_initializer(name)) throw IoError(path, "", "anchor constant '" + name + "' is not an initializer");
-      // Imported float initializers are parameters; anchors are geometry, never trained.
-      det.graph.set_initializer(name, g.initializer(name), /*trainable=*/false);
-    }
-    const auto points = det.anchor_points();
-    const auto strides = det.anchor_strides();
-    if (points.dim() != 2 || points.size(1) != 2 || strides.size(0) != points.size(0)) {
-      throw IoError(path, "", "anchor constants have shapes " + shape_text(points.sizes().vec()) + " and " +
-                                  shape_text(g.initializer(info.anchor_strides).sizes().vec()) +
-                                  "; expected [A,2] and [A] or [A,1]");
-    }
-    std::set<int64_t> unique;
-    const auto s = strides.to(at::kLong).contiguous();
-    for (int64_t i = 0; i < s.numel(); ++i) unique.insert(s.data_ptr<int64_t>()[i]);
-    info.strides.assign(unique.begin(), unique.end());
-  }
+  info.boxes = v.boxes;
+  info.scores = v.scores;
+  info.logits = v.logits;
+  info.anchor_points.clear();
+  info.anchor_strides.clear();
+  if (!head.anchor_points.empty()) set_anchors(det, head, path);
+  g.validate();
   return det;
 }
 

@@ -36,6 +36,14 @@ Recipe Recipe::from_yaml(const YAML::Node& node, const KeyPath& path) {
   r.fp32 = Fp32Section::from_yaml(m.node("fp32"), m.path("fp32"));
   r.eval = EvalSection::from_yaml(m.node("eval"), m.path("eval"));
   r.quant = QuantSection::from_yaml(m.node("quant"), m.path("quant"));
+  if (r.model.is_onnx()) {
+    // The defaults name the native detector's nodes. For an imported model an empty
+    // include means "every Conv/Gemm/MatMul but the head layers", found from the
+    // graph (model::resolve_quant_region); the native excludes do not apply.
+    const YAML::Node& quant = m.node("quant");
+    if (!quant.IsMap() || !quant["include"].IsDefined()) r.quant.include.clear();
+    if (!quant.IsMap() || !quant["exclude"].IsDefined()) r.quant.exclude.clear();
+  }
   r.qat = QatSection::from_yaml(m.node("qat"), m.path("qat"));
   r.export_ = ExportSection::from_yaml(m.node("export"), m.path("export"));
   m.finish();

@@ -38,13 +38,42 @@ YAML::Node DataSection::to_yaml() const {
 OnnxHeadSection OnnxHeadSection::from_yaml(const YAML::Node& node, const KeyPath& path) {
   YamlMap m(node, path);
   OnnxHeadSection s;
+  s.layout = m.get_choice("layout", s.layout, {"boxes_scores", "ultralytics", "general"});
   auto required_name = [&m](const std::string& key, std::string& field) {
     field = m.get(key, field);
     if (field.empty()) throw m.path(key).error(m.node(key), "must name a graph value");
   };
+  // A key of another layout is refused rather than ignored.
+  auto only_in = [&m, &s](const std::string& key, const std::string& where) {
+    if (m.has(key)) throw m.path(key).error(m.node(key), "is a key of layout " + where + ", not of " + s.layout);
+  };
   required_name("input", s.input);
-  required_name("boxes", s.boxes);
-  required_name("scores", s.scores);
+  if (s.layout == "ultralytics") {
+    required_name("output", s.output);
+    for (const char* key : {"boxes", "scores"}) only_in(key, "boxes_scores and general");
+  } else {
+    only_in("output", "ultralytics");
+    required_name("boxes", s.boxes);
+  }
+  if (s.layout == "general") {
+    s.box_format = m.get_choice("box_format", s.box_format, {"xyxy", "cxcywh", "xywh"});
+    s.channels = m.get_choice("channels", s.channels, {"last", "first"});
+    s.score = m.get_choice("score", s.score, {"none", "sigmoid", "softmax", "product"});
+    if (s.score == "product") {
+      only_in("scores", "general with a score other than product (product reads score_inputs)");
+      s.scores.clear();
+      s.score_inputs = m.get("score_inputs", s.score_inputs);
+      if (s.score_inputs.empty()) {
+        throw m.path("score").error(m.node("score"), "product needs score_inputs: the outputs whose sigmoids are multiplied");
+      }
+    } else {
+      only_in("score_inputs", "general with score: product");
+      required_name("scores", s.scores);
+    }
+  } else {
+    for (const char* key : {"box_format", "channels", "score", "score_inputs"}) only_in(key, "general");
+    if (s.layout == "boxes_scores") required_name("scores", s.scores);
+  }
   s.logits = m.get("logits", s.logits);
   s.anchor_points = m.get("anchor_points", s.anchor_points);
   s.anchor_strides = m.get("anchor_strides", s.anchor_strides);
@@ -58,9 +87,25 @@ OnnxHeadSection OnnxHeadSection::from_yaml(const YAML::Node& node, const KeyPath
 
 YAML::Node OnnxHeadSection::to_yaml() const {
   YAML::Node n;
+  n["layout"] = layout;
   n["input"] = input;
-  n["boxes"] = boxes;
-  n["scores"] = scores;
+  if (layout == "ultralytics") {
+    n["output"] = output;
+  } else {
+    n["boxes"] = boxes;
+  }
+  if (layout == "general") {
+    n["box_format"] = box_format;
+    n["channels"] = channels;
+    n["score"] = score;
+    if (score == "product") {
+      n["score_inputs"] = score_inputs;
+    } else {
+      n["scores"] = scores;
+    }
+  } else if (layout == "boxes_scores") {
+    n["scores"] = scores;
+  }
   n["logits"] = logits;
   n["anchor_points"] = anchor_points;
   n["anchor_strides"] = anchor_strides;

@@ -26,6 +26,7 @@
 #include "qat/train/calibrate.h"
 #include "qat/train/detection_set.h"
 #include "qat/train/fp32_trainer.h"
+#include "qat/train/onnx_eval.h"
 #include "qat/train/ptq.h"
 #include "qat/train/qat_trainer.h"
 #include "qat/train/report_plot.h"
@@ -71,24 +72,21 @@ std::string qat_csv(const QatResult& r) {
   return out.str();
 }
 
-// Detections of the exported model as ONNX Runtime computes them.
-DetectionSet onnxruntime_detections(const std::string& model, const model::DetectorInfo& info,
+// Detections of the exported model as ONNX Runtime computes them, read as `qat eval`
+// reads them (train/onnx_eval.h): an imported model's candidate carries the adapted
+// head outputs (model/head_adapter.h), a native one has boxes and scores.
+DetectionSet ort_candidate_detections(const std::string& model, const model::DetectorInfo& info,
                                     const data::DetectionDataset& val, const Recipe& recipe, double floor) {
   data::LoaderOptions o;
   o.batch_size = 200;  // one ONNX Runtime process per batch: few, large batches
   o.image_size = recipe.data.image_size;
   o.shuffle = false;
   data::DataLoader loader(val, o);
-  DetectionSet set;
-  set.score_floor = floor;
-  loader.begin_epoch(0);
-  while (auto batch = loader.next()) {
-    const auto out = runtime::run_onnxruntime(model, {{info.input, batch->images}});
-    auto dets = metrics::postprocess(out.at(info.boxes), out.at(info.scores), floor, recipe.eval.nms_iou,
-                                     recipe.eval.max_detections);
-    for (auto& d : dets) set.images.push_back(std::move(d));
-  }
-  return set;
+  OnnxHeadSection head;
+  head.input = info.input;
+  head.boxes = info.boxes;
+  head.scores = info.scores;
+  return train::onnxruntime_detections(model, head, loader, recipe.eval, floor);
 }
 
 // The ort profile's Conv-output qparams, observed on the calibration images through the
@@ -286,7 +284,7 @@ void run_phases(const Recipe& recipe, const PipelineOptions& options, PipelineRe
     data::DataLoader val_loader(val_set, vo);
     const double t = recipe.eval.score_threshold;
     const DetectionSet teacher_set = collect_detections(teacher_exec, teacher.info, val_loader, recipe.eval, t);
-    const DetectionSet ort_set = onnxruntime_detections(staged_model, teacher.info, val_set, recipe, chosen.threshold);
+    const DetectionSet ort_set = ort_candidate_detections(staged_model, teacher.info, val_set, recipe, chosen.threshold);
     const auto ort_stats = behaviour(teacher_set, t, ort_set, chosen.threshold,
                                      static_cast<int>(teacher.info.num_classes), recipe.eval.match_iou);
     const auto ort_verdict = gate.check(ort_stats);

@@ -10,6 +10,7 @@
 #include "qat/data/dataset.h"
 #include "qat/data/loader.h"
 #include "qat/distill/distill_objective.h"
+#include "qat/model/imported_defaults.h"
 #include "qat/train/detection_set.h"
 #include "qat/train/lr_schedule.h"
 #include "qat/train/optimizer.h"
@@ -159,7 +160,7 @@ QatResult train_qat(const Recipe& recipe, const model::Detector& teacher, Quanti
     snapshots.push_back(take(student));
   }
 
-  const distill::DistillObjective objective(q.losses);
+  const distill::DistillObjective objective(model::resolve_loss_taps(teacher, q.losses));
   QatStep step(teacher, student, objective);
   auto params = student.detector().graph.parameters();
   for (auto& p : student.quantizers().parameters()) params.push_back(p);

@@ -193,11 +193,51 @@ TEST(Recipe, ModelArchAndOnnxAreMutuallyExclusive) {
                      head + ":3:5: model.head: only an imported model ('onnx') has a head section");
   const auto typo = dir.write("t.yaml", "model:\n  onnx: d.onnx\n  head:\n    score: s\n");
   ASSERT_THROWS_WITH(load_recipe(typo), ConfigError,
-                     typo + ":4:5: model.head.score: unknown key; did you mean 'scores'?");
+                     typo + ":4:12: model.head.score: is a key of layout general, not of boxes_scores");
+  const auto typo2 = dir.write("t2.yaml", "model:\n  onnx: d.onnx\n  head:\n    scors: s\n");
+  ASSERT_THROWS_WITH(load_recipe(typo2), ConfigError,
+                     typo2 + ":4:5: model.head.scors: unknown key; did you mean 'scores'?");
   const auto half = dir.write("p.yaml", "model:\n  onnx: d.onnx\n  head:\n    anchor_points: ap\n");
   ASSERT_THROWS_WITH(load_recipe(half), ConfigError,
                      half + ":4:20: model.head.anchor_points: anchor_points and anchor_strides go together; "
                             "give both or neither");
+}
+
+TEST(Recipe, HeadLayoutsReadTheirKeysAndRoundTrip) {
+  testing::TempDir dir;
+  const Recipe u = load_recipe(dir.write("u.yaml", "model:\n  onnx: y.onnx\n  head: {layout: ultralytics}\n"));
+  EXPECT_EQ(u.model.head.layout, "ultralytics");
+  EXPECT_EQ(u.model.head.output, "output0");
+  // An imported model's region and excludes are found from its graph: empty here.
+  EXPECT_TRUE(u.quant.include.empty());
+  EXPECT_TRUE(u.quant.exclude.empty());
+  const Recipe u2 = load_recipe(dir.write("u2.yaml", u.to_yaml_text()));
+  EXPECT_EQ(u2.to_yaml_text(), u.to_yaml_text());
+  EXPECT_FALSE(u.model.head.to_yaml()["boxes"].IsDefined());
+
+  const Recipe g = load_recipe(dir.write("g.yaml",
+                                         "model:\n  onnx: f.onnx\n  head:\n    layout: general\n    boxes: b\n"
+                                         "    box_format: cxcywh\n    channels: first\n    score: product\n"
+                                         "    score_inputs: [cls, ctr]\nquant:\n  include: ['/backbone/**']\n"));
+  EXPECT_EQ(g.model.head.box_format, "cxcywh");
+  EXPECT_EQ(g.model.head.channels, "first");
+  EXPECT_EQ(g.model.head.score_inputs, (std::vector<std::string>{"cls", "ctr"}));
+  EXPECT_EQ(g.model.head.scores, "");
+  EXPECT_EQ(g.quant.include, (std::vector<std::string>{"/backbone/**"}));
+  EXPECT_TRUE(g.quant.exclude.empty());
+  const Recipe g2 = load_recipe(dir.write("g2.yaml", g.to_yaml_text()));
+  EXPECT_EQ(g2.to_yaml_text(), g.to_yaml_text());
+
+  const auto product = dir.write("p.yaml", "model:\n  onnx: f.onnx\n  head: {layout: general, score: product}\n");
+  ASSERT_THROWS_WITH(load_recipe(product), ConfigError,
+                     product + ":3:41: model.head.score: product needs score_inputs: the outputs whose sigmoids are "
+                               "multiplied");
+  const auto output = dir.write("o.yaml", "model:\n  onnx: f.onnx\n  head: {output: out}\n");
+  ASSERT_THROWS_WITH(load_recipe(output), ConfigError,
+                     output + ":3:19: model.head.output: is a key of layout ultralytics, not of boxes_scores");
+  const auto layout = dir.write("l.yaml", "model:\n  onnx: f.onnx\n  head: {layout: yolo}\n");
+  ASSERT_THROWS_WITH(load_recipe(layout), ConfigError,
+                     layout + ":3:19: model.head.layout: must be one of boxes_scores, ultralytics, general; got 'yolo'");
 }
 
 }  // namespace qat

@@ -1,0 +1,165 @@
+#include "qat/model/imported_defaults.h"
+
+#include <spdlog/spdlog.h>
+
+#include <map>
+#include <set>
+
+#include "qat/core/did_you_mean.h"
+#include "qat/core/error.h"
+#include "qat/core/logging.h"
+#include "qat/graph/name_pattern.h"
+#include "qat/model/onnx_detector.h"
+#include "qat/quant/quant_plan.h"
+
+namespace qat::model {
+namespace {
+
+// Walks producers back from the head values. State kHead: no head layer passed
+// yet, the first quantizable node met is a head layer. kPast: behind a head layer,
+// a quantizable node met is the body (the walk stops). kDecode: behind a head
+// layer and a Softmax (DFL): the quantizable node met is a head layer too.
+enum class State { kHead, kPast, kDecode };
+
+class HeadWalk {
+ public:
+  explicit HeadWalk(const graph::Graph& g) : g_(g) {}
+
+  // Returns whether a Softmax was met before the next quantizable node.
+  bool walk(const std::string& value, State state) {
+    const graph::Node* p = g_.producer(value);
+    if (!p || !visited_.insert({p->name, static_cast<int>(state)}).second) return softmax_behind_[value];
+    if (quant::is_quantizable(p->op_type)) {
+      if (state == State::kPast) return false;
+      head_.insert(p->name);
+      // The layer's data input: behind it, a Softmax makes this a decode layer.
+      if (!p->inputs.empty() && walk(p->inputs[0], State::kPast)) {
+        decode_.insert(p->name);
+      }
+      return false;
+    }
+    const bool softmax = p->op_type == "Softmax";
+    const State next = state == State::kPast && softmax ? State::kDecode : state;
+    bool seen = softmax;
+    // Shape reads only its input's shape: what computes that input is not the head.
+    if (p->op_type != "Shape") {
+      for (const auto& in : p->inputs) {
+        if (!in.empty()) seen = walk(in, next) || seen;
+      }
+    }
+    softmax_behind_[value] = seen;
+    return seen;
+  }
+
+  HeadLayers result() const {
+    HeadLayers h;
+    std::set<std::string> taps;
+    for (const auto& n : g_.nodes()) {
+      if (!head_.count(n.name)) continue;
+      h.nodes.push_back(n.name);
+      if (!decode_.count(n.name) && !n.inputs.empty() && taps.insert(n.inputs[0]).second) h.taps.push_back(n.inputs[0]);
+    }
+    return h;
+  }
+
+ private:
+  const graph::Graph& g_;
+  std::set<std::pair<std::string, int>> visited_;
+  std::map<std::string, bool> softmax_behind_;
+  std::set<std::string> head_, decode_;
+};
+
+std::vector<std::string> value_names(const graph::Graph& g) {
+  std::vector<std::string> names;
+  for (const auto& in : g.inputs()) names.push_back(in.name);
+  for (const auto& n : g.nodes()) {
+    for (const auto& out : n.outputs) names.push_back(out);
+  }
+  return names;
+}
+
+std::string suggestion(const std::string& word, const std::vector<std::string>& candidates) {
+  const std::string guess = closest_match(word, candidates);
+  return guess.empty() ? "" : "; did you mean '" + guess + "'?";
+}
+
+}  // namespace
+
+HeadLayers find_head_layers(const Detector& det) {
+  HeadWalk walk(det.graph);
+  for (const auto& value : {det.info.boxes, det.info.scores}) walk.walk(value, State::kHead);
+  return walk.result();
+}
+
+QuantSection resolve_quant_region(const Detector& det, const QuantSection& quant) {
+  if (!quant.include.empty()) return quant;
+  QuantSection s = quant;
+  const HeadLayers head = find_head_layers(det);
+  const std::set<std::string> left_out(head.nodes.begin(), head.nodes.end());
+  for (const auto& n : det.graph.nodes()) {
+    if (quant::is_quantizable(n.op_type) && !left_out.count(n.name)) s.include.push_back(n.name);
+  }
+  logger().info("quant.include not given for {}: quantizing {} Conv/Gemm/MatMul nodes, leaving out the {} that "
+                "produce the head outputs: {}",
+                det.info.arch, s.include.size(), head.nodes.size(), join(head.nodes));
+  return s;
+}
+
+std::vector<distill::LossSpec> resolve_loss_taps(const Detector& det, const std::vector<distill::LossSpec>& losses) {
+  std::vector<distill::LossSpec> out = losses;
+  std::vector<std::string> head_taps;
+  for (auto& loss : out) {
+    if (loss.taps.empty() || loss.taps != distill::default_feature_taps()) continue;
+    bool any = false;
+    for (const auto& tap : loss.taps) any = any || det.graph.producer(tap) != nullptr;
+    if (any) continue;
+    if (head_taps.empty()) head_taps = find_head_layers(det).taps;
+    if (head_taps.empty()) continue;  // check_recipe_names names the missing taps
+    logger().info("{}: {} taps the inputs of the head layers: {}", det.info.arch, loss.type, join(head_taps));
+    loss.taps = head_taps;
+  }
+  return out;
+}
+
+void check_recipe_names(const Detector& det, const Recipe& recipe) {
+  const graph::Graph& g = det.graph;
+  const auto values = value_names(g);
+  const std::set<std::string> known(values.begin(), values.end());
+  const auto losses = resolve_loss_taps(det, recipe.qat.losses);
+  for (size_t i = 0; i < losses.size(); ++i) {
+    for (const auto& tap : losses[i].taps) {
+      if (known.count(tap)) continue;
+      throw ConfigError(recipe.file, 0, 0, "qat.losses[" + std::to_string(i) + "].taps",
+                        "'" + tap + "' is not a value of model " + det.info.arch + suggestion(tap, values));
+    }
+  }
+  std::vector<std::string> node_names, quantizable;
+  for (const auto& n : g.nodes()) {
+    node_names.push_back(n.name);
+    if (quant::is_quantizable(n.op_type)) quantizable.push_back(n.name);
+  }
+  const QuantSection quant = resolve_quant_region(det, recipe.quant);
+  auto check_patterns = [&](const std::vector<std::string>& patterns, const std::vector<std::string>& names,
+                            const std::string& key, const std::string& what) {
+    for (size_t i = 0; i < patterns.size(); ++i) {
+      const graph::NamePattern pattern(patterns[i]);
+      bool hit = false;
+      for (const auto& name : names) hit = hit || pattern.matches(name);
+      if (hit) continue;
+      throw ConfigError(recipe.file, 0, 0, key + "[" + std::to_string(i) + "]",
+                        "'" + patterns[i] + "' matches no " + what + " of model " + det.info.arch +
+                            suggestion(patterns[i], names));
+    }
+  };
+  // An include computed from the graph names nodes that exist.
+  if (!recipe.quant.include.empty()) check_patterns(quant.include, quantizable, "quant.include", "Conv/Gemm/MatMul node");
+  check_patterns(quant.exclude, node_names, "quant.exclude", "node");
+}
+
+void check_imported_model(const Recipe& recipe) {
+  if (!recipe.model.is_onnx()) return;
+  const Detector det = load_onnx_detector(recipe.model);
+  check_recipe_names(det, recipe);
+}
+
+}  // namespace qat::model

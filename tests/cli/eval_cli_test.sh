@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# `qat eval` on real exports (tests/data/models) in ONNX Runtime: mAP and per-class
+# recall printed and written as JSON; against a teacher the behaviour-gate figures
+# (a model against itself: recall 1, nothing missed); the head layout is found from
+# the outputs (ultralytics' one output, FCOS's boxes and scores); bad input exits 2.
+# `qat recipe check` of an imported model checks taps, patterns and head values
+# against the graph with the closest names suggested.
+# Usage: eval_cli_test.sh QAT_BINARY
+set -u
+qat=$1
+root=$(cd "$(dirname "$0")/../.." && pwd)
+source "$(dirname "$0")/cli_test_lib.sh"
+models=$root/tests/data/models
+gate=$root/configs/gates/default.yaml
+
+tiny_scenes "$work/d.h5" || exit 1
+
+expect yolo 0 "" -- "$qat" -q eval "$models/yolov8-tiny-op13-static.onnx" --data "$work/d.h5" --split val \
+  --threshold 0.05 --out "$work/yolo.json"
+expect_stdout yolo-header "$models/yolov8-tiny-op13-static.onnx on val (VAL_IMAGES images)"
+grep -q '"images": VAL_IMAGES' "$work/yolo.json" && echo "ok yolo-json" || { echo "FAIL yolo-json"; cat "$work/yolo.json"; failures=$((failures + 1)); }
+
+fcos=$models/fcos-tiny-gn-op13-static.onnx
+expect fcos-vs-itself 0 "" -- "$qat" -q eval "$fcos" --data "$work/d.h5" --threshold 0.05 --teacher "$fcos" \
+  --gate "$gate" --out "$work/fcos.json"
+expect_stdout fcos-behaviour \
+  "vs teacher: recall 1.0000, precision agreement 1.0000, median IoU 1.0000, confidence MAE 0.0000 -> passed"
+grep -q '"passed": true' "$work/fcos.json" && echo "ok fcos-json" || { echo "FAIL fcos-json"; failures=$((failures + 1)); }
+
+expect no-data 2 "error: qat eval: give --data (or --recipe)" -- "$qat" -q eval "$fcos"
+expect bad-split 2 "" -- "$qat" -q eval "$fcos" --data "$work/d.h5" --split nope
+expect missing-model 2 "" -- "$qat" -q eval "$work/none.onnx" --data "$work/d.h5"
+
+exit $((failures > 0))
