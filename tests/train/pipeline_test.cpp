@@ -1,6 +1,7 @@
 #include "qat/train/pipeline.h"
 
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "qat/core/atomic_file.h"
 #include "qat/export/manifest.h"
@@ -34,9 +35,64 @@ struct TinyPipeline {
   }
 };
 
+std::vector<std::string> split(const std::string& line, char sep) {
+  std::vector<std::string> fields;
+  std::stringstream in(line);
+  for (std::string f; std::getline(in, f, sep);) fields.push_back(f);
+  return fields;
+}
+
+// A number as metrics.csv writes it (an ostream's default format).
+std::string csv_number(const nlohmann::json& v) {
+  std::ostringstream out;
+  out << v.get<double>();
+  return out.str();
+}
+
+// metrics.csv holds, row by row, the figures report.json gives for the same epochs.
+void expect_metrics_match_report(const std::string& csv_path, const nlohmann::json& report) {
+  std::stringstream csv(read_file(csv_path));
+  std::string line;
+  std::getline(csv, line);
+  EXPECT_EQ(line,
+            "epoch,lr,loss,recall,precision_agreement,median_iou,confidence_mae,gate_at_teacher_threshold,passed,"
+            "threshold,objective");
+  const auto& epochs = report["qat"]["epochs"];
+  size_t row = 0;
+  for (; std::getline(csv, line); ++row) {
+    ASSERT_LT(row, epochs.size()) << line;
+    const auto& e = epochs[row];
+    const auto& s = e["at_teacher_threshold"];
+    const bool passed = e["passed"].get<bool>();
+    const std::vector<std::string> expected = {
+        e["epoch"].is_string() ? e["epoch"].get<std::string>() : std::to_string(e["epoch"].get<int>()),
+        csv_number(e["lr"]), csv_number(e["loss"]), csv_number(s["recall"]),
+        csv_number(s["precision_agreement"]), csv_number(s["median_iou"]), csv_number(s["confidence_mae"]),
+        e["gate_at_teacher_threshold"] == "passed" ? "pass" : "fail", passed ? "1" : "0",
+        passed ? csv_number(e["threshold"]) : "0", csv_number(e.value("objective", nlohmann::json(0.0)))};
+    EXPECT_EQ(split(line, ','), expected) << "metrics.csv row " << row + 1;
+  }
+  EXPECT_EQ(row, epochs.size());
+}
+
 void expect_common_artifacts(const PipelineResult& r, const nlohmann::json& report) {
   EXPECT_EQ(report["qat"]["epochs"].size(), 2u);  // PTQ start + one epoch
   EXPECT_EQ(report["qat"]["epochs"][0]["epoch"], "ptq");
+  EXPECT_EQ(report["qat"]["epochs"][1]["epoch"], 1);
+  EXPECT_EQ(report["fp32"]["history"].size(), 1u);
+  EXPECT_EQ(report["data"]["train_images"].get<int>() + report["data"]["val_images"].get<int>(), 24);
+  EXPECT_EQ(report["quant"]["calibration_images"], 12);
+  EXPECT_EQ(report["quant"]["quantized_ops"], 50);  // every conv but the 6 prediction layers
+  EXPECT_EQ(report["quant"]["quantizers"], 95);
+  // Every epoch's teacher count is the teacher's: the same val split at the same threshold.
+  for (const auto& e : report["qat"]["epochs"]) {
+    const auto& s = e["at_teacher_threshold"];
+    EXPECT_EQ(s["teacher_count"], report["qat"]["epochs"][0]["at_teacher_threshold"]["teacher_count"]);
+    EXPECT_EQ(s["matched"].get<int>() + s["misses"]["below_threshold"].get<int>() + s["misses"]["wrong_class"].get<int>() +
+                  s["misses"]["box"].get<int>() + s["misses"]["absent"].get<int>(),
+              s["teacher_count"].get<int>());
+  }
+  expect_metrics_match_report(r.run_dir + "/metrics.csv", report);
   EXPECT_TRUE(report.contains("side_by_side"));
   EXPECT_EQ(report["versions"]["onnxruntime"], "1.23.2");
   EXPECT_TRUE(std::filesystem::exists(r.run_dir + "/metrics.csv"));
@@ -61,6 +117,8 @@ TEST(Pipeline, PublishesAVerifiedCandidateWhenTheGatePasses) {
   EXPECT_EQ(report["candidate"]["model_sha256"], m.model_sha256);
   EXPECT_FALSE(std::filesystem::exists(r.run_dir + "/staging.model.int8.onnx"));
   EXPECT_EQ(report["export"]["checkpoint"], "qat/best.h5");
+  EXPECT_EQ(report["export"]["profile"], "tensorrt");
+  EXPECT_EQ(report["export"]["opset"], 13);
 
   // Both checkpoints re-export to the models published beside them (qat provenance).
   for (const auto& [checkpoint, model] : {std::pair{r.run_dir + "/qat/best.h5", r.model_path},
@@ -82,6 +140,7 @@ TEST(Pipeline, RefusesWithExitThreeAndPublishesNothingWhenNoEpochPasses) {
   const auto report = nlohmann::json::parse(read_file(r.report_path));
   expect_common_artifacts(r, report);
   EXPECT_TRUE(report["candidate"].is_null());
+  EXPECT_FALSE(report.contains("export"));
   EXPECT_EQ(report["refusal"], "no epoch passed the gate " + tiny.dir.file("strict.yaml"));
   EXPECT_FALSE(std::filesystem::exists(r.model_path));
   EXPECT_FALSE(std::filesystem::exists(r.manifest_path));
