@@ -79,6 +79,35 @@ TEST(OnnxImportShapes, FoldsTheStaticDimsOfAResizeSizesChainAndComputesTheBatch)
   }
 }
 
+// Negative indices as torch writes feat.shape[-2:] and x.shape[-1], folded by data
+// propagation: the values must be the trailing dims, not garbage.
+TEST(OnnxImportShapes, DataPropagationReadsNegativeShapeIndices) {
+  onnx::ModelProto m = model_with_opset(13);
+  auto* g = m.mutable_graph();
+  add_value(g->mutable_input(), "x", {-1, 2, 5, 7});
+  add_value(g->mutable_output(), "y", {-1, 2, 35});
+  add_node(g, "shape", "Shape", {"x"}, {"s"});
+  add_initializer(g, "minus2", longs({-2}));
+  add_initializer(g, "max", longs({INT64_MAX}));
+  add_initializer(g, "axis0", longs({0}));
+  add_node(g, "tail", "Slice", {"s", "minus2", "max", "axis0"}, {"hw"});
+  add_constant(g, "last", "i", at::scalar_tensor(-1, at::kLong));
+  add_node(g, "gather", "Gather", {"s", "i"}, {"w"});
+  add_node(g, "unsqueeze", "Unsqueeze", {"w", "axis0"}, {"wu"});
+  add_initializer(g, "zero_two", longs({0, 2}));
+  add_node(g, "mul", "Mul", {"hw", "wu"}, {"hw_w"});  // [5 * 7, 7 * 7]
+  add_initializer(g, "one", longs({1}));
+  add_node(g, "first", "Slice", {"hw_w", "axis0", "one", "axis0"}, {"h_w"});
+  add_int(add_node(g, "concat", "Concat", {"zero_two", "h_w"}, {"target"}), "axis", 0);
+  add_node(g, "reshape", "Reshape", {"x", "target"}, {"y"});
+  const Graph graph = import_onnx(m, "neg.onnx");
+  EXPECT_EQ(node_names(graph), (std::vector<std::string>{"reshape"}));
+  EXPECT_TRUE(at::equal(graph.initializer("target"), longs({0, 2, 35})));
+  EXPECT_EQ(graph.outputs()[0].shape, (std::vector<int64_t>{-1, 2, 35}));
+  const auto x = random({3, 2, 5, 7}, 15);
+  EXPECT_TRUE(at::equal(Executor(graph).run({{"x", x}}).at("y"), x.reshape({3, 2, 35})));
+}
+
 TEST(OnnxImportShapes, FoldsAStaticResizeSizesChainEntirely) {
   const Graph g = import_onnx(fpn_model(2), "fpn.onnx");
   EXPECT_EQ(node_names(g), (std::vector<std::string>{"up", "add"}));
