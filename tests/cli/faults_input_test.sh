@@ -4,7 +4,7 @@
 # nothing outside the inputs, and leaves no output behind.
 # Usage: faults_input_test.sh QAT_BINARY
 set -u
-qat=$1
+qat=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")  # absolute: the test works in its temp dir
 root=$(cd "$(dirname "$0")/../.." && pwd)
 source "$(dirname "$0")/cli_test_lib.sh"
 cd "$work" || exit 1
@@ -74,21 +74,24 @@ printf 'seed: 1\n---\nseed: 2\n' >multi.yaml
 expect recipe-multi-document 2 "error: multi.yaml:3:1: a second YAML document ('---'); a recipe is one document" \
   -- "$qat" recipe check multi.yaml
 printf 'a: %s\n' "$(printf '[%.0s' $(seq 3000))" >deep.yaml
-expect recipe-deep-nesting 2 "DEEP" -- "$qat" recipe check deep.yaml
+expect recipe-deep-nesting 2 "error: deep.yaml:2:1: nested deeper than yaml-cpp's limit of 500 levels" \
+  -- "$qat" recipe check deep.yaml
 printf 'name: ..\n' >dotdot.yaml
 expect recipe-name-dotdot 2 "error: dotdot.yaml:1:7: name: must be a non-empty file name, not '.' or '..', without '/' or '\\'" \
   -- "$qat" recipe check dotdot.yaml
-expect threads-range 2 "THREADS" -- "$qat" --threads 100000 recipe check nan.yaml
+expect threads-range 2 "--threads: Value 100000 not in range 0 to $((4 * $(getconf _NPROCESSORS_ONLN)))" \
+  -- "$qat" --threads 100000 recipe check nan.yaml
 
 # --- a tiny run: its checkpoints are this qat's own
 tiny_scenes d.h5 || exit 1
 sleep 1.1  # HDF5 timestamps have a one-second resolution
 tiny_scenes d2.h5 || exit 1
 if cmp -s d.h5 d2.h5; then echo "ok dataset-byte-identical"; else echo "FAIL dataset-byte-identical"; failures=$((failures + 1)); fi
+cp "$root/configs/arch/yolo-nano.yaml" arch.yaml
 cp "$root/configs/arch/yolo-nano.yaml" archfile
-recipe() {  # NAME OUTPUT_DIR
+recipe() {  # NAME OUTPUT_DIR [ARCH]
   printf 'name: %s\nseed: 0\noutput_dir: %s\ndata:\n  path: %s/d.h5\n  image_size: 64\n  batch_size: 6\n' "$1" "$2" "$work"
-  printf 'model:\n  arch: %s/archfile\nfp32:\n  epochs: 1\nqat:\n  gate: %s/configs/gates/default.yaml\n' "$work" "$root"
+  printf 'model:\n  arch: %s/%s\nfp32:\n  epochs: 1\nqat:\n  gate: %s/configs/gates/default.yaml\n' "$work" "${3:-arch.yaml}" "$root"
 }
 recipe s0 "$work/runs" >s0.yaml
 "$qat" -q train s0.yaml --phase fp32 || exit 1
@@ -126,24 +129,34 @@ onnx_dims() {  # FILE DIM_VARINT_HEX...
 onnx_recipe() {
   printf 'name: o\noutput_dir: %s/runs\ndata:\n  path: %s/d.h5\n  image_size: 64\n  batch_size: 6\n' "$work" "$work"
   printf 'model:\n  onnx: %s\n  head: {logits: logits, anchor_points: a, anchor_strides: s}\n' "$1"
+  printf 'qat:\n  gate: %s/configs/gates/default.yaml\n' "$root"
 }
 onnx_dims huge.onnx 80a094a58d1d && onnx_recipe huge.onnx >o.yaml
-expect onnx-dims-1e12 2 "ONNXHUGE" -- "$qat" -q train o.yaml --smoke
+expect onnx-dims-1e12 2 "error: huge.onnx: initializer 'w': tensor 'w': raw data has 8 bytes for 1000000000000 elements of Float" -- "$qat" -q train o.yaml --smoke
 onnx_dims neg.onnx fbffffffffffffffff01 && onnx_recipe neg.onnx >o.yaml
-expect onnx-dims-negative 2 "ONNXNEG" -- "$qat" -q train o.yaml --smoke
+expect onnx-dims-negative 2 "error: neg.onnx: initializer 'w': tensor 'w': dims [-5] has a negative dimension" -- "$qat" -q train o.yaml --smoke
 onnx_dims ovf.onnx 8080808010 8080808010 && onnx_recipe ovf.onnx >o.yaml
-expect onnx-dims-overflow 2 "ONNXOVF" -- "$qat" -q train o.yaml --smoke
+expect onnx-dims-overflow 2 "error: ovf.onnx: initializer 'w': tensor 'w': dims [4294967296,4294967296] hold more elements than int64 counts" -- "$qat" -q train o.yaml --smoke
 
 # --- 6. provenance --samples
 expect provenance-samples 2 "error: --samples 100000000 is too many: at most 4096 images (raise with QAT_MAX_PROVENANCE_SAMPLES=N)" \
   -- "$qat" -q provenance $ck $onnx --samples 100000000
 
 # --- 2. a checkpoint's recipe names a file that is not an architecture
-printf 'SECRET-PASSWORD=hunter2\n' >archfile
-expect checkpoint-arch-path 2 "error: $ck: /recipe: model.arch '$work/archfile' is not a .yaml or .yml file" \
+# Its arch file replaced by a secret: the error quotes at most 80 characters of it.
+cp arch.yaml arch.bak
+printf 'x%.0s' $(seq 100) >arch.yaml && printf 'SECRET-PASSWORD=hunter2\n' >>arch.yaml
+expect checkpoint-arch-excerpt 2 "error: $work/arch.yaml:1:1: expected a mapping, got '$(printf 'x%.0s' $(seq 80))...'" \
   -- "$qat" -q provenance $ck $onnx
 lacks checkpoint-arch-no-content hunter2
-cp "$root/configs/arch/yolo-nano.yaml" archfile
+cp arch.bak arch.yaml
+# A stored path that does not name a .yaml file is not read at all.
+recipe s9 "$work/runs" archfile >s9.yaml
+"$qat" -q train s9.yaml --phase fp32 || exit 1
+printf 'SECRET-PASSWORD=hunter2\n' >archfile
+expect checkpoint-arch-path 2 "error: runs/s9/fp32/best.h5: /recipe: model.arch '$work/archfile' is not a .yaml or .yml file" \
+  -- "$qat" -q provenance runs/s9/fp32/best.h5 runs/s9/fp32/model.fp32.onnx
+lacks checkpoint-arch-path-no-content hunter2
 
 # --- 5. output paths
 recipe s1 /proc/qat-out >s1.yaml
