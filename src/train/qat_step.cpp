@@ -2,6 +2,8 @@
 
 #include <c10/core/InferenceMode.h>
 
+#include "qat/graph/fold_batch_norm.h"
+
 namespace qat::train {
 namespace {
 
@@ -17,7 +19,11 @@ void alias_contract_values(graph::ValueMap& values, const model::DetectorInfo& i
 }  // namespace
 
 QatStep::QatStep(const model::Detector& teacher, QuantizedStudent& student, const distill::DistillObjective& objective)
-    : teacher_(teacher), teacher_exec_(teacher.graph), student_(student), objective_(objective) {
+    : teacher_(teacher),
+      folded_teacher_(std::make_unique<model::Detector>(model::clone_detector(teacher))),
+      teacher_exec_((graph::fold_batch_norm(folded_teacher_->graph), folded_teacher_->graph)),
+      student_(student),
+      objective_(objective) {
   teacher_exec_.set_training(false);
   taps_ = objective.taps();
   if (!teacher.info.logits.empty()) taps_.push_back(teacher.info.logits);

@@ -3,8 +3,9 @@
 // its quantize-dequantize image, whose gradient is the straight-through estimator
 // (1 where the value is representable, 0 where it was clipped).
 //
-// With learnable = true the scale is a trainable tensor (LSQ, Esser et al. 2020)
-// fed to ATen's _fake_quantize_learnable_* kernels; the zero point stays fixed.
+// With learnable = true the scale is a trainable tensor (LSQ, Esser et al. 2020);
+// the zero point stays fixed. The kernels are qat's own (fake_quant_kernels.h),
+// bit-identical to ATen's fake_quantize_* and _fake_quantize_learnable_* ops.
 #pragma once
 
 #include <ATen/ATen.h>
@@ -17,7 +18,8 @@
 
 namespace qat::quant {
 
-/// ATen's fake quantize (per-tensor or along spec.axis) with the straight-through gradient.
+/// Fake quantization (per-tensor or along spec.axis) with the straight-through gradient,
+/// bit-identical to ATen's fake_quantize_per_tensor_affine / _per_channel_affine.
 /// Same values as dequantize(quantize(x)) except where x / scale is within an ulp of a
 /// half-integer (ATen multiplies by a float reciprocal). `x` must be float32.
 at::Tensor fake_quantize(const at::Tensor& x, const QParams& qparams, const QuantSpec& spec);
