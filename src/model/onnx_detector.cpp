@@ -54,6 +54,9 @@ void set_anchors(Detector& det, const OnnxHeadSection& head, const std::string& 
     throw IoError(path, "", "anchor constants have shapes " + shape_text(points_in.sizes().vec()) + " and " +
                                 shape_text(strides_in.sizes().vec()) + "; expected [A,2] and [A] or [A,1]");
   }
+  // Ultralytics keeps anchor points in grid cells (make_anchors) and scales by the
+  // stride after decoding; the contract's are pixels.
+  if (head.layout == "ultralytics") points = points * strides;
   // The graph's own constants stay as they are (nodes read them); the contract's
   // copies are geometry, never trained, and read by no node (so never exported).
   g.set_initializer("qat.anchor_points", points, /*trainable=*/false);

@@ -2,6 +2,7 @@
 
 #include <onnx/onnx_pb.h>
 
+#include <algorithm>
 #include <cmath>
 #include <iomanip>
 #include <nlohmann/json.hpp>
@@ -152,7 +153,13 @@ OnnxEvalResult evaluate_onnx(const OnnxEvalOptions& o) {
   result.class_names = dataset.class_names();
   const int num_classes = static_cast<int>(result.class_names.size());
   data::LoaderOptions lo;
+  // A static-batch export (Ultralytics' default: batch 1) takes only that batch.
   lo.batch_size = o.batch_size;
+  for (const auto& model : {o.model, o.teacher}) {
+    if (model.empty()) continue;
+    const auto shape = model == o.model ? io.input_shape : read_io(model).input_shape;
+    if (shape.size() == 4 && shape[0] > 0) lo.batch_size = std::min<int64_t>(lo.batch_size, shape[0]);
+  }
   lo.image_size = size;
   lo.shuffle = false;
   data::DataLoader loader(dataset, lo);
@@ -209,8 +216,10 @@ std::string onnx_eval_text(const OnnxEvalResult& r) {
   std::ostringstream out;
   out << std::fixed << std::setprecision(4);
   auto evaluation = [&](const std::string& who, const Evaluation& e) {
-    out << who << ": mAP@0.5 " << e.map50 << ", recall at " << std::setprecision(2) << r.threshold
-        << std::setprecision(4) << " " << e.recall_at_threshold_mean << " (";
+    std::ostringstream threshold;
+    threshold << r.threshold;
+    out << who << ": mAP@0.5 " << e.map50 << ", recall at " << threshold.str() << " " << e.recall_at_threshold_mean
+        << " (";
     for (size_t c = 0; c < e.recall_at_threshold.size(); ++c) {
       out << (c ? ", " : "") << r.class_names[c] << " ";
       if (std::isnan(e.recall_at_threshold[c])) {

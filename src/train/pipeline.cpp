@@ -75,10 +75,15 @@ std::string qat_csv(const QatResult& r) {
 // Detections of the exported model as ONNX Runtime computes them, read as `qat eval`
 // reads them (train/onnx_eval.h): an imported model's candidate carries the adapted
 // head outputs (model/head_adapter.h), a native one has boxes and scores.
-DetectionSet ort_candidate_detections(const std::string& model, const model::DetectorInfo& info,
-                                    const data::DetectionDataset& val, const Recipe& recipe, double floor) {
+DetectionSet ort_candidate_detections(const std::string& model, const model::Detector& teacher,
+                                      const data::DetectionDataset& val, const Recipe& recipe, double floor) {
+  const model::DetectorInfo& info = teacher.info;
   data::LoaderOptions o;
   o.batch_size = 200;  // one ONNX Runtime process per batch: few, large batches
+  // An imported static-batch export keeps its batch in the candidate.
+  for (const auto& in : teacher.graph.inputs()) {
+    if (in.name == info.input && in.shape.size() == 4 && in.shape[0] > 0) o.batch_size = in.shape[0];
+  }
   o.image_size = recipe.data.image_size;
   o.shuffle = false;
   data::DataLoader loader(val, o);
@@ -284,7 +289,7 @@ void run_phases(const Recipe& recipe, const PipelineOptions& options, PipelineRe
     data::DataLoader val_loader(val_set, vo);
     const double t = recipe.eval.score_threshold;
     const DetectionSet teacher_set = collect_detections(teacher_exec, teacher.info, val_loader, recipe.eval, t);
-    const DetectionSet ort_set = ort_candidate_detections(staged_model, teacher.info, val_set, recipe, chosen.threshold);
+    const DetectionSet ort_set = ort_candidate_detections(staged_model, teacher, val_set, recipe, chosen.threshold);
     const auto ort_stats = behaviour(teacher_set, t, ort_set, chosen.threshold,
                                      static_cast<int>(teacher.info.num_classes), recipe.eval.match_iou);
     const auto ort_verdict = gate.check(ort_stats);

@@ -278,7 +278,8 @@ TEST(HeadAdapter, ImportedUltralyticsDetectorReadsConstantAnchorsOfShape1x2xA) {
   EXPECT_EQ(det.info.image_size, 4);
   EXPECT_EQ(det.info.strides, (std::vector<int64_t>{8, 16}));
   ASSERT_TRUE(det.has_anchors());
-  expect_tensor(det.anchor_points(), {0.5f, 0.5f, 1.5f, 0.5f, 0.5f, 1.5f}, {3, 2});
+  // Ultralytics' points are grid cells: the contract's are pixels (times the stride).
+  expect_tensor(det.anchor_points(), {4, 4, 12, 4, 8, 24}, {3, 2});
   expect_tensor(det.anchor_strides(), {8, 8, 16}, {3});
   at::NoGradGuard no_grad;
   const auto out = graph::Executor(det.graph).run({{"images", at::zeros({1, 3, 4, 4})}});

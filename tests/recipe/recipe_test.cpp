@@ -230,14 +230,14 @@ TEST(Recipe, HeadLayoutsReadTheirKeysAndRoundTrip) {
 
   const auto product = dir.write("p.yaml", "model:\n  onnx: f.onnx\n  head: {layout: general, score: product}\n");
   ASSERT_THROWS_WITH(load_recipe(product), ConfigError,
-                     product + ":3:41: model.head.score: product needs score_inputs: the outputs whose sigmoids are "
+                     product + ":3:34: model.head.score: product needs score_inputs: the outputs whose sigmoids are "
                                "multiplied");
   const auto output = dir.write("o.yaml", "model:\n  onnx: f.onnx\n  head: {output: out}\n");
   ASSERT_THROWS_WITH(load_recipe(output), ConfigError,
-                     output + ":3:19: model.head.output: is a key of layout ultralytics, not of boxes_scores");
+                     output + ":3:18: model.head.output: is a key of layout ultralytics, not of boxes_scores");
   const auto layout = dir.write("l.yaml", "model:\n  onnx: f.onnx\n  head: {layout: yolo}\n");
   ASSERT_THROWS_WITH(load_recipe(layout), ConfigError,
-                     layout + ":3:19: model.head.layout: must be one of boxes_scores, ultralytics, general; got 'yolo'");
+                     layout + ":3:18: model.head.layout: must be one of boxes_scores, ultralytics, general; got 'yolo'");
 }
 
 }  // namespace qat

@@ -40,7 +40,7 @@ struct OnnxEvalOptions {
   std::optional<OnnxHeadSection> head;  ///< empty: detect_head_layout, per model
   EvalSection eval;          ///< nms_iou, match_iou, max_detections (score_threshold is `threshold`)
   int64_t image_size = 0;    ///< 0: the model's static input side
-  int64_t batch_size = 200;  ///< images per ONNX Runtime process
+  int64_t batch_size = 200;  ///< images per ONNX Runtime process (a static-batch model: its batch)
   std::string gate = "configs/gates/default.yaml";
 };
 
