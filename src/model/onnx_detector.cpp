@@ -111,7 +111,11 @@ Detector load_onnx_detector(const ModelSection& section, const std::vector<std::
   const std::string& path = section.onnx;
   const auto& head = section.head;
   Detector det;
-  det.graph = graph::import_onnx(path);
+  // Training, calibration and evaluation run at several batch sizes: a static-batch
+  // export is made dynamic at import (or refused there, naming the input).
+  graph::ImportOptions import;
+  import.batch = graph::BatchSize::any();
+  det.graph = graph::import_onnx(path, import);
   graph::Graph& g = det.graph;
 
   const auto* input_info = find_value(g.inputs(), head.input);
