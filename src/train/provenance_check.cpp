@@ -194,7 +194,7 @@ ProvenanceReport check_provenance(const ProvenanceOptions& o) {
   // The deployed model in ONNX Runtime at the requested level, and at disabled and all.
   r.runtime_optimization = o.runtime_optimization;
   std::map<std::string, std::map<std::string, at::Tensor>> ort_runs;  // level → outputs
-  for (const std::string level : {o.runtime_optimization, std::string("disabled"), std::string("all")}) {
+  for (const std::string& level : {o.runtime_optimization, std::string("disabled"), std::string("all")}) {
     if (ort_runs.count(level)) continue;
     runtime::OrtOptions ort;
     ort.optimization = level;
