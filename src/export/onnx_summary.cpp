@@ -9,6 +9,8 @@
 #include <sstream>
 
 #include "qat/core/error.h"
+#include "qat/graph/onnx_importer.h"
+#include "qat/graph/op_traits.h"
 
 namespace qat::exporter {
 namespace {
@@ -52,7 +54,7 @@ OnnxSummary inspect_onnx(const std::string& path) {
   s.producer = model.producer_name() + (model.producer_version().empty() ? "" : " " + model.producer_version());
   for (const auto& o : model.opset_import()) s.opsets[o.domain() == "ai.onnx" ? "" : o.domain()] = o.version();
   const auto& g = model.graph();
-  std::map<std::string, std::string> producer_op;  // value → op type of the node writing it
+  std::map<std::string, const onnx::NodeProto*> producer;  // value → the ONNX-domain node writing it
   for (const auto& n : g.node()) {
     const bool onnx_domain = n.domain().empty() || n.domain() == "ai.onnx";
     ++s.op_counts[onnx_domain ? n.op_type() : n.domain() + ":" + n.op_type()];
@@ -60,16 +62,27 @@ OnnxSummary inspect_onnx(const std::string& path) {
       auto& count = s.qdq_by_region[region_of(n.name())];
       ++(n.op_type() == "QuantizeLinear" ? count.quantize : count.dequantize);
     }
-    for (const auto& out : n.output()) producer_op[out] = onnx_domain ? n.op_type() : "";
+    for (const auto& out : n.output()) {
+      if (onnx_domain) producer[out] = &n;
+    }
   }
+  // Whether `value` comes from a DequantizeLinear, directly or through see-through ops
+  // (a shared weight's DequantizeLinear feeds an Identity per extra reader).
+  auto from_dq = [&](std::string value) {
+    for (auto it = producer.find(value); it != producer.end(); it = producer.find(value)) {
+      const onnx::NodeProto& p = *it->second;
+      if (p.op_type() == "DequantizeLinear") return true;
+      if (graph::op_traits(p.op_type()).weight_view == graph::WeightView::none || p.input_size() == 0) return false;
+      value = p.input(0);
+    }
+    return false;
+  };
   for (const auto& n : g.node()) {
     const bool onnx_domain = n.domain().empty() || n.domain() == "ai.onnx";
-    if (!onnx_domain || (n.op_type() != "Conv" && n.op_type() != "Gemm" && n.op_type() != "MatMul")) continue;
-    auto from_dq = [&](int i) {
-      auto it = i < n.input_size() ? producer_op.find(n.input(i)) : producer_op.end();
-      return it != producer_op.end() && it->second == "DequantizeLinear";
-    };
-    if (from_dq(0) && from_dq(1)) s.quantized_nodes.push_back(n.name());
+    const graph::OpTraits& traits = graph::op_traits(n.op_type());
+    if (!onnx_domain || !traits.quantizable()) continue;
+    const int wi = static_cast<int>(*traits.weight_input);
+    if (n.input_size() > wi && from_dq(n.input(0)) && from_dq(n.input(wi))) s.quantized_nodes.push_back(n.name());
   }
   for (const auto& t : g.initializer()) ++s.initializer_types[element_type_name(t.data_type())];
   for (const auto& p : model.metadata_props()) s.metadata[p.key()] = p.value();
@@ -98,6 +111,21 @@ std::string format_summary(const OnnxSummary& s) {
   for (const auto& [type, n] : s.initializer_types) out << "  " << type << ": " << n << "\n";
   out << "metadata:\n";
   for (const auto& [k, v] : s.metadata) out << "  " << k << ": " << v << "\n";
+  return out.str();
+}
+
+std::vector<NodeName> pattern_names(const std::string& path) {
+  const graph::Graph g = graph::import_onnx(path);
+  std::vector<NodeName> names;
+  for (const auto& n : g.nodes()) names.push_back({n.name, n.op_type, graph::op_traits(n.op_type).quantizable()});
+  return names;
+}
+
+std::string format_names(const std::vector<NodeName>& names) {
+  const auto quantizable = std::count_if(names.begin(), names.end(), [](const NodeName& n) { return n.quantizable; });
+  std::ostringstream out;
+  out << "nodes: " << names.size() << " (" << quantizable << " quantizable)\n";
+  for (const auto& n : names) out << n.name << " " << n.op_type << (n.quantizable ? " quantizable" : "") << "\n";
   return out.str();
 }
 

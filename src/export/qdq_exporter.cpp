@@ -6,9 +6,12 @@
 #include <memory>
 #include <set>
 
+#include "qat/core/did_you_mean.h"
 #include "qat/core/error.h"
 #include "qat/export/onnx_exporter.h"
 #include "qat/graph/onnx_tensor.h"
+#include "qat/graph/op_traits.h"
+#include "qat/graph/weight_source.h"
 #include "qat/quant/fake_quantizer.h"
 #include "qat/quant/minmax_observer.h"
 #include "qat/quant/quantize.h"
@@ -128,6 +131,60 @@ struct QdqRewrite {
 
 int64_t max_abs_zero_point(const quant::QParams& qp) { return qp.zero_point.abs().max().item<int64_t>(); }
 
+// The node of `names` that comes first in `graph`.
+std::string first_in_graph(const graph::Graph& graph, const std::set<std::string>& names) {
+  for (const auto& n : graph.nodes()) {
+    if (names.count(n.name)) return n.name;
+  }
+  throw Error("no node of " + join(std::vector<std::string>(names.begin(), names.end())) + " is in the graph");
+}
+
+// A weight point: its readers reach the initializer directly or through see-through
+// nodes (graph/weight_source.h). Readers that get the weight unchanged share ONE
+// DequantizeLinear of the initializer; on a path through see-through nodes that only
+// this point's edges read, the DequantizeLinear feeds the first such node (it then
+// carries the dequantized weight), otherwise the reader directly. Readers that get
+// the weight in another layout (a Reshape) read a DequantizeLinear of that value.
+void add_weight(const graph::Graph& graph, const quant::QuantPoint& p, const quant::QParams& qp, int64_t axis,
+                QdqRewrite& rewrite) {
+  const std::pair<at::Tensor, at::Tensor> qparams = qparam_tensors(qp, p.spec.per_channel(), false);
+  const std::set<std::pair<std::string, size_t>> edges(p.edges.begin(), p.edges.end());
+  std::set<std::pair<std::string, size_t>> shared;                          // edges reading the shared DQ
+  std::map<std::string, std::set<std::pair<std::string, size_t>>> relayout;  // reshaped value → its edges
+  for (const auto& edge : p.edges) {
+    const std::string& value = graph.find_node(edge.first)->inputs.at(edge.second);
+    const auto source = graph::trace_weight(graph, value);
+    QAT_ASSERT(source && source->initializer == p.value, "edge of '", edge.first, "' does not read weight '",
+               p.value, "'");
+    if (!source->same_layout) {
+      relayout[value].insert(edge);
+      continue;
+    }
+    auto target = edge;
+    for (const auto& name : source->through) {
+      if (graph::read_only_by(graph, graph.find_node(name)->outputs.at(0), edges)) {
+        target = {name, 0};
+        break;
+      }
+    }
+    shared.insert(target);
+  }
+  // The conditioned weights: exactly the integers the fake quantizer trained with.
+  auto dequantize = [&](const std::string& name, const at::Tensor& weight,
+                        const std::set<std::pair<std::string, size_t>>& readers) {
+    std::set<std::string> nodes;
+    for (const auto& r : readers) nodes.insert(r.first);
+    const at::Tensor q = quant::quantize(weight.detach(), qp, p.spec).to(at::kChar);
+    const std::string dequantized = rewrite.add_constant(name, q, qparams.first, qparams.second, axis,
+                                                           first_in_graph(graph, nodes));
+    for (const auto& r : readers) rewrite.rewired[r] = dequantized;
+  };
+  if (!shared.empty()) dequantize(p.value, graph.initializer(p.value), shared);
+  for (const auto& [value, readers] : relayout) {
+    dequantize(value, graph::weight_as_read(graph, *graph::trace_weight(graph, value)), readers);
+  }
+}
+
 }  // namespace
 
 quant::QuantSpec ort_output_spec() {
@@ -146,7 +203,9 @@ std::vector<std::string> ort_output_values(const graph::Graph& graph, const quan
   const std::set<std::string> quantized(plan.quantized_nodes.begin(), plan.quantized_nodes.end());
   std::vector<std::string> values;
   for (const auto& n : graph.nodes()) {
-    if (n.op_type == "Conv" && quantized.count(n.name) && !planned.count(n.outputs[0])) values.push_back(n.outputs[0]);
+    if (graph::op_traits(n.op_type).ort_integer_output && quantized.count(n.name) && !planned.count(n.outputs[0])) {
+      values.push_back(n.outputs[0]);
+    }
   }
   return values;
 }
@@ -192,28 +251,23 @@ onnx::ModelProto to_qdq_onnx(const graph::Graph& graph, const quant::FakeQuantGr
     QAT_CHECK(ort || max_abs_zero_point(qp) == 0, "tensorrt needs symmetric quantization: '", p.value,
               "' has zero point ", max_abs_zero_point(qp));
     const int64_t axis = spec.per_channel() ? spec.axis : -1;
-    std::string dequantized;
+    for (const auto& edge : p.edges) point_of_edge[edge] = &p;
     if (p.is_weight) {
-      // The conditioned weights: exactly the integers the fake quantizer trained with.
-      const auto [scale, zp] = qparam_tensors(qp, spec.per_channel(), false);
-      const at::Tensor q = quant::quantize(graph.initializer(p.value).detach(), qp, spec).to(at::kChar);
-      dequantized = rewrite.add_constant(p.value, q, scale, zp, axis, p.edges.front().first);
-    } else {
-      // ONNX Runtime's x86 integer convolution takes uint8 activations (docs/export.md).
-      const auto [scale, zp] = qparam_tensors(qp, spec.per_channel(), ort);
-      dequantized = rewrite.add_pair(graph, p.value, scale, zp, axis);
-      dequantized_activation[p.value] = dequantized;
+      add_weight(graph, p, qp, axis, rewrite);
+      continue;
     }
-    for (const auto& edge : p.edges) {
-      rewrite.rewired[edge] = dequantized;
-      point_of_edge[edge] = &p;
-    }
+    // ONNX Runtime's x86 integer convolution takes uint8 activations (docs/export.md).
+    const auto [scale, zp] = qparam_tensors(qp, spec.per_channel(), ort);
+    const std::string dequantized = rewrite.add_pair(graph, p.value, scale, zp, axis);
+    dequantized_activation[p.value] = dequantized;
+    for (const auto& edge : p.edges) rewrite.rewired[edge] = dequantized;
   }
 
   if (ort) {
     for (const auto& name : plan.quantized_nodes) {
       const graph::Node& conv = *graph.find_node(name);
-      if (conv.op_type != "Conv") continue;
+      const graph::OpTraits& traits = graph::op_traits(conv.op_type);
+      if (!traits.ort_integer_output) continue;
       // Output: DQ → Conv → Q, with every reader behind the DQ.
       const std::string& out = conv.outputs[0];
       auto planned = dequantized_activation.find(out);
@@ -229,14 +283,17 @@ onnx::ModelProto to_qdq_onnx(const graph::Graph& graph, const quant::FakeQuantGr
         rewrite.rewire_all_readers(graph, out, rewrite.add_pair(graph, out, scale, zp, -1));
       }
       // Bias: int32 on the accumulator's grid, scale input_scale * weight_scale, zero point 0.
-      if (conv.inputs.size() < 3 || conv.inputs[2].empty() || !graph.has_initializer(conv.inputs[2])) continue;
+      if (!traits.bias_input) continue;
+      const size_t bi = *traits.bias_input;
+      if (conv.inputs.size() <= bi || conv.inputs[bi].empty() || !graph.has_initializer(conv.inputs[bi])) continue;
       auto input_point = point_of_edge.find({name, 0});
-      auto weight_point = point_of_edge.find({name, 1});
+      auto weight_point = point_of_edge.find({name, *traits.weight_input});
       if (input_point == point_of_edge.end() || weight_point == point_of_edge.end()) continue;
       const auto& in_qp = qparams.at(input_point->second->value);
       const auto& w_qp = qparams.at(weight_point->second->value);
       const at::Tensor scale = (in_qp.scale.to(at::kFloat) * w_qp.scale.to(at::kFloat)).reshape({-1}).contiguous();
-      const at::Tensor bias = graph.initializer(conv.inputs[2]).detach().to(at::kFloat).reshape({-1});
+      const std::string& bias_name = conv.inputs[bi];
+      const at::Tensor bias = graph.initializer(bias_name).detach().to(at::kFloat).reshape({-1});
       // Half to even, as ONNX QuantizeLinear; the division in double so the int32 is the nearest one.
       const at::Tensor q = (bias.to(at::kDouble) / scale.to(at::kDouble))
                                .round()
@@ -246,8 +303,10 @@ onnx::ModelProto to_qdq_onnx(const graph::Graph& graph, const quant::FakeQuantGr
       const bool per_channel = scale.numel() > 1;
       const at::Tensor bias_scale = per_channel ? scale : scale.reshape({});
       const at::Tensor zp = per_channel ? at::zeros({scale.numel()}, at::kInt) : at::zeros({}, at::kInt);
-      rewrite.rewired[{name, 2}] =
-          rewrite.add_constant(conv.inputs[2], q, bias_scale, zp, per_channel ? 0 : -1, name);
+      // A bias several Convs share (a reused head) gets one int32 copy per Conv: each has its own input scale.
+      const std::string int32_name = graph.consumers(bias_name).size() == 1 ? bias_name : name + "/bias";
+      rewrite.rewired[{name, bi}] = rewrite.add_constant(int32_name, q, bias_scale, zp, per_channel ? 0 : -1, name);
+      rewrite.dropped_initializers.insert(bias_name);
     }
   }
   rewrite.apply();

@@ -1,6 +1,7 @@
 #include "qat/graph/executor.h"
 
 #include "qat/core/error.h"
+#include "qat/graph/op_traits.h"
 
 namespace qat::graph {
 
@@ -68,11 +69,11 @@ void Executor::find_silu_pairs() {
   for (const auto& out : graph_.outputs()) ++consumers[static_cast<size_t>(slot_of_.at(out.name))];
   for (size_t j = 0; j < steps_.size(); ++j) {
     Step& mul = steps_[j];
-    if (mul.node->op_type != "Mul") continue;
+    if (op_traits(mul.node->op_type).silu != SiluRole::product) continue;
     for (int k = 0; k < 2; ++k) {
       const int sig_slot = mul.inputs[static_cast<size_t>(k)], x_slot = mul.inputs[static_cast<size_t>(1 - k)];
       const int i = sig_slot < 0 ? -1 : producer[static_cast<size_t>(sig_slot)];
-      if (i < 0 || steps_[static_cast<size_t>(i)].node->op_type != "Sigmoid") continue;
+      if (i < 0 || op_traits(steps_[static_cast<size_t>(i)].node->op_type).silu != SiluRole::sigmoid) continue;
       Step& sig = steps_[static_cast<size_t>(i)];
       if (sig.inputs[0] != x_slot || consumers[static_cast<size_t>(sig_slot)] != 1) continue;
       sig.silu_mul_step = static_cast<int>(j);

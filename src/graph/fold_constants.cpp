@@ -4,6 +4,7 @@
 
 #include "qat/core/error.h"
 #include "qat/graph/executor.h"
+#include "qat/graph/op_traits.h"
 
 namespace qat::graph {
 namespace {
@@ -40,7 +41,7 @@ int fold_constants(Graph& graph, const StaticShapes& shapes, const std::map<std:
     }
     // Shape needs only its input's shape: a meta tensor carries it without data.
     const std::vector<int64_t>* static_shape =
-        node.op_type == "Shape" && node.inputs.size() == 1 && !is_constant(graph, node.inputs[0])
+        op_traits(node.op_type).reads_shape_only && node.inputs.size() == 1 && !is_constant(graph, node.inputs[0])
             ? known_shape(shapes, node.inputs[0])
             : nullptr;
     bool constant = true;

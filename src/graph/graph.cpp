@@ -4,6 +4,7 @@
 #include <set>
 
 #include "qat/core/error.h"
+#include "qat/graph/op_traits.h"
 
 namespace qat::graph {
 
@@ -75,8 +76,8 @@ std::vector<std::pair<std::string, at::Tensor>> Graph::parameters() const {
 std::vector<std::pair<std::string, at::Tensor>> Graph::buffers() const {
   std::vector<std::pair<std::string, at::Tensor>> out;
   for (const auto& n : nodes_) {
-    if (n.op_type != "BatchNormalization") continue;
-    for (size_t i = 3; i < 5 && i < n.inputs.size(); ++i) {
+    for (const size_t i : op_traits(n.op_type).updated_inputs) {
+      if (i >= n.inputs.size()) continue;
       if (has_initializer(n.inputs[i]) && !is_trainable(n.inputs[i])) {
         out.emplace_back(n.inputs[i], initializer(n.inputs[i]));
       }

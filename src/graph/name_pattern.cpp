@@ -27,9 +27,63 @@ bool parse_long(const std::string& s, long& value) {
   return true;
 }
 
+// The end of the bracket expression starting at p[i] == '[' (the index of its ']'),
+// or npos when it is not closed.
+size_t class_end(const std::string& p, size_t i) {
+  size_t j = i + 1;
+  if (j < p.size() && (p[j] == '!' || p[j] == '^')) ++j;
+  if (j < p.size() && p[j] == ']') ++j;  // a leading ']' is a member
+  while (j < p.size() && p[j] != ']') ++j;
+  return j < p.size() ? j : std::string::npos;
+}
+
+// Whole-name glob: '*' stops at '/', '**' does not, '?' and classes take one non-'/' character.
+bool glob_match(const std::string& p, size_t i, const std::string& s, size_t j) {
+  while (i < p.size()) {
+    const char c = p[i];
+    if (c == '*') {
+      const bool any_depth = i + 1 < p.size() && p[i + 1] == '*';
+      size_t next = i + (any_depth ? 2 : 1);
+      while (next < p.size() && p[next] == '*') ++next;  // "***" is "**"
+      for (size_t k = j; k <= s.size(); ++k) {
+        if (glob_match(p, next, s, k)) return true;
+        if (k < s.size() && !any_depth && s[k] == '/') return false;
+      }
+      return false;
+    }
+    if (j == s.size()) return false;
+    if (c == '?') {
+      if (s[j] == '/') return false;
+    } else if (c == '[') {
+      const size_t end = class_end(p, i);
+      const std::string cls = p.substr(i, end - i + 1);
+      const char one[2] = {s[j], '\0'};
+      if (s[j] == '/' || ::fnmatch(cls.c_str(), one, 0) != 0) return false;
+      i = end + 1;
+      ++j;
+      continue;
+    } else if (c != s[j]) {
+      return false;
+    }
+    ++i;
+    ++j;
+  }
+  return j == s.size();
+}
+
 }  // namespace
 
 NamePattern::NamePattern(std::string pattern) : text_(std::move(pattern)) {
+  if (!text_.empty() && text_.front() == '/') {
+    whole_name_ = true;
+    for (size_t i = 0; i < text_.size(); ++i) {
+      if (text_[i] != '[') continue;
+      const size_t end = class_end(text_, i);
+      if (end == std::string::npos) throw Error("pattern '" + text_ + "': '[' at " + std::to_string(i + 1) + " is not closed");
+      i = end;
+    }
+    return;
+  }
   for (const auto& part : split(text_)) {
     if (part.empty()) throw Error("pattern '" + text_ + "' has an empty segment");
     Segment seg;
@@ -75,7 +129,9 @@ bool NamePattern::match_from(size_t p, const std::vector<std::string>& parts, si
   return match_from(p + 1, parts, n + 1);
 }
 
-bool NamePattern::matches(const std::string& name) const { return match_from(0, split(name), 0); }
+bool NamePattern::matches(const std::string& name) const {
+  return whole_name_ ? glob_match(text_, 0, name, 0) : match_from(0, split(name), 0);
+}
 
 NameSelector::NameSelector(const std::vector<std::string>& include, const std::vector<std::string>& exclude) {
   for (const auto& p : include) include_.emplace_back(p);

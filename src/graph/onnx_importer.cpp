@@ -97,14 +97,8 @@ StaticShapes model_shapes(const onnx::ModelProto& model) {
   return shapes;
 }
 
-// Inputs at these positions are statistics or configuration, never trained.
-bool is_constant_slot(const std::string& op, size_t index) {
-  if (op == "BatchNormalization") return index == 3 || index == 4;
-  if (op == "Resize") return index >= 1;
-  if (op == "Clip") return index >= 1;
-  if (op == "Range") return true;
-  return false;
-}
+// Inputs at these positions are statistics or configuration, never trained (OpTraits).
+bool is_constant_slot(const std::string& op, size_t index) { return op_traits(op).is_constant_input(index); }
 
 // Unique names for unnamed (or duplicate) nodes: "<OpType>_<index>", suffixed on clashes.
 std::vector<std::string> node_names(const onnx::GraphProto& g) {
@@ -162,11 +156,11 @@ std::vector<Node> normalize_before_opset13(Node node, Graph& graph, const Static
   return {std::move(flatten), std::move(node), std::move(shape), std::move(reshape)};
 }
 
-// Resize's roi and scales may be empty tensors standing for "not given".
+// Inputs such as Resize's roi and scales may be empty tensors standing for "not given".
 void normalize_after_folding(Graph& graph) {
   for (auto& node : graph.nodes()) {
-    if (node.op_type != "Resize") continue;
-    for (size_t i = 1; i < node.inputs.size() && i < 3; ++i) {
+    for (const size_t i : op_traits(node.op_type).empty_means_omitted) {
+      if (i >= node.inputs.size()) continue;
       const std::string& in = node.inputs[i];
       if (!in.empty() && graph.has_initializer(in) && graph.initializer(in).numel() == 0) node.inputs[i] = "";
     }

@@ -6,6 +6,8 @@
 #include "qat/core/did_you_mean.h"
 #include "qat/core/error.h"
 #include "qat/graph/name_pattern.h"
+#include "qat/graph/op_traits.h"
+#include "qat/graph/weight_source.h"
 
 namespace qat::quant {
 namespace {
@@ -21,13 +23,6 @@ QuantSpec spec_of(const QuantTensorSection& s, int64_t axis) {
   return spec;
 }
 
-// The output-channel axis of a quantized op's weight.
-int64_t weight_axis(const graph::Node& node, const graph::Graph& graph) {
-  if (node.op_type == "Conv") return 0;
-  if (node.op_type == "Gemm") return node.attrs.get_int("transB", 0) ? 0 : 1;
-  return graph.initializer(node.inputs[1]).dim() - 1;  // MatMul: B is [..., K, N]
-}
-
 // Groups the quantized inputs of every Concat whose output is quantized (transitively:
 // a value in two such Concats joins both groups) and points each member at the group's
 // first point in plan order.
@@ -40,7 +35,7 @@ void share_concat_scales(const graph::Graph& graph, const std::map<std::string, 
     return i;
   };
   for (const auto& node : graph.nodes()) {
-    if (node.op_type != "Concat" || !activation_point.count(node.outputs[0])) continue;
+    if (!graph::op_traits(node.op_type).joins_inputs || !activation_point.count(node.outputs[0])) continue;
     std::vector<size_t> members;
     for (const auto& in : node.inputs) {
       auto it = activation_point.find(in);
@@ -58,9 +53,7 @@ void share_concat_scales(const graph::Graph& graph, const std::map<std::string, 
 
 }  // namespace
 
-bool is_quantizable(const std::string& op_type) {
-  return op_type == "Conv" || op_type == "Gemm" || op_type == "MatMul";
-}
+bool is_quantizable(const std::string& op_type) { return graph::op_traits(op_type).quantizable(); }
 
 QuantPlan make_quant_plan(const graph::Graph& graph, const QuantSection& section) {
   const graph::NameSelector region(section.include, section.exclude);
@@ -80,23 +73,47 @@ QuantPlan make_quant_plan(const graph::Graph& graph, const QuantSection& section
     plan.points[it->second].edges.emplace_back(node, input);
   };
 
+  // One point per weight initializer, however many quantized ops read it and however
+  // (directly or through see-through ops): one quantizer, one DequantizeLinear.
+  std::map<std::string, size_t> weight_point;  // initializer → index in plan.points
+  std::map<std::string, std::pair<std::string, std::vector<int64_t>>> weight_layout;  // first reader, shape read
+  auto add_weight = [&](const graph::WeightSource& source, const graph::Node& node, size_t input) {
+    const graph::OpTraits& traits = graph::op_traits(node.op_type);
+    const int64_t axis = traits.weight_axis(node, static_cast<int64_t>(source.shape.size()));
+    auto it = weight_point.find(source.initializer);
+    if (it == weight_point.end()) {
+      QuantPoint w;
+      w.value = source.initializer;
+      w.is_weight = true;
+      w.spec = spec_of(section.weights, axis);
+      w.observer = section.weights.observer;
+      weight_point[source.initializer] = plan.points.size();
+      weight_layout[source.initializer] = {node.name, source.shape};
+      plan.points.push_back(w);
+      it = weight_point.find(source.initializer);
+    }
+    QuantPoint& w = plan.points[it->second];
+    const auto& [first, shape] = weight_layout.at(source.initializer);
+    if (shape != source.shape || w.spec.axis != spec_of(section.weights, axis).axis) {
+      throw Error("weight '" + source.initializer + "' is read by '" + first + "' and '" + node.name +
+                  "' in different layouts (shape or channel axis): one quantizer cannot serve both");
+    }
+    w.edges.emplace_back(node.name, input);
+  };
+
   for (const auto& node : graph.nodes()) {
     if (!region.selects(node.name)) continue;
-    if (is_quantizable(node.op_type)) {
+    const graph::OpTraits& traits = graph::op_traits(node.op_type);
+    if (traits.quantizable()) {
+      const size_t wi = *traits.weight_input;
       plan.quantized_nodes.push_back(node.name);
       if (!graph.has_initializer(node.inputs[0])) add_activation(node.inputs[0], node.name, 0);
-      if (graph.has_initializer(node.inputs[1])) {
-        QuantPoint w;
-        w.value = node.inputs[1];
-        w.is_weight = true;
-        w.spec = spec_of(section.weights, weight_axis(node, graph));
-        w.observer = section.weights.observer;
-        w.edges.emplace_back(node.name, 1);
-        plan.points.push_back(w);
+      if (auto source = graph::trace_weight(graph, node.inputs[wi])) {
+        add_weight(*source, node, wi);
       } else {
-        add_activation(node.inputs[1], node.name, 1);  // MatMul of two activations
+        add_activation(node.inputs[wi], node.name, wi);  // MatMul of two activations
       }
-    } else if (section.quantize_residual_add && node.op_type == "Add" &&
+    } else if (section.quantize_residual_add && traits.residual_sum &&
                !graph.has_initializer(node.inputs[0]) && !graph.has_initializer(node.inputs[1])) {
       add_activation(node.inputs[0], node.name, 0);
       add_activation(node.inputs[1], node.name, 1);

@@ -1,12 +1,14 @@
 #include "qat/train/provenance_check.h"
 
 #include <ATen/CPUGeneratorImpl.h>
+#include <ATen/Context.h>
 #include <onnx/onnx_pb.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <filesystem>
 #include <iomanip>
+#include <map>
 #include <memory>
 #include <sstream>
 
@@ -99,6 +101,20 @@ at::Tensor sample_images(const ProvenanceOptions& o, int64_t image_size, std::st
   return at::rand({o.samples, 3, image_size, image_size}, gen);
 }
 
+// Runs libtorch with oneDNN convolution off (ATen's native one) for its scope.
+class NativeConvolutionGuard {
+ public:
+  NativeConvolutionGuard() : previous_(at::globalContext().userEnabledMkldnn()) {
+    at::globalContext().setUserEnabledMkldnn(false);
+  }
+  ~NativeConvolutionGuard() { at::globalContext().setUserEnabledMkldnn(previous_); }
+  NativeConvolutionGuard(const NativeConvolutionGuard&) = delete;
+  NativeConvolutionGuard& operator=(const NativeConvolutionGuard&) = delete;
+
+ private:
+  bool previous_;
+};
+
 std::string metadata(const onnx::ModelProto& model, const std::string& key) {
   for (const auto& p : model.metadata_props()) {
     if (p.key() == key) return p.value();
@@ -107,6 +123,40 @@ std::string metadata(const onnx::ModelProto& model, const std::string& key) {
 }
 
 }  // namespace
+
+SelfSpread measure_spread(const std::string& between, const at::Tensor& a, const at::Tensor& b,
+                          double base_tolerance) {
+  QAT_CHECK(a.sizes() == b.sizes(), between, ": shapes ", a.sizes(), " and ", b.sizes(), " differ");
+  SelfSpread s;
+  s.between = between;
+  if (a.numel() == 0) return s;
+  const at::Tensor diff = (a.to(at::kDouble) - b.to(at::kDouble)).abs();
+  s.max_abs_diff = diff.max().item<double>();
+  s.beyond = (diff > base_tolerance).sum().item<int64_t>();
+  return s;
+}
+
+OutputDiff judge_output(const std::string& name, const at::Tensor& libtorch, const at::Tensor& runtime,
+                        double base_tolerance, int64_t floor_beyond, std::vector<SelfSpread> spreads) {
+  const SelfSpread d = measure_spread("libtorch vs onnxruntime", libtorch, runtime, base_tolerance);
+  OutputDiff o;
+  o.name = name;
+  o.max_abs_diff = d.max_abs_diff;
+  o.base_tolerance = base_tolerance;
+  o.elements = libtorch.numel();
+  o.tolerance = base_tolerance;
+  o.allowed_beyond = floor_beyond;
+  for (const auto& s : spreads) {
+    o.tolerance = std::max(o.tolerance, s.max_abs_diff);
+    o.allowed_beyond = std::max(o.allowed_beyond, kSpreadFactor * s.beyond);
+  }
+  o.allowed_beyond = std::min(o.allowed_beyond, o.elements);
+  o.spreads = std::move(spreads);
+  if (o.elements > 0) {
+    o.beyond = ((libtorch.to(at::kDouble) - runtime.to(at::kDouble)).abs() > o.tolerance).sum().item<int64_t>();
+  }
+  return o;
+}
 
 bool ProvenanceReport::matches() const {
   if (!initializers.all_identical()) return false;
@@ -167,34 +217,43 @@ ProvenanceReport check_provenance(const ProvenanceOptions& o) {
   r.initializers = exporter::compare_initializers(reference, deployed);
 
   const at::Tensor images = sample_images(o, recipe.data.image_size, r.inputs);
-  graph::ValueMap want;
+  // The checkpoint in libtorch, with its default (oneDNN) and its native convolution.
+  graph::ValueMap want, want_native;
   {
     at::NoGradGuard no_grad;
     want = exec.run({{det.info.input, images}});
+    const NativeConvolutionGuard native;
+    want_native = exec.run({{det.info.input, images}});
   }
-  runtime::OrtOptions ort;
-  ort.optimization = o.runtime_optimization;
+  // The deployed model in ONNX Runtime at the requested level, and at disabled and all.
   r.runtime_optimization = o.runtime_optimization;
-  const auto got = runtime::run_onnxruntime(o.model, {{det.info.input, images}}, ort);
+  std::map<std::string, std::map<std::string, at::Tensor>> ort_runs;  // level → outputs
+  for (const std::string& level : {o.runtime_optimization, std::string("disabled"), std::string("all")}) {
+    if (ort_runs.count(level)) continue;
+    runtime::OrtOptions ort;
+    ort.optimization = level;
+    ort_runs[level] = runtime::run_onnxruntime(o.model, {{det.info.input, images}}, ort);
+  }
+  const auto& got = ort_runs.at(o.runtime_optimization);
   for (const std::string& name : {det.info.boxes, det.info.scores}) {
     if (!got.count(name)) throw IoError(o.model, name, "the model has no output of this name");
     const at::Tensor& w = want.at(name);
     QAT_CHECK(got.at(name).sizes() == w.sizes(), o.model, ": output '", name, "' has shape ", got.at(name).sizes(),
               ", the checkpoint gives ", w.sizes());
-    OutputDiff d;
-    d.name = name;
-    const at::Tensor diff = (got.at(name).to(at::kFloat) - w).abs();
-    d.max_abs_diff = diff.max().item<double>();
-    d.elements = diff.numel();
+    double base = 0;
+    int64_t floor_beyond = 0;
     if (ck.phase == "fp32") {
-      d.tolerance = kFp32RelativeTolerance * std::max(1.0, w.abs().max().item<double>());
+      base = kFp32RelativeTolerance * std::max(1.0, w.abs().max().item<double>());
     } else {
-      d.tolerance = quant::qparams_from_range(w.min().reshape({1}), w.max().reshape({1}), quant::QuantSpec{})
-                        .scale.item<double>();
-      d.allowed_beyond = static_cast<int64_t>(kQdqBeyondFraction * static_cast<double>(d.elements));
+      base = quant::qparams_from_range(w.min().reshape({1}), w.max().reshape({1}), quant::QuantSpec{})
+                 .scale.item<double>();
+      floor_beyond = static_cast<int64_t>(kQdqBeyondFraction * static_cast<double>(w.numel()));
     }
-    d.beyond = (diff > d.tolerance).sum().item<int64_t>();
-    r.outputs.push_back(d);
+    std::vector<SelfSpread> spreads;
+    spreads.push_back(measure_spread("onnxruntime disabled vs all", ort_runs.at("disabled").at(name).to(at::kFloat),
+                                     ort_runs.at("all").at(name).to(at::kFloat), base));
+    spreads.push_back(measure_spread("libtorch onednn vs native", w, want_native.at(name), base));
+    r.outputs.push_back(judge_output(name, w, got.at(name).to(at::kFloat), base, floor_beyond, std::move(spreads)));
   }
   return r;
 }
@@ -217,8 +276,13 @@ std::string format_provenance(const ProvenanceReport& r) {
     std::ostringstream line;
     line << std::setprecision(3) << "output " << o.name << ": max abs diff " << o.max_abs_diff << ", "
          << o.beyond << " of " << o.elements << " beyond the tolerance " << o.tolerance << " (allowed "
-         << o.allowed_beyond << ") " << (o.within() ? "ok" : "EXCEEDED");
-    out << line.str() << "\n";
+         << o.allowed_beyond << ") " << (o.within() ? "ok" : "EXCEEDED") << "\n";
+    line << "  base tolerance " << o.base_tolerance << "\n";
+    for (const auto& s : o.spreads) {
+      line << "  spread " << s.between << ": max abs diff " << s.max_abs_diff << ", " << s.beyond
+           << " beyond the base tolerance\n";
+    }
+    out << line.str();
   }
   out << (r.matches() ? "provenance: match" : "provenance: MISMATCH") << "\n";
   return out.str();

@@ -91,6 +91,29 @@ TEST(OnnxSummary, CountsQdqPerRegionAndTheQuantizedNodesOfAnExportedDetector) {
   EXPECT_EQ(s.metadata.at("qat.arch"), "yolo-nano");
 }
 
+TEST(OnnxSummary, PatternNamesAreTheImportedNodesWithTheirOpTypes) {
+  graph::Graph g;
+  g.add_input({"x", {1, 2, 4, 4}});
+  g.set_initializer("w", at::ones({2, 2, 1, 1}), true);
+  g.set_initializer("shape", at::tensor(std::vector<int64_t>{1, 32}, at::kLong));
+  g.add_node({"/backbone/body/features.3/Conv", "Conv", {"x", "w"}, {"c"}, {}});
+  g.add_node({"/backbone/body/features.3/Relu", "Relu", {"c"}, {"r"}, {}});
+  g.add_node({"/head/Reshape", "Reshape", {"r", "shape"}, {"y"}, {}});
+  g.add_output({"y", {1, 32}});
+  testing::TempDir dir;
+  const auto path = dir.file("torch_names.onnx");
+  export_onnx(g, path, {13, "qat", {}});
+  const auto names = pattern_names(path);
+  ASSERT_EQ(names.size(), 3u);
+  EXPECT_TRUE(names[0].quantizable);
+  EXPECT_FALSE(names[2].quantizable);
+  EXPECT_EQ(format_names(names),
+            "nodes: 3 (1 quantizable)\n"
+            "/backbone/body/features.3/Conv Conv quantizable\n"
+            "/backbone/body/features.3/Relu Relu\n"
+            "/head/Reshape Reshape\n");
+}
+
 TEST(OnnxSummary, MissingFileAndJunkAreReportedByName) {
   testing::TempDir dir;
   const auto missing = dir.file("none.onnx");

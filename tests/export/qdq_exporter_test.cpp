@@ -7,6 +7,7 @@
 #include "qat/export/onnx_exporter.h"
 #include "qat/export/onnx_summary.h"
 #include "qat/quant/fake_quantizer.h"
+#include "qat/quant/quant_plan.h"
 
 #include "qat/graph/fold_batch_norm.h"
 #include "qat/model/detector.h"
@@ -84,7 +85,120 @@ int count_op(const onnx::ModelProto& m, const std::string& op, const std::string
   return n;
 }
 
+// A head module reused on two FPN levels as torch.onnx.export writes it: one weight and
+// one bias initializer, the second level reading them through Identity nodes.
+graph::Graph shared_head() {
+  graph::Graph g;
+  g.add_input({"p3", {1, 2, 6, 6}});
+  g.add_input({"p4", {1, 2, 3, 3}});
+  at::manual_seed(3);
+  g.set_initializer("head.conv.weight", at::randn({3, 2, 3, 3}), true);
+  g.set_initializer("head.conv.bias", at::randn({3}), true);
+  graph::Attributes pads;
+  pads.set("pads", std::vector<int64_t>{1, 1, 1, 1});
+  g.add_node({"/head/conv/Identity", "Identity", {"head.conv.weight"}, {"onnx::Conv_7"}, {}});
+  g.add_node({"/head/conv/Identity_1", "Identity", {"head.conv.bias"}, {"onnx::Conv_8"}, {}});
+  g.add_node({"/head/conv/Conv", "Conv", {"p3", "head.conv.weight", "head.conv.bias"}, {"y3"}, pads});
+  g.add_node({"/head/conv_1/Conv", "Conv", {"p4", "onnx::Conv_7", "onnx::Conv_8"}, {"y4"}, pads});
+  g.add_output({"y3", {1, 3, 6, 6}});
+  g.add_output({"y4", {1, 3, 3, 3}});
+  return g;
+}
+
+struct SharedHead {
+  graph::Graph graph = shared_head();
+  std::unique_ptr<graph::Executor> exec;
+  std::unique_ptr<quant::FakeQuantGraph> fq;
+  graph::ValueMap inputs;
+};
+
+// The shared head quantized with power-of-two scales (inputs 1/64, weights 1/32 per
+// channel), on which ONNX Runtime's division by the scale and ATen's multiplication by
+// its reciprocal round alike.
+std::unique_ptr<SharedHead> quantized_shared_head() {
+  auto h = std::make_unique<SharedHead>();
+  QuantSection s;
+  s.include = {"/head/**"};
+  s.exclude = {};
+  s.activations.observer = "minmax";
+  h->exec = std::make_unique<graph::Executor>(h->graph);
+  h->fq = std::make_unique<quant::FakeQuantGraph>(quant::make_quant_plan(h->graph, s));
+  h->fq->attach(*h->exec);
+  at::manual_seed(4);
+  h->inputs = {{"p3", at::rand({1, 2, 6, 6})}, {"p4", at::rand({1, 2, 3, 3})}};
+  at::NoGradGuard no_grad;
+  h->fq->set_observing(true, true);
+  h->fq->set_fake_quant(false);
+  h->exec->run(h->inputs);
+  h->fq->set_observing(false, false);
+  auto qp = h->fq->qparams();
+  qp.at("p3").scale.fill_(1.0 / 64);
+  qp.at("p4").scale.fill_(1.0 / 64);
+  qp.at("head.conv.weight").scale.fill_(1.0 / 32);
+  h->fq->set_qparams(qp);
+  h->fq->set_fake_quant(true);
+  return h;
+}
+
 }  // namespace
+
+TEST(QdqExporter, ASharedWeightHasOneDequantizeLinearFeedingEveryReader) {
+  auto h = quantized_shared_head();
+  testing::TempDir dir;
+  const auto path = dir.file("shared.onnx");
+  export_qdq_onnx(h->graph, *h->fq, path, {});  // passes onnx::checker (no duplicate initializer)
+  const auto m = load(path);
+  EXPECT_EQ(count_op(m, "DequantizeLinear"), 3);  // p3, p4 and the one weight
+  EXPECT_EQ(count_op(m, "QuantizeLinear"), 2);
+  EXPECT_EQ(count_op(m, "DequantizeLinear", "head.conv.weight/"), 1);
+  const auto& dq = find_node(m, "head.conv.weight/DequantizeLinear");
+  ASSERT_EQ(dq.attribute_size(), 1);
+  EXPECT_EQ(dq.attribute(0).i(), 0);  // per channel
+  EXPECT_EQ(find_initializer(m, "head.conv.weight/scale").dims(0), 3);
+  // Level 3 reads it directly, level 4 through its Identity, which now carries it.
+  EXPECT_EQ(find_node(m, "/head/conv/Conv").input(1), "head.conv.weight/dequantized");
+  EXPECT_EQ(find_node(m, "/head/conv/Identity").input(0), "head.conv.weight/dequantized");
+  EXPECT_EQ(find_node(m, "/head/conv_1/Conv").input(1), "onnx::Conv_7");
+  EXPECT_LT(index_of(m, "head.conv.weight/DequantizeLinear"), index_of(m, "/head/conv/Identity"));
+  for (const auto& init : m.graph().initializer()) EXPECT_NE(init.name(), "head.conv.weight");
+  const OnnxSummary summary = inspect_onnx(path);
+  EXPECT_EQ(summary.quantized_nodes, (std::vector<std::string>{"/head/conv/Conv", "/head/conv_1/Conv"}));
+
+  at::NoGradGuard no_grad;
+  const auto want = h->exec->run(h->inputs);
+  const auto fp32 = graph::Executor(h->graph).run(h->inputs);
+  const auto got = runtime::run_onnxruntime(path, h->inputs);
+  for (const char* name : {"y3", "y4"}) {
+    EXPECT_GT(max_diff(want.at(name), fp32.at(name)), 1e-2) << name;  // both levels are quantized
+    EXPECT_LT(max_diff(got.at(name), want.at(name)), 1e-5) << name;
+  }
+}
+
+TEST(QdqExporter, OrtProfileGivesASharedBiasOneInt32CopyPerConv) {
+  auto h = quantized_shared_head();
+  QdqExportOptions o;
+  o.profile = "ort";
+  o.output_qparams = calibrate_output_qparams(*h->exec, ort_output_values(h->graph, h->fq->plan()), {h->inputs});
+  ASSERT_EQ(o.output_qparams.size(), 2u);
+  testing::TempDir dir;
+  const auto path = dir.file("shared.ort.onnx");
+  export_qdq_onnx(h->graph, *h->fq, path, o);
+  const auto m = load(path);
+  EXPECT_EQ(count_op(m, "DequantizeLinear", "head.conv.weight/"), 1);
+  // The bias is read by level 3 and by level 4's Identity: level 3's int32 copy is its own.
+  EXPECT_EQ(find_initializer(m, "/head/conv/Conv/bias/quantized").data_type(), onnx::TensorProto::INT32);
+  EXPECT_EQ(find_node(m, "/head/conv/Conv").input(2), "/head/conv/Conv/bias/dequantized");
+
+  at::NoGradGuard no_grad;
+  attach_ort_output_quantizers(*h->exec, h->graph, o.output_qparams);
+  const auto want = h->exec->run(h->inputs);
+  const auto got = runtime::run_onnxruntime(path, h->inputs);
+  for (const char* name : {"y3", "y4"}) {
+    // One output step at most: ONNX Runtime requantizes with a float multiplier.
+    const double step = o.output_qparams.at(name).scale.item<double>();
+    EXPECT_LE(max_diff(got.at(name), want.at(name)), step * 1.001) << name;
+  }
+}
 
 TEST(QdqExporter, WeightsAreTheConditionedInt8ValuesBehindDequantizeLinear) {
   auto c = calibrated({"backbone.[0-1]"});

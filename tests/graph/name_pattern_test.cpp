@@ -35,6 +35,39 @@ TEST(NamePattern, MalformedPatterns) {
   ASSERT_THROWS_WITH(NamePattern("backbone..conv"), Error, "pattern 'backbone..conv' has an empty segment");
 }
 
+TEST(NamePattern, ASlashPatternIsAGlobOnTheWholeName) {
+  // '*' stays within one path level, dots and all.
+  NamePattern level("/backbone/body/features.3/*");
+  EXPECT_TRUE(level.matches("/backbone/body/features.3/Conv"));
+  EXPECT_TRUE(level.matches("/backbone/body/features.3/block.0.0"));
+  EXPECT_FALSE(level.matches("/backbone/body/features.3/block/Conv"));
+  EXPECT_FALSE(level.matches("/backbone/body/features.31/Conv"));
+  EXPECT_FALSE(level.matches("/backbone/body/features.3"));
+  // '**' crosses levels; there is no leading-part rule.
+  NamePattern below("/head/**");
+  EXPECT_TRUE(below.matches("/head/classification_head/conv/conv.0/conv.0.0/Conv"));
+  EXPECT_TRUE(below.matches("/head/Conv"));
+  EXPECT_FALSE(below.matches("/head"));
+  EXPECT_FALSE(below.matches("/headx/Conv"));
+  EXPECT_TRUE(NamePattern("/head").matches("/head"));
+  EXPECT_FALSE(NamePattern("/head").matches("/head/Conv"));
+  EXPECT_TRUE(NamePattern("/**/Conv").matches("/backbone/body/features.0/Conv"));
+  EXPECT_FALSE(NamePattern("/**/Conv").matches("/backbone/body/features.0/Conv_1"));
+  EXPECT_TRUE(NamePattern("/**/Conv*").matches("/backbone/body/features.0/Conv_1"));
+  // '?' and classes take one character other than '/'.
+  EXPECT_TRUE(NamePattern("/fpn/layer_blocks.?/Conv").matches("/fpn/layer_blocks.2/Conv"));
+  EXPECT_FALSE(NamePattern("/fpn/layer_blocks.?/Conv").matches("/fpn/layer_blocks.12/Conv"));
+  EXPECT_TRUE(NamePattern("/b/features.[0-4]/*").matches("/b/features.4/Relu"));
+  EXPECT_FALSE(NamePattern("/b/features.[0-4]/*").matches("/b/features.5/Relu"));
+  EXPECT_FALSE(NamePattern("/b/features.[!0-4]/*").matches("/b/features.4/Relu"));
+  EXPECT_FALSE(NamePattern("/a?b").matches("/a/b"));
+  EXPECT_FALSE(NamePattern("/a[/]b").matches("/a/b"));
+  // A dotted pattern keeps its segment rules on the same names: "features" is a segment
+  // of "/backbone/body/features.3/Conv" only up to its first dot.
+  EXPECT_FALSE(NamePattern("backbone.**").matches("/backbone/body/features.3/Conv"));
+  ASSERT_THROWS_WITH(NamePattern("/head/[0-"), Error, "pattern '/head/[0-': '[' at 7 is not closed");
+}
+
 TEST(NameSelector, ExcludeWins) {
   NameSelector s({"backbone.**", "neck.**"}, {"backbone.0", "**.pool?"});
   EXPECT_TRUE(s.selects("backbone.1.conv"));
@@ -42,6 +75,10 @@ TEST(NameSelector, ExcludeWins) {
   EXPECT_FALSE(s.selects("backbone.9.pool1"));
   EXPECT_TRUE(s.selects("neck.2.cv1.conv"));
   EXPECT_FALSE(s.selects("head.0.stem.conv"));
+  NameSelector torch({"/backbone/**", "/head/**"}, {"/head/*_head/*_logits/Conv"});
+  EXPECT_TRUE(torch.selects("/head/classification_head/conv/conv.0/Conv"));
+  EXPECT_FALSE(torch.selects("/head/classification_head/cls_logits/Conv"));
+  EXPECT_FALSE(torch.selects("/anchor_generator/Conv"));
 }
 
 }  // namespace qat::graph

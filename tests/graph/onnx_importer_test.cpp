@@ -123,6 +123,31 @@ TEST(OnnxImporter, NamesUnnamedNodesAndSortsParametersFromConstants) {
   EXPECT_EQ(graph.metadata().at("author"), "test");
 }
 
+// The importer asks the op traits which inputs are constants: a weight torch shares
+// through an Identity stays one trainable parameter (the Identity is kept), Clip's
+// float bounds are constants.
+TEST(OnnxImporter, ClassifiesInitializersByTheReadersTraits) {
+  onnx::ModelProto m = model_with_opset(13);
+  auto* g = m.mutable_graph();
+  add_value(g->mutable_input(), "x", {1, 2, 3, 3});
+  add_value(g->mutable_output(), "y", {1, 2, 3, 3});
+  add_initializer(g, "w", at::ones({2, 2, 1, 1}));
+  add_initializer(g, "lo", at::zeros({}));
+  add_initializer(g, "hi", at::full({}, 6.0f));
+  add_node(g, "/head/conv/Identity", "Identity", {"w"}, {"onnx::Conv_3"});
+  add_node(g, "/head/conv/Conv", "Conv", {"x", "w"}, {"a"});
+  add_node(g, "/head/conv_1/Conv", "Conv", {"a", "onnx::Conv_3"}, {"b"});
+  add_node(g, "/head/Clip", "Clip", {"b", "lo", "hi"}, {"y"});
+  const Graph graph = import_onnx(m, "m.onnx");
+  ASSERT_EQ(graph.nodes().size(), 4u);
+  EXPECT_EQ(graph.nodes()[0].name, "/head/conv/Identity");
+  EXPECT_TRUE(graph.is_trainable("w"));
+  EXPECT_FALSE(graph.is_trainable("lo"));
+  EXPECT_FALSE(graph.is_trainable("hi"));
+  EXPECT_EQ(graph.parameters().size(), 1u);
+  EXPECT_TRUE(graph.buffers().empty());
+}
+
 TEST(OnnxImporter, EmptyResizeScalesBecomeAnOmittedInput) {
   onnx::ModelProto m = model_with_opset(11);
   auto* g = m.mutable_graph();

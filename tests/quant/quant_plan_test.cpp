@@ -22,7 +22,91 @@ const QuantPoint* find(const QuantPlan& plan, const std::string& value) {
   return nullptr;
 }
 
+// A head module reused on two FPN levels as torch.onnx.export writes it: one weight and
+// one bias initializer, the second level reading them through Identity nodes.
+graph::Graph shared_head() {
+  graph::Graph g;
+  g.add_input({"p3", {1, 2, 6, 6}});
+  g.add_input({"p4", {1, 2, 3, 3}});
+  at::manual_seed(3);
+  g.set_initializer("head.conv.weight", at::randn({3, 2, 3, 3}), true);
+  g.set_initializer("head.conv.bias", at::randn({3}), true);
+  graph::Attributes pads;
+  pads.set("pads", std::vector<int64_t>{1, 1, 1, 1});
+  g.add_node({"/head/conv/Identity", "Identity", {"head.conv.weight"}, {"onnx::Conv_7"}, {}});
+  g.add_node({"/head/conv/Identity_1", "Identity", {"head.conv.bias"}, {"onnx::Conv_8"}, {}});
+  g.add_node({"/head/conv/Conv", "Conv", {"p3", "head.conv.weight", "head.conv.bias"}, {"y3"}, pads});
+  g.add_node({"/head/conv_1/Conv", "Conv", {"p4", "onnx::Conv_7", "onnx::Conv_8"}, {"y4"}, pads});
+  g.add_output({"y3", {1, 3, 6, 6}});
+  g.add_output({"y4", {1, 3, 3, 3}});
+  return g;
+}
+
 }  // namespace
+
+TEST(QuantPlan, AWeightSharedThroughIdentityHasOnePerChannelPoint) {
+  QuantSection s;
+  s.include = {"/head/**"};
+  s.exclude = {};
+  const QuantPlan plan = make_quant_plan(shared_head(), s);
+  EXPECT_EQ(plan.quantized_nodes, (std::vector<std::string>{"/head/conv/Conv", "/head/conv_1/Conv"}));
+  ASSERT_EQ(plan.points.size(), 3u);  // p3, the weight, p4
+  const QuantPoint* w = find(plan, "head.conv.weight");
+  ASSERT_NE(w, nullptr);
+  EXPECT_TRUE(w->is_weight);
+  EXPECT_EQ(w->spec.axis, 0);
+  EXPECT_EQ(w->edges,
+            (std::vector<std::pair<std::string, size_t>>{{"/head/conv/Conv", 1}, {"/head/conv_1/Conv", 1}}));
+  EXPECT_EQ(find(plan, "onnx::Conv_7"), nullptr);  // not an activation
+  EXPECT_FALSE(find(plan, "p4")->is_weight);
+}
+
+TEST(QuantPlan, WeightAxisFollowsTheOpTraits) {
+  graph::Graph g;
+  g.add_input({"x", {1, 3}});
+  g.set_initializer("a", at::ones({4, 3}), true);
+  g.set_initializer("b", at::ones({4, 5}), true);
+  g.set_initializer("c", at::ones({10}), true);
+  g.set_initializer("c.shape", at::tensor(std::vector<int64_t>{5, 2}, at::kLong));
+  graph::Attributes trans_b;
+  trans_b.set("transB", int64_t{1});
+  g.add_node({"gemm_t", "Gemm", {"x", "a"}, {"h"}, trans_b});  // [1,3] x [4,3]^T
+  g.add_node({"gemm", "Gemm", {"h", "b"}, {"k"}, {}});         // [1,4] x [4,5]
+  g.add_node({"c.view", "Reshape", {"c", "c.shape"}, {"c2"}, {}});
+  g.add_node({"mm", "MatMul", {"k", "c2"}, {"y"}, {}});       // [1,5] x [5,2]
+  g.add_output({"y", {1, 2}});
+  QuantSection s;
+  s.include = {"**"};
+  s.exclude = {};
+  const QuantPlan plan = make_quant_plan(g, s);
+  EXPECT_EQ(find(plan, "a")->spec.axis, 0);
+  EXPECT_EQ(find(plan, "b")->spec.axis, 1);
+  const QuantPoint* c = find(plan, "c");  // seen through the Reshape: axis 1 of the [5, 2] it reads
+  ASSERT_NE(c, nullptr);
+  EXPECT_TRUE(c->is_weight);
+  EXPECT_EQ(c->spec.axis, 1);
+  EXPECT_EQ(c->edges, (std::vector<std::pair<std::string, size_t>>{{"mm", 1}}));
+  EXPECT_EQ(find(plan, "c2"), nullptr);
+}
+
+TEST(QuantPlan, AWeightReadInTwoLayoutsIsRefused) {
+  graph::Graph g;
+  g.add_input({"x", {1, 2}});
+  g.add_input({"z", {1, 3}});
+  g.set_initializer("w", at::ones({2, 3}), true);
+  g.set_initializer("shape", at::tensor(std::vector<int64_t>{3, 2}, at::kLong));
+  g.add_node({"mm1", "MatMul", {"x", "w"}, {"y1"}, {}});
+  g.add_node({"view", "Reshape", {"w", "shape"}, {"wt"}, {}});
+  g.add_node({"mm2", "MatMul", {"z", "wt"}, {"y2"}, {}});
+  g.add_output({"y1", {1, 3}});
+  g.add_output({"y2", {1, 2}});
+  QuantSection s;
+  s.include = {"**"};
+  s.exclude = {};
+  ASSERT_THROWS_WITH(make_quant_plan(g, s), Error,
+                     "weight 'w' is read by 'mm1' and 'mm2' in different layouts (shape or channel axis): one "
+                     "quantizer cannot serve both");
+}
 
 TEST(QuantPlan, RegionSelectsConvsAndTheirInputs) {
   const auto det = folded_detector();

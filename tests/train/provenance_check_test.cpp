@@ -119,9 +119,20 @@ TEST(ProvenanceCheck, Fp32ExportMatchesItsCheckpointExactly) {
   ASSERT_EQ(report.outputs.size(), 2u);
   EXPECT_EQ(report.outputs[0].name, "boxes");
   EXPECT_EQ(report.outputs[1].name, "scores");
-  for (const auto& o : report.outputs) EXPECT_TRUE(o.within()) << o.name << " " << o.max_abs_diff;
+  for (const auto& o : report.outputs) {
+    EXPECT_TRUE(o.within()) << o.name << " " << o.max_abs_diff;
+    // The nano detector's own spread stays below the FP32 base tolerance: nothing may exceed it.
+    ASSERT_EQ(o.spreads.size(), 2u);
+    EXPECT_EQ(o.spreads[0].between, "onnxruntime disabled vs all");
+    EXPECT_EQ(o.spreads[1].between, "libtorch onednn vs native");
+    for (const auto& s : o.spreads) EXPECT_EQ(s.beyond, 0) << o.name << " " << s.between;
+    EXPECT_EQ(o.allowed_beyond, 0);
+    EXPECT_EQ(o.beyond, 0);
+    EXPECT_DOUBLE_EQ(o.tolerance, o.base_tolerance);
+  }
   EXPECT_TRUE(report.matches());
   const std::string text = format_provenance(report);
+  EXPECT_NE(text.find("  spread onnxruntime disabled vs all: max abs diff "), std::string::npos);
   EXPECT_NE(text.find("initializers identical: " + std::to_string(n) + " of " + std::to_string(n) + "\n"),
             std::string::npos);
   EXPECT_NE(text.find("provenance: match\n"), std::string::npos);
@@ -169,7 +180,10 @@ TEST_P(ProvenanceCheckQdq, StudentCheckpointReExportsToTheDeployedModel) {
   EXPECT_EQ(report.initializers.identical, n);
   for (const auto& o : report.outputs) {
     EXPECT_TRUE(o.within()) << o.name << " " << o.max_abs_diff;
-    EXPECT_EQ(o.allowed_beyond, o.elements / 50);  // runtime rounding flips: 2% of the elements
+    // Runtime rounding flips: at least 2% of the elements, more when the model's own spread has more.
+    int64_t spread_beyond = 0;
+    for (const auto& s : o.spreads) spread_beyond = std::max(spread_beyond, s.beyond);
+    EXPECT_EQ(o.allowed_beyond, std::max(o.elements / 50, kSpreadFactor * spread_beyond));
   }
   EXPECT_TRUE(report.matches());
 }
@@ -185,6 +199,54 @@ TEST(ProvenanceCheck, StudentCheckpointAgainstTheFp32ModelMismatches) {
   EXPECT_LT(report.initializers.identical, report.initializers.total);
   EXPECT_FALSE(report.initializers.only_reference.empty());  // the int8 weights
   EXPECT_FALSE(report.matches());
+}
+
+// The rule on hand values: base tolerance 0.1, libtorch vs ONNX Runtime 0.3 off on one
+// element (index 2) and 0.05 on another (index 5).
+TEST(ProvenanceCheck, AnOutputIsJudgedAgainstTheModelsOwnSpread) {
+  const at::Tensor libtorch = at::arange(10, at::kFloat);
+  at::Tensor runtime = libtorch.clone();
+  runtime[2] += 0.3;
+  runtime[5] += 0.05;
+  // No spread and no floor: the 0.3 exceeds the base tolerance, and nothing may.
+  OutputDiff bare = judge_output("boxes", libtorch, runtime, 0.1, 0, {});
+  EXPECT_NEAR(bare.max_abs_diff, 0.3, 1e-6);
+  EXPECT_DOUBLE_EQ(bare.tolerance, 0.1);
+  EXPECT_EQ(bare.elements, 10);
+  EXPECT_EQ(bare.beyond, 1);
+  EXPECT_EQ(bare.allowed_beyond, 0);
+  EXPECT_FALSE(bare.within());
+  // A floor of one element (Q/DQ's kQdqBeyondFraction) lets it pass.
+  EXPECT_TRUE(judge_output("boxes", libtorch, runtime, 0.1, 1, {}).within());
+
+  // ONNX Runtime disagrees with itself by 0.2 on one element: the tolerance grows to 0.2
+  // and kSpreadFactor × 1 = 2 elements may exceed it (the 0.3 does).
+  at::Tensor all = libtorch.clone();
+  all[7] += 0.2;
+  const SelfSpread ort = measure_spread("onnxruntime disabled vs all", libtorch, all, 0.1);
+  EXPECT_NEAR(ort.max_abs_diff, 0.2, 1e-6);
+  EXPECT_EQ(ort.beyond, 1);
+  const SelfSpread quiet = measure_spread("libtorch onednn vs native", libtorch, libtorch, 0.1);
+  EXPECT_EQ(quiet.max_abs_diff, 0);
+  EXPECT_EQ(quiet.beyond, 0);
+  OutputDiff fitted = judge_output("boxes", libtorch, runtime, 0.1, 0, {ort, quiet});
+  EXPECT_NEAR(fitted.tolerance, 0.2, 1e-6);
+  EXPECT_EQ(fitted.beyond, 1);
+  EXPECT_EQ(fitted.allowed_beyond, 2);
+  EXPECT_TRUE(fitted.within());
+  ASSERT_EQ(fitted.spreads.size(), 2u);
+
+  // A spread within the base tolerance widens nothing.
+  at::Tensor near = libtorch.clone();
+  near[7] += 0.05;
+  OutputDiff strict =
+      judge_output("boxes", libtorch, runtime, 0.1, 0, {measure_spread("x", libtorch, near, 0.1)});
+  EXPECT_DOUBLE_EQ(strict.tolerance, 0.1);
+  EXPECT_EQ(strict.allowed_beyond, 0);
+  EXPECT_FALSE(strict.within());
+
+  ASSERT_THROWS_WITH(measure_spread("a vs b", libtorch, at::zeros({3}), 0.1), Error,
+                     "a vs b: shapes [10] and [3] differ");
 }
 
 TEST(ProvenanceCheck, ACheckpointWithoutItsRecipeNeedsOne) {

@@ -1,11 +1,21 @@
-// Choosing nodes by name: the patterns of a quantization region.
+// Choosing nodes by name: the patterns of a quantization region. Two forms:
 //
-// A pattern is dot-separated segments matched against a node name's segments:
+// Dotted (qat's own names, "backbone.3.conv"): any pattern not starting with '/'.
+// Dot-separated segments matched against a node name's segments:
 //   literal or glob ("conv", "cv*", "m?")   one segment, fnmatch-style
 //   "[a-b]"                                  one segment that is an integer in a..b
 //   "**"                                     any number of segments
-// A pattern selects a node when it matches the whole name or a leading part of
-// it, so "backbone.[0-10]" selects every node inside backbone blocks 0 to 10.
+// A dotted pattern selects a node when it matches the whole name or a leading part
+// of it, so "backbone.[0-10]" selects every node inside backbone blocks 0 to 10.
+//
+// Whole-name glob (torch.onnx.export's names, "/backbone/body/features.3/Conv"): a
+// pattern starting with '/'. It matches the whole name, character by character:
+//   "*"    any run of characters without '/' (one path level; '.' is an ordinary character)
+//   "**"   any run of characters, '/' included (any depth)
+//   "?"    one character other than '/'
+//   "[..]" one character of a class, fnmatch-style ("[0-9]", "[!a]")
+// There is no leading-part rule: "/head/**" selects everything below /head/,
+// "/head" only the node called "/head".
 #pragma once
 
 #include <string>
@@ -29,6 +39,7 @@ class NamePattern {
   };
   bool match_from(size_t p, const std::vector<std::string>& parts, size_t n) const;
   std::string text_;
+  bool whole_name_ = false;  // a '/' glob on the whole name
   std::vector<Segment> segments_;
 };
 

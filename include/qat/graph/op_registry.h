@@ -10,6 +10,7 @@
 
 #include "qat/core/registry.h"
 #include "qat/graph/graph.h"
+#include "qat/graph/op_traits.h"
 
 namespace qat::graph {
 
@@ -28,6 +29,7 @@ struct OpSpec {
   KernelFactory make;
   int min_inputs;
   int max_inputs;
+  OpTraits traits = {};  ///< what the op supports (op_traits.h)
 };
 
 /// The built-in ops (src/graph/ops/registry.cpp).

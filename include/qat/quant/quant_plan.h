@@ -1,9 +1,11 @@
 // Where quantizers go in a graph, decided once from the recipe's quant section.
 //
-// TensorRT's rule: a quantized op (Conv, Gemm, MatMul inside the region) gets a
-// per-channel weight quantizer and a per-tensor quantizer on its activation
-// input. A value read by several quantized ops gets one shared quantizer (one
-// scale), so the exported graph needs one Q/DQ pair for it. Optionally both
+// TensorRT's rule: a quantized op (a quantizable op by its traits, graph/op_traits.h:
+// Conv, Gemm, MatMul inside the region) gets a per-channel weight quantizer on the
+// weight's output-channel axis and a per-tensor quantizer on its activation input. A
+// value read by several quantized ops gets one shared quantizer (one scale), so the
+// exported graph needs one Q/DQ pair for it; so does a weight initializer read by
+// several of them, also through see-through ops (Identity, Reshape: graph/weight_source.h). Optionally both
 // inputs of residual Adds inside the region are quantized too, and the quantized
 // inputs of a Concat whose output is quantized share one quantizer
 // (share_concat_scales), so that the Concat joins values on one grid.
@@ -35,11 +37,11 @@ struct QuantPlan {
   std::vector<std::string> quantized_nodes;  ///< the Conv/Gemm/MatMul nodes inside the region
 };
 
-/// Ops whose inputs are quantized.
+/// Ops whose inputs are quantized (OpTraits::quantizable).
 bool is_quantizable(const std::string& op_type);
 
 /// The plan for `graph` (BatchNorm already folded). Throws qat::Error when the
-/// region selects no quantizable op.
+/// region selects no quantizable op, or when one weight is read in two layouts.
 QuantPlan make_quant_plan(const graph::Graph& graph, const QuantSection& section);
 
 }  // namespace qat::quant

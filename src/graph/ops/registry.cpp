@@ -1,5 +1,6 @@
-// The built-in ops: one line each (kernel factory, input count range).
+// The built-in ops: one line each (kernel factory, input count range, traits when the op declares any).
 #include "factories.h"
+#include "traits.h"
 
 namespace qat::graph {
 
@@ -7,17 +8,17 @@ const Registry<OpSpec>& op_registry() {
   static const Registry<OpSpec> registry = [] {
     using namespace ops;
     Registry<OpSpec> reg("op");
-    reg.add("Conv", {make_conv, 2, 3});
-    reg.add("BatchNormalization", {make_batch_normalization, 5, 5});
-    reg.add("Gemm", {make_gemm, 2, 3});
-    reg.add("MatMul", {make_matmul, 2, 2});
+    reg.add("Conv", {make_conv, 2, 3, conv_traits()});
+    reg.add("BatchNormalization", {make_batch_normalization, 5, 5, batch_normalization_traits()});
+    reg.add("Gemm", {make_gemm, 2, 3, gemm_traits()});
+    reg.add("MatMul", {make_matmul, 2, 2, matmul_traits()});
     reg.add("MaxPool", {make_max_pool, 1, 1});
     reg.add("AveragePool", {make_average_pool, 1, 1});
     reg.add("GlobalAveragePool", {make_global_average_pool, 1, 1});
-    reg.add("Resize", {make_resize, 1, 4});
-    reg.add("Add", {make_add, 2, 2});
+    reg.add("Resize", {make_resize, 1, 4, resize_traits()});
+    reg.add("Add", {make_add, 2, 2, add_traits()});
     reg.add("Sub", {make_sub, 2, 2});
-    reg.add("Mul", {make_mul, 2, 2});
+    reg.add("Mul", {make_mul, 2, 2, mul_traits()});
     reg.add("Div", {make_div, 2, 2});
     reg.add("Pow", {make_pow, 2, 2});
     reg.add("Min", {make_min, 1, 1 << 20});
@@ -36,27 +37,27 @@ const Registry<OpSpec>& op_registry() {
     reg.add("HardSwish", {make_hard_swish, 1, 1});
     reg.add("Relu", {make_relu, 1, 1});
     reg.add("LeakyRelu", {make_leaky_relu, 1, 1});
-    reg.add("Sigmoid", {make_sigmoid, 1, 1});
+    reg.add("Sigmoid", {make_sigmoid, 1, 1, sigmoid_traits()});
     reg.add("Tanh", {make_tanh, 1, 1});
     reg.add("Exp", {make_exp, 1, 1});
-    reg.add("Identity", {make_identity, 1, 1});
+    reg.add("Identity", {make_identity, 1, 1, identity_traits()});
     reg.add("Softmax", {make_softmax, 1, 1});
-    reg.add("Clip", {make_clip, 1, 3});
-    reg.add("Concat", {make_concat, 1, 1 << 20});
+    reg.add("Clip", {make_clip, 1, 3, clip_traits()});
+    reg.add("Concat", {make_concat, 1, 1 << 20, concat_traits()});
     reg.add("Split", {make_split, 1, 2});
     reg.add("Slice", {make_slice, 3, 5});
-    reg.add("Reshape", {make_reshape, 2, 2});
+    reg.add("Reshape", {make_reshape, 2, 2, reshape_traits()});
     reg.add("Transpose", {make_transpose, 1, 1});
     reg.add("Flatten", {make_flatten, 1, 1});
     reg.add("Unsqueeze", {make_unsqueeze, 2, 2});
     reg.add("Squeeze", {make_squeeze, 1, 2});
-    reg.add("Shape", {make_shape, 1, 1});
+    reg.add("Shape", {make_shape, 1, 1, shape_traits()});
     reg.add("Constant", {make_constant, 0, 0});
     reg.add("ConstantOfShape", {make_constant_of_shape, 1, 1});
     reg.add("Cast", {make_cast, 1, 1});
     reg.add("Gather", {make_gather, 2, 2});
     reg.add("Expand", {make_expand, 2, 2});
-    reg.add("Range", {make_range, 3, 3});
+    reg.add("Range", {make_range, 3, 3, range_traits()});
     reg.add("ReduceMean", {make_reduce_mean, 1, 1});
     reg.add("ReduceSum", {make_reduce_sum, 1, 2});
     reg.add("ReduceMax", {make_reduce_max, 1, 1});
