@@ -103,6 +103,16 @@ TEST(Interrupted, ExitsWith128PlusTheSignal) {
                      "interrupted by SIGTERM; the run stopped and removed its temporary files");
 }
 
+TEST(Interrupted, ASignalIsForgottenWhenItsScopeEnds) {
+  {
+    const InterruptScope scope;
+    ::raise(SIGINT);
+    EXPECT_EQ(pending_signal(), SIGINT);
+  }
+  EXPECT_EQ(pending_signal(), 0);
+  EXPECT_NO_THROW(throw_if_interrupted());
+}
+
 TEST(FiniteWeights, TheExporterRefusesADivergedModelAndWritesNothing) {
   testing::TempDir dir;
   auto det = tiny_detector();
