@@ -64,6 +64,7 @@ InterruptScope::~InterruptScope() {
   if (--g_scopes > 0) return;
   sigaction(SIGINT, &g_old_int, nullptr);
   sigaction(SIGTERM, &g_old_term, nullptr);
+  g_signal = 0;  // noted for this scope only: code outside a scope never throws Interrupted
 }
 
 int pending_signal() { return g_signal.load(); }

@@ -80,7 +80,7 @@ check lock-released test ! -s "$run/.lock"
 sha=$(sha256sum "$run/model.int8.onnx" | cut -d' ' -f1)
 intact() {  # the first run's candidate is still published and verifies
   [ "$(sha256sum "$run/model.int8.onnx" 2>/dev/null | cut -d' ' -f1)" = "$sha" ] &&
-    "$qat" -q threshold verify "$run/model.int8.onnx" "$run/model.int8.threshold.json" &&
+    "$qat" -q threshold verify "$run/model.int8.onnx" "$run/model.int8.threshold.json" >/dev/null &&
     [ "$(json "$run/report.json" 'r.candidate')" = null ] &&
     [ "$(json "$run/report.json" 'r.kept_candidate.model_sha256')" = "$sha" ] &&
     [ -z "$(leftovers "$run")" ]
@@ -164,10 +164,10 @@ check node-child-stopped wait_for 5 sh -c "! kill -0 $node_pid 2>/dev/null"
 check scratch-dir-removed test -z "$(ls "$TMPDIR")"
 check sigterm-during-onnxruntime-keeps-candidate intact
 
-# 6. A diverging lr: the first non-finite loss stops the phase (exit 2, phase, epoch
-# and iteration). Nothing is exported.
+# 6. A diverging lr: the first non-finite loss or gradient stops the phase (exit 2,
+# phase, epoch and iteration). Nothing is exported.
 recipe "$work/nan.yaml" nan "$work/runs"
-expect nan-loss-stops 2 "error: fp32 epoch 1 iteration 2: the loss is nan; lower fp32.lr (10) or check the data" -- \
+expect nan-loss-stops 2 "error: fp32 epoch 1 iteration 3: the gradient of 'backbone.0.bn.bias' is not finite; lower fp32.lr (10) or check the data" -- \
   "$qat" -q train "$work/nan.yaml" --set fp32.lr=10
 check nan-nothing-exported test ! -e "$work/runs/nan/fp32/model.fp32.onnx" -a ! -e "$work/runs/nan/model.int8.onnx"
 check nan-report-says-phase test "$(json "$work/runs/nan/report.json" 'r.error.phase')" = fp32

@@ -25,9 +25,11 @@ namespace qat {
 namespace {
 namespace fs = std::filesystem;
 
-model::Detector tiny_detector() {
+model::Detector tiny_detector(int classes = 2) {
   const auto arch = model::load_arch((testing::source_dir() / "configs/arch/yolo-nano.yaml").string());
-  return model::build_detector(arch, {"a", "b"}, 64, 0);
+  std::vector<std::string> names;
+  for (int c = 0; c < classes; ++c) names.push_back("c" + std::to_string(c));
+  return model::build_detector(arch, names, 64, 0);
 }
 
 // A pid that is not a live process: the highest possible one is never handed out here.
@@ -73,8 +75,8 @@ TEST(RunLock, RemovesOnlyTheLeftoversOfProcessesThatAreGone) {
   const std::string live = std::to_string(::getppid());  // the test runner's parent is alive
   fs::create_directories(dir.path() / "fp32");
   for (const auto& name : {"fp32/best.h5.tmp-" + dead, "staging." + dead + ".model.int8.onnx",
-                           "fp32/last.h5.tmp-" + live, "staging." + live + ".best.h5", "model.int8.onnx",
-                           "report.json.tmp-x"}) {
+                           "fp32/last.h5.tmp-" + live, "staging." + live + ".best.h5", std::string("model.int8.onnx"),
+                           std::string("report.json.tmp-x")}) {
     dir.write(name, "x");
   }
   const auto removed = remove_stale_temp_files(dir.path());
@@ -101,6 +103,16 @@ TEST(Interrupted, ExitsWith128PlusTheSignal) {
                      "interrupted by SIGTERM; the run stopped and removed its temporary files");
 }
 
+TEST(Interrupted, ASignalIsForgottenWhenItsScopeEnds) {
+  {
+    const InterruptScope scope;
+    ::raise(SIGINT);
+    EXPECT_EQ(pending_signal(), SIGINT);
+  }
+  EXPECT_EQ(pending_signal(), 0);
+  EXPECT_NO_THROW(throw_if_interrupted());
+}
+
 TEST(FiniteWeights, TheExporterRefusesADivergedModelAndWritesNothing) {
   testing::TempDir dir;
   auto det = tiny_detector();
@@ -119,9 +131,9 @@ TEST(FiniteWeights, TheExporterRefusesADivergedModelAndWritesNothing) {
 
 TEST(ExportOpset, AnOpNewerThanTheOpsetIsNamedWithTheOpsetThatHasIt) {
   auto det = tiny_detector();
-  graph::Node* relu = nullptr;
+  graph::Node* relu = nullptr;  // the first activation (SiLU's Sigmoid) becomes a HardSwish
   for (auto& node : det.graph.nodes()) {
-    if (node.op_type == "Relu" && relu == nullptr) relu = &node;
+    if (node.op_type == "Sigmoid" && relu == nullptr) relu = &node;
   }
   ASSERT_NE(relu, nullptr);
   relu->op_type = "HardSwish";
@@ -138,10 +150,10 @@ TEST(ExportOpset, AnOpNewerThanTheOpsetIsNamedWithTheOpsetThatHasIt) {
 TEST(ExportOpset, ThePipelineChecksTheImportedModelBeforeTheFirstPhase) {
   testing::TempDir dir;
   testing::write_tiny_scenes(dir.file("d.h5"));
-  auto det = tiny_detector();
+  auto det = tiny_detector(10);  // the tiny scenes' 10 classes
   std::string act;
   for (auto& node : det.graph.nodes()) {
-    if (node.op_type == "Relu" && act.empty()) {
+    if (node.op_type == "Sigmoid" && act.empty()) {
       node.op_type = "HardSwish";
       act = node.name;
     }

@@ -100,6 +100,15 @@ void expect_common_artifacts(const PipelineResult& r, const nlohmann::json& repo
   EXPECT_TRUE(std::filesystem::exists(r.run_dir + "/fp32/model.fp32.onnx"));
 }
 
+// Staging files (staging.<pid>.*) and temporaries (*.tmp-<pid>) are gone after a run.
+void expect_no_staging_files(const std::string& run_dir) {
+  for (const auto& e : std::filesystem::recursive_directory_iterator(run_dir)) {
+    const std::string name = e.path().filename().string();
+    EXPECT_NE(name.rfind("staging.", 0), 0u) << e.path();
+    EXPECT_EQ(name.find(".tmp-"), std::string::npos) << e.path();
+  }
+}
+
 }  // namespace
 
 TEST(Pipeline, PublishesAVerifiedCandidateWhenTheGatePasses) {
@@ -115,7 +124,7 @@ TEST(Pipeline, PublishesAVerifiedCandidateWhenTheGatePasses) {
   EXPECT_DOUBLE_EQ(m.score_threshold, 0.05);
   EXPECT_DOUBLE_EQ(m.teacher_threshold, 0.05);
   EXPECT_EQ(report["candidate"]["model_sha256"], m.model_sha256);
-  EXPECT_FALSE(std::filesystem::exists(r.run_dir + "/staging.model.int8.onnx"));
+  expect_no_staging_files(r.run_dir);
   EXPECT_EQ(report["export"]["checkpoint"], "qat/best.h5");
   EXPECT_EQ(report["export"]["profile"], "tensorrt");
   EXPECT_EQ(report["export"]["opset"], 13);
@@ -145,7 +154,7 @@ TEST(Pipeline, RefusesWithExitThreeAndPublishesNothingWhenNoEpochPasses) {
   EXPECT_FALSE(std::filesystem::exists(r.model_path));
   EXPECT_FALSE(std::filesystem::exists(r.manifest_path));
   EXPECT_FALSE(std::filesystem::exists(r.run_dir + "/qat/best.h5"));
-  EXPECT_FALSE(std::filesystem::exists(r.run_dir + "/staging.model.int8.onnx"));
+  expect_no_staging_files(r.run_dir);
 }
 
 }  // namespace qat::train
