@@ -18,29 +18,6 @@
 namespace qat::exporter {
 namespace {
 
-void set_attribute(const std::string& name, const graph::Attribute& value, onnx::AttributeProto& a) {
-  a.set_name(name);
-  if (const auto* i = std::get_if<int64_t>(&value)) {
-    a.set_type(onnx::AttributeProto::INT);
-    a.set_i(*i);
-  } else if (const auto* f = std::get_if<double>(&value)) {
-    a.set_type(onnx::AttributeProto::FLOAT);
-    a.set_f(static_cast<float>(*f));
-  } else if (const auto* s = std::get_if<std::string>(&value)) {
-    a.set_type(onnx::AttributeProto::STRING);
-    a.set_s(*s);
-  } else if (const auto* is = std::get_if<std::vector<int64_t>>(&value)) {
-    a.set_type(onnx::AttributeProto::INTS);
-    for (int64_t v : *is) a.add_ints(v);
-  } else if (const auto* fs = std::get_if<std::vector<double>>(&value)) {
-    a.set_type(onnx::AttributeProto::FLOATS);
-    for (double v : *fs) a.add_floats(static_cast<float>(v));
-  } else {
-    a.set_type(onnx::AttributeProto::TENSOR);
-    graph::to_onnx_tensor(std::get<at::Tensor>(value), "", *a.mutable_t());
-  }
-}
-
 void set_value_info(const graph::ValueInfo& info, onnx::ValueInfoProto& v) {
   v.set_name(info.name);
   auto* tensor_type = v.mutable_type()->mutable_tensor_type();
@@ -88,7 +65,7 @@ onnx::ModelProto to_onnx(const graph::Graph& graph, const ExportOptions& options
       used.insert(in);
     }
     for (const auto& out : node.outputs) n->add_output(out);
-    for (const auto& [name, value] : node.attrs.all()) set_attribute(name, value, *n->add_attribute());
+    for (const auto& [name, value] : node.attrs.all()) graph::to_onnx_attribute(name, value, *n->add_attribute());
   }
   for (const auto& in : graph.inputs()) {
     if (!graph.has_initializer(in.name)) set_value_info(in, *g->add_input());

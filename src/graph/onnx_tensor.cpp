@@ -121,4 +121,27 @@ void to_onnx_tensor(const at::Tensor& tensor, const std::string& name, onnx::Ten
   proto.set_raw_data(std::string(static_cast<const char*>(t.data_ptr()), t.numel() * t.element_size()));
 }
 
+void to_onnx_attribute(const std::string& name, const Attribute& value, onnx::AttributeProto& a) {
+  a.set_name(name);
+  if (const auto* i = std::get_if<int64_t>(&value)) {
+    a.set_type(onnx::AttributeProto::INT);
+    a.set_i(*i);
+  } else if (const auto* f = std::get_if<double>(&value)) {
+    a.set_type(onnx::AttributeProto::FLOAT);
+    a.set_f(static_cast<float>(*f));
+  } else if (const auto* s = std::get_if<std::string>(&value)) {
+    a.set_type(onnx::AttributeProto::STRING);
+    a.set_s(*s);
+  } else if (const auto* is = std::get_if<std::vector<int64_t>>(&value)) {
+    a.set_type(onnx::AttributeProto::INTS);
+    for (int64_t x : *is) a.add_ints(x);
+  } else if (const auto* fs = std::get_if<std::vector<double>>(&value)) {
+    a.set_type(onnx::AttributeProto::FLOATS);
+    for (double x : *fs) a.add_floats(static_cast<float>(x));
+  } else {
+    a.set_type(onnx::AttributeProto::TENSOR);
+    to_onnx_tensor(std::get<at::Tensor>(value), "", *a.mutable_t());
+  }
+}
+
 }  // namespace qat::graph

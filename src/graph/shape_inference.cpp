@@ -32,29 +32,6 @@ void set_type(onnx::ValueInfoProto& v, const std::string& name, at::ScalarType d
   }
 }
 
-void to_attribute_proto(const std::string& name, const Attribute& value, onnx::AttributeProto& a) {
-  a.set_name(name);
-  if (const auto* i = std::get_if<int64_t>(&value)) {
-    a.set_type(onnx::AttributeProto::INT);
-    a.set_i(*i);
-  } else if (const auto* f = std::get_if<double>(&value)) {
-    a.set_type(onnx::AttributeProto::FLOAT);
-    a.set_f(static_cast<float>(*f));
-  } else if (const auto* s = std::get_if<std::string>(&value)) {
-    a.set_type(onnx::AttributeProto::STRING);
-    a.set_s(*s);
-  } else if (const auto* is = std::get_if<std::vector<int64_t>>(&value)) {
-    a.set_type(onnx::AttributeProto::INTS);
-    for (int64_t x : *is) a.add_ints(x);
-  } else if (const auto* fs = std::get_if<std::vector<double>>(&value)) {
-    a.set_type(onnx::AttributeProto::FLOATS);
-    for (double x : *fs) a.add_floats(static_cast<float>(x));
-  } else {
-    a.set_type(onnx::AttributeProto::TENSOR);
-    to_onnx_tensor(std::get<at::Tensor>(value), "", *a.mutable_t());
-  }
-}
-
 // The graph as a model for inference: constants with their data, parameters
 // (trainable initializers) as inputs of known type and shape only.
 onnx::ModelProto to_inference_model(const Graph& graph, const StaticShapes& input_shapes) {
@@ -95,7 +72,7 @@ onnx::ModelProto to_inference_model(const Graph& graph, const StaticShapes& inpu
     for (const auto& o : n.outputs) p->add_output(o);
     for (const auto& [name, value] : n.attrs.all()) {
       try {
-        to_attribute_proto(name, value, *p->add_attribute());
+        to_onnx_attribute(name, value, *p->add_attribute());
       } catch (const Error&) {
         p->mutable_attribute()->RemoveLast();  // that node's inference fails, alone
       }

@@ -160,10 +160,10 @@ lacks checkpoint-arch-path-no-content hunter2
 
 # --- 5. output paths
 recipe s1 /proc/qat-out >s1.yaml
-expect output-unwritable 2 "error: /proc/qat-out/s1/fp32: No such file or directory" -- "$qat" -q train s1.yaml --phase fp32
+expect output-unwritable 2 "error: /proc/qat-out/s1: cannot create directory: No such file or directory" -- "$qat" -q train s1.yaml --phase fp32
 touch afile
 recipe s2 "$work/afile/runs" >s2.yaml
-expect output-file-as-dir 2 "error: $work/afile/runs/s2/fp32: Not a directory" -- "$qat" -q train s2.yaml --phase fp32
+expect output-file-as-dir 2 "error: $work/afile/runs/s2: cannot create directory: Not a directory" -- "$qat" -q train s2.yaml --phase fp32
 
 # --- 3. threshold manifests
 tiny_onnx() {  # FILE THRESHOLD: ir_version 8, an empty graph "g", metadata qat.score_threshold

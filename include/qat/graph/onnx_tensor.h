@@ -5,12 +5,20 @@
 
 #include <string>
 
-namespace onnx { class TensorProto; }
+#include "qat/graph/attributes.h"
+
+namespace onnx {
+class AttributeProto;
+class TensorProto;
+}  // namespace onnx
 
 namespace qat::graph {
 
 /// Fills `proto` with `tensor` (float32, float64, int8, uint8, int32, int64) as raw data.
 void to_onnx_tensor(const at::Tensor& tensor, const std::string& name, onnx::TensorProto& proto);
+
+/// Fills `proto` with attribute `name` (the inverse of the importer's reading).
+void to_onnx_attribute(const std::string& name, const Attribute& value, onnx::AttributeProto& proto);
 
 /// The ONNX element type code of an ATen dtype; throws qat::Error for unsupported ones.
 int onnx_dtype(at::ScalarType dtype);
