@@ -11,14 +11,14 @@ BoxL1GiouLoss::BoxL1GiouLoss(double score_floor) : score_floor_(score_floor) {
 
 at::Tensor BoxL1GiouLoss::compute(const DistillContext& ctx) const {
   const char* what = "box_l1_giou";
-  QAT_CHECK(ctx.anchor_strides.defined(), what,
-            ": needs anchor strides, and the model has none (model.head.anchor_points/anchor_strides)");
   const auto logits = detail::logits_pair(ctx, what);
   const auto boxes = detail::value_pair(ctx, "boxes", what);
   const int64_t b = logits.student.size(0), a = logits.student.size(1);
   const std::string ba = "[" + std::to_string(b) + "," + std::to_string(a);
   metrics::detail::check_shape(boxes.student, {b, a, 4}, ba + ",4]", what, "boxes");
-  metrics::detail::check_shape(ctx.anchor_strides, {a}, "[" + std::to_string(a) + "]", what, "anchor_strides");
+  if (ctx.anchor_strides.defined()) {
+    metrics::detail::check_shape(ctx.anchor_strides, {a}, "[" + std::to_string(a) + "]", what, "anchor_strides");
+  }
 
   const auto w = at::sigmoid(std::get<0>(logits.teacher.max(-1)));  // [B,A]
   const auto keep = at::nonzero((w >= score_floor_).reshape({-1})).reshape({-1});
@@ -26,11 +26,15 @@ at::Tensor BoxL1GiouLoss::compute(const DistillContext& ctx) const {
 
   const auto s = boxes.student.reshape({-1, 4}).index_select(0, keep);
   const auto t = boxes.teacher.reshape({-1, 4}).index_select(0, keep);
-  const auto stride = ctx.anchor_strides.to(s.dtype()).expand({b, a}).reshape({-1}).index_select(0, keep);
   const auto weight = w.reshape({-1}).index_select(0, keep);
-  // L1 in strides makes one pixel at stride 8 cost what four do at stride 32,
-  // as the detection loss does; GIoU adds a scale-free overlap term.
-  const auto l1 = (s - t).abs().sum(-1) / stride;
+  // L1 in strides makes one pixel at stride 8 cost what four do at stride 32, as the
+  // detection loss does. A model without anchors (an imported export that computes
+  // them) divides by the teacher box's mean side instead, at least one pixel: the
+  // same relative error at every scale. GIoU adds a scale-free overlap term.
+  const auto scale = ctx.anchor_strides.defined()
+                         ? ctx.anchor_strides.to(s.dtype()).expand({b, a}).reshape({-1}).index_select(0, keep)
+                         : ((t.select(1, 2) - t.select(1, 0) + t.select(1, 3) - t.select(1, 1)) / 2).clamp_min(1.0);
+  const auto l1 = (s - t).abs().sum(-1) / scale;
   const auto per_anchor = l1 + (1 - metrics::giou(s, t));
   return (weight * per_anchor).sum() / weight.sum();
 }

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -107,6 +108,15 @@ QuantSection resolve_quant_region(const Detector& det, const QuantSection& quant
 
 std::vector<distill::LossSpec> resolve_loss_taps(const Detector& det, const std::vector<distill::LossSpec>& losses) {
   std::vector<distill::LossSpec> out = losses;
+  const bool defaults =
+      YAML::Dump(distill::losses_to_yaml(losses)) == YAML::Dump(distill::losses_to_yaml(distill::default_losses()));
+  if (defaults && !det.has_anchors()) {
+    // The ground-truth term assigns labels to anchors; an export that computes its
+    // anchors has none to give it. A recipe that lists it explicitly is refused by it.
+    out.erase(std::remove_if(out.begin(), out.end(), [](const auto& l) { return l.type == "ground_truth"; }), out.end());
+    logger().info("{}: no anchor constants, so the default losses leave out ground_truth (name "
+                  "model.head.anchor_points and anchor_strides to keep it)", det.info.arch);
+  }
   std::vector<std::string> head_taps;
   for (auto& loss : out) {
     if (loss.taps.empty() || loss.taps != distill::default_feature_taps()) continue;

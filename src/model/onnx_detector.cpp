@@ -1,9 +1,11 @@
 #include "qat/model/onnx_detector.h"
 
 #include <set>
+#include <sstream>
 
 #include "qat/core/did_you_mean.h"
 #include "qat/core/error.h"
+#include "qat/core/excerpt.h"
 #include "qat/graph/executor.h"
 #include "qat/graph/onnx_importer.h"
 #include "qat/model/head_adapter.h"
@@ -45,6 +47,19 @@ std::pair<at::Tensor, at::Tensor> contract_anchors(at::Tensor points, at::Tensor
   return {points.contiguous().to(at::kFloat), strides.contiguous().to(at::kFloat)};
 }
 
+// The contract's anchors: geometry, never trained, and read by no node (so never exported).
+void set_contract_anchors(Detector& det, const at::Tensor& points, const at::Tensor& strides) {
+  graph::Graph& g = det.graph;
+  g.set_initializer("qat.anchor_points", points, /*trainable=*/false);
+  g.set_initializer("qat.anchor_strides", strides, /*trainable=*/false);
+  det.info.anchor_points = "qat.anchor_points";
+  det.info.anchor_strides = "qat.anchor_strides";
+  std::set<int64_t> unique;
+  const auto s = strides.to(at::kLong).contiguous();
+  for (int64_t i = 0; i < s.numel(); ++i) unique.insert(s.data_ptr<int64_t>()[i]);
+  det.info.strides.assign(unique.begin(), unique.end());
+}
+
 void set_anchors(Detector& det, const OnnxHeadSection& head, const std::string& path) {
   graph::Graph& g = det.graph;
   const at::Tensor points_in = constant_value(g, head.anchor_points, path);
@@ -57,20 +72,54 @@ void set_anchors(Detector& det, const OnnxHeadSection& head, const std::string& 
   // Ultralytics keeps anchor points in grid cells (make_anchors) and scales by the
   // stride after decoding; the contract's are pixels.
   if (head.layout == "ultralytics") points = points * strides;
-  // The graph's own constants stay as they are (nodes read them); the contract's
-  // copies are geometry, never trained, and read by no node (so never exported).
-  g.set_initializer("qat.anchor_points", points, /*trainable=*/false);
-  g.set_initializer("qat.anchor_strides", strides, /*trainable=*/false);
   if (g.has_initializer(head.anchor_points)) g.set_initializer(head.anchor_points, g.initializer(head.anchor_points), false);
   if (g.has_initializer(head.anchor_strides)) {
     g.set_initializer(head.anchor_strides, g.initializer(head.anchor_strides), false);
   }
-  det.info.anchor_points = "qat.anchor_points";
-  det.info.anchor_strides = "qat.anchor_strides";
-  std::set<int64_t> unique;
-  const auto s = strides.to(at::kLong).contiguous();
-  for (int64_t i = 0; i < s.numel(); ++i) unique.insert(s.data_ptr<int64_t>()[i]);
-  det.info.strides.assign(unique.begin(), unique.end());
+  set_contract_anchors(det, points, strides);
+}
+
+// Ultralytics' make_anchors for an `ultralytics` head whose anchors the recipe does not
+// name: cell centres ((x + 0.5) s, (y + 0.5) s), row by row, level by level, for the
+// level strides of the model's `stride` metadata ("8,16,32"; a single number is the
+// largest of Detect's P3-P5 levels: s/4, s/2, s), else 8, 16, 32. Refused when the
+// output's anchor count does not fit those grids.
+void make_ultralytics_anchors(Detector& det, int64_t image_size, int64_t anchors, const std::string& path) {
+  std::vector<int64_t> levels = {8, 16, 32};
+  const auto& meta = det.graph.metadata();
+  if (auto it = meta.find("stride"); it != meta.end()) {
+    levels.clear();
+    std::stringstream in(it->second);
+    for (std::string item; std::getline(in, item, ',');) {
+      try {
+        levels.push_back(std::stoll(item));
+      } catch (const std::exception&) {
+        throw IoError(path, "metadata 'stride'", "is '" + excerpt(it->second) + "', not whole numbers");
+      }
+    }
+    if (levels.size() == 1) levels = {levels[0] / 4, levels[0] / 2, levels[0]};
+  }
+  std::string level_text;
+  for (const int64_t s : levels) level_text += (level_text.empty() ? "" : ", ") + std::to_string(s);
+  std::vector<float> points, strides;
+  for (const int64_t s : levels) {
+    if (s <= 0 || image_size % s != 0) continue;
+    for (int64_t y = 0; y < image_size / s; ++y) {
+      for (int64_t x = 0; x < image_size / s; ++x) {
+        points.push_back(static_cast<float>((static_cast<double>(x) + 0.5) * static_cast<double>(s)));
+        points.push_back(static_cast<float>((static_cast<double>(y) + 0.5) * static_cast<double>(s)));
+        strides.push_back(static_cast<float>(s));
+      }
+    }
+  }
+  if (static_cast<int64_t>(strides.size()) != anchors) {
+    throw IoError(path, "", "the " + std::to_string(anchors) + " anchors of the ultralytics head do not fit the " +
+                                std::to_string(image_size) + " px grids of strides " + level_text + " (" +
+                                std::to_string(strides.size()) +
+                                " cells); name them in model.head.anchor_points and anchor_strides");
+  }
+  const auto n = static_cast<int64_t>(strides.size());
+  set_contract_anchors(det, at::tensor(points).reshape({n, 2}), at::tensor(strides).reshape({n, 1}));
 }
 
 // Fills the open anchor and class counts of the contract outputs by one run of
@@ -165,7 +214,11 @@ Detector load_onnx_detector(const ModelSection& section, const std::vector<std::
   info.logits = v.logits;
   info.anchor_points.clear();
   info.anchor_strides.clear();
-  if (!head.anchor_points.empty()) set_anchors(det, head, path);
+  if (!head.anchor_points.empty()) {
+    set_anchors(det, head, path);
+  } else if (head.layout == "ultralytics" && info.image_size > 0) {
+    make_ultralytics_anchors(det, info.image_size, boxes->shape[1], path);
+  }
   g.validate();
   return det;
 }

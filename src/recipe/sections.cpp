@@ -155,6 +155,7 @@ Fp32Section Fp32Section::from_yaml(const YAML::Node& node, const KeyPath& path) 
   s.min_lr_ratio = m.get_in("min_lr_ratio", s.min_lr_ratio, 0.0, 1.0);
   s.ema_decay = m.get_in("ema_decay", s.ema_decay, 0.0, 0.999999);
   s.ema_tau = m.get_in("ema_tau", s.ema_tau, 1.0, 1e9);
+  s.max_bad_batches = m.get_in("max_bad_batches", s.max_bad_batches, 0, 1000000);
   m.finish();
   return s;
 }
@@ -171,6 +172,7 @@ YAML::Node Fp32Section::to_yaml() const {
   n["min_lr_ratio"] = yaml_number(min_lr_ratio);
   n["ema_decay"] = yaml_number(ema_decay);
   n["ema_tau"] = yaml_number(ema_tau);
+  n["max_bad_batches"] = max_bad_batches;
   return n;
 }
 
@@ -273,6 +275,7 @@ QatSection QatSection::from_yaml(const YAML::Node& node, const KeyPath& path) {
   s.lr = m.get_in("lr", s.lr, 0.0, 10.0);
   s.weight_decay = m.get_in("weight_decay", s.weight_decay, 0.0, 1.0);
   s.observer_freeze_epoch = m.get_in("observer_freeze_epoch", s.observer_freeze_epoch, 0, 100000);
+  s.max_bad_batches = m.get_in("max_bad_batches", s.max_bad_batches, 0, 1000000);
   s.gate = m.get("gate", s.gate);
   s.objective = m.get_choice("objective", s.objective,
                              {"recall", "precision_agreement", "median_iou", "confidence_mae", "f1"});
@@ -297,6 +300,7 @@ YAML::Node QatSection::to_yaml() const {
   n["lr"] = yaml_number(lr);
   n["weight_decay"] = yaml_number(weight_decay);
   n["observer_freeze_epoch"] = observer_freeze_epoch;
+  n["max_bad_batches"] = max_bad_batches;
   n["gate"] = gate;
   n["objective"] = objective;
   n["threshold_search"]["lo"] = yaml_number(threshold_lo);

@@ -1,7 +1,6 @@
 // Non-finite losses and gradients (a too-high lr, broken images): the first one
 // stops the phase with an Error naming the phase, epoch and iteration, unless a
-// bounded number of such batches may be skipped (the trainers pass 0 until the
-// recipe has <phase>.max_bad_batches).
+// bounded number of such batches may be skipped (the recipe's <phase>.max_bad_batches).
 #pragma once
 
 #include <ATen/ATen.h>

@@ -176,7 +176,7 @@ Fp32Result train_fp32(const Recipe& recipe, const TrainOptions& options) {
   const auto anchor_points = det.anchor_points();
   const auto anchor_strides = det.anchor_strides();
   DetectionLossOptions loss_options;
-  BadBatches bad_batches("fp32", /*max_bad_batches=*/0, cfg.lr);
+  BadBatches bad_batches("fp32", cfg.max_bad_batches, cfg.lr);
 
   logger().info("fp32: {} epochs of {} iterations, {} train / {} val images, {} classes", cfg.epochs,
                 iterations, train_set.size(), val_set.size(), det.info.num_classes);

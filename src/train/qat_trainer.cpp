@@ -174,7 +174,7 @@ QatResult train_qat(const Recipe& recipe, const model::Detector& teacher, Quanti
   const int64_t iterations = train_loader.batches_per_epoch();
   QAT_CHECK(iterations > 0, recipe.data.path, ": split '", recipe.data.train_split, "' has fewer images than one batch");
 
-  BadBatches bad_batches("qat", /*max_bad_batches=*/0, lr);
+  BadBatches bad_batches("qat", q.max_bad_batches, lr);
 
   student.executor().set_training(true);
   for (int64_t epoch = 0; epoch < q.epochs; ++epoch) {

@@ -41,6 +41,19 @@ TEST(BoxL1Giou, OnlyAnchorsAboveTheFloorWeightedByTeacherScore) {
   EXPECT_NEAR(BoxL1GiouLoss(0.6).compute(c.ctx()).item<double>(), 1.0, 1e-6);
 }
 
+TEST(BoxL1Giou, WithoutAnchorsTheL1IsInTeacherBoxSides) {
+  Three c;
+  c.strides = at::Tensor();
+  // Anchor 0: the teacher box is 8 x 8, so L1 = 4 / 8 = 0.5 as with stride 8 (the same
+  // figure); a 16-px teacher box halves it.
+  const double w0 = sigmoid(2), w2 = 0.5;
+  EXPECT_NEAR(BoxL1GiouLoss(0.05).compute(c.ctx()).item<double>(), (w0 * 1.0) / (w0 + w2), 1e-6);
+  c.teacher["boxes"] = boxes({0, 0, 8, 24, 0, 0, 8, 8, 0, 0, 8, 8});  // anchor 0: 8 x 24, mean side 16
+  c.student["boxes"] = boxes({0, 0, 8, 20, 100, 100, 120, 120, 0, 0, 8, 8});
+  // L1 = 4 / 16 = 0.25; IoU 160/192, the enclosing box is the teacher's: 1 - GIoU = 1/6.
+  EXPECT_NEAR(BoxL1GiouLoss(0.05).compute(c.ctx()).item<double>(), (w0 * (0.25 + 1.0 / 6)) / (w0 + w2), 1e-6);
+}
+
 TEST(BoxL1Giou, NothingAboveTheFloorIsZeroAndStillBackpropagates) {
   Three c;
   auto student_boxes = c.student["boxes"].clone().requires_grad_(true);

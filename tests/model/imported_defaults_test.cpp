@@ -30,6 +30,8 @@ Detector tiny_detector() {
   det.info.arch = "tiny.onnx";
   det.info.boxes = "boxes";
   det.info.scores = "scores";
+  det.info.anchor_points.clear();  // as imported without anchor constants
+  det.info.anchor_strides.clear();
   return det;
 }
 
@@ -57,6 +59,17 @@ TEST(ImportedDefaults, NativeDefaultTapsBecomeTheHeadInputs) {
   std::vector<distill::LossSpec> given = distill::default_losses();
   given[0].taps = {"cls_features"};
   EXPECT_EQ(resolve_loss_taps(det, given)[0].taps, (std::vector<std::string>{"cls_features"}));
+}
+
+TEST(ImportedDefaults, WithoutAnchorsTheDefaultLossesLeaveOutGroundTruth) {
+  const Detector det = tiny_detector();  // no anchor constants
+  std::vector<std::string> types;
+  for (const auto& l : resolve_loss_taps(det, distill::default_losses())) types.push_back(l.type);
+  EXPECT_EQ(types, (std::vector<std::string>{"feature_mse", "score_bce", "box_l1_giou"}));
+  // A list the recipe gives keeps its terms (ground_truth then says what it lacks).
+  std::vector<distill::LossSpec> given = distill::default_losses();
+  given[3].weight = 0.5;
+  EXPECT_EQ(resolve_loss_taps(det, given).size(), 4u);
 }
 
 TEST(ImportedDefaults, RecipeNamesAreCheckedAgainstTheGraphWithSuggestions) {

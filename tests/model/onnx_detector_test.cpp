@@ -145,3 +145,27 @@ TEST(OnnxDetector, ImportedModelGoesThroughQuantPlanAndQdqExportKeepingNames) {
 }
 
 }  // namespace qat::model
+
+namespace qat::model {
+
+// An Ultralytics export whose recipe names no anchors gets make_anchors' grid from the
+// model's `stride` metadata: exactly the Constant anchors the export itself holds.
+TEST(OnnxDetector, UltralyticsAnchorsAreMadeFromTheStridesWhenNotNamed) {
+  ModelSection s;
+  s.onnx = (testing::source_dir() / "tests/data/models/yolov8-tiny-op13-static.onnx").string();
+  s.head.layout = "ultralytics";
+  const Detector made = load_onnx_detector(s);
+  ASSERT_TRUE(made.has_anchors());
+  s.head.anchor_points = "/model.22/Constant_9_output_0";
+  s.head.anchor_strides = "/model.22/Constant_12_output_0";
+  const Detector named = load_onnx_detector(s);
+  EXPECT_TRUE(at::equal(made.anchor_points(), named.anchor_points()));
+  EXPECT_TRUE(at::equal(made.anchor_strides(), named.anchor_strides()));
+  EXPECT_EQ(made.anchor_points().sizes().vec(), (std::vector<int64_t>{84, 2}));
+  // The first cell of the stride-8 grid and the last of the stride-32 one, in pixels.
+  EXPECT_EQ(made.anchor_points()[0][0].item<float>(), 4.0f);
+  EXPECT_EQ(made.anchor_points()[83][1].item<float>(), 48.0f);
+  EXPECT_EQ(made.info.strides, (std::vector<int64_t>{8, 16, 32}));
+}
+
+}  // namespace qat::model

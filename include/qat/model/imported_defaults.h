@@ -33,7 +33,8 @@ QuantSection resolve_quant_region(const Detector& det, const QuantSection& quant
 
 /// `losses` as a run uses them on `det`: a feature loss whose taps are the
 /// native defaults (distill::default_feature_taps()) while the model has none of
-/// them taps the head layers' inputs instead (logged).
+/// them taps the head layers' inputs instead (logged); the default losses on a model
+/// without anchor constants leave out ground_truth, which assigns labels to anchors (logged).
 std::vector<distill::LossSpec> resolve_loss_taps(const Detector& det, const std::vector<distill::LossSpec>& losses);
 
 /// Checks the names `recipe` uses against `det` (after the resolutions above):

@@ -82,6 +82,8 @@ struct Fp32Section {
   /// Weight EMA (train/weight_ema.h): evaluate and keep the average; 0 turns it off.
   double ema_decay = 0;
   double ema_tau = 100;  ///< in iterations: the decay ramps up over the first few tau
+  /// Batches with a non-finite loss or gradient skipped before the phase stops (0: stop at the first).
+  int max_bad_batches = 0;
 
   static Fp32Section from_yaml(const YAML::Node& node, const KeyPath& path);
   YAML::Node to_yaml() const;
@@ -150,6 +152,7 @@ struct QatSection {
   /// decay pulls the function itself (default 0).
   double weight_decay = 0;
   int observer_freeze_epoch = 0;  ///< activation ranges follow the student until this epoch (0: frozen after calibration)
+  int max_bad_batches = 0;        ///< as fp32.max_bad_batches
   std::string gate = "configs/gates/default.yaml";
   /// What makes one gate-passing epoch better than another: recall | precision_agreement |
   /// median_iou | confidence_mae (lower is better) | f1 (of recall and precision agreement).
