@@ -171,6 +171,10 @@ expect nan-loss-stops 2 "error: fp32 epoch 1 iteration 3: the gradient of 'backb
   "$qat" -q train "$work/nan.yaml" --set fp32.lr=10
 check nan-nothing-exported test ! -e "$work/runs/nan/fp32/model.fp32.onnx" -a ! -e "$work/runs/nan/model.int8.onnx"
 check nan-report-says-phase test "$(json "$work/runs/nan/report.json" 'r.error.phase')" = fp32
+# fp32.max_bad_batches: that many such batches are skipped (no step), and the phase goes on.
+expect bad-batch-skipped 0 "warning fp32 epoch 1 iteration 3: the gradient of 'backbone.0.bn.bias' is not finite; skipping the batch (1 of 1 allowed)" -- \
+  "$qat" train "$work/nan.yaml" --phase fp32 --set name=nanskip --set fp32.lr=10 --set fp32.max_bad_batches=1
+check bad-batch-skipped-exports test -s "$work/runs/nanskip/fp32/model.fp32.onnx"
 
 # 5. scripts/nightly killed stops its qat child (trap, forwarded SIGTERM); while it
 # runs, a second nightly on the same run meets the lock and publishes nothing.
