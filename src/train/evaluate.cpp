@@ -19,7 +19,7 @@ Evaluation evaluate_detector(const graph::Executor& exec, const model::DetectorI
   const int64_t num_classes = info.num_classes;
   metrics::MapEvaluator all(static_cast<int>(num_classes), eval.match_iou);
   metrics::MapEvaluator deployed(static_cast<int>(num_classes), eval.match_iou);
-  Evaluation result;
+  int64_t images = 0;
   loader.begin_epoch(0);
   while (auto batch = loader.next()) {
     const auto out = exec.run({{info.input, batch->images}});
@@ -36,13 +36,18 @@ Evaluation evaluate_detector(const graph::Executor& exec, const model::DetectorI
       deployed.add({dets[i].boxes.index({keep}), dets[i].scores.index({keep}), dets[i].labels.index({keep})},
                    gt_boxes, gt_labels);
     }
-    result.images += static_cast<int64_t>(dets.size());
+    images += static_cast<int64_t>(dets.size());
   }
+  return evaluation_of(all, deployed, images);
+}
+
+Evaluation evaluation_of(const metrics::MapEvaluator& all, const metrics::MapEvaluator& deployed, int64_t images) {
+  Evaluation e;
   const auto r = all.result();
-  result.map50 = r.map;
-  result.ap_per_class = r.ap_per_class;
+  e.map50 = r.map;
+  e.ap_per_class = r.ap_per_class;
   const auto d = deployed.result();
-  result.recall_at_threshold = d.recall_per_class;
+  e.recall_at_threshold = d.recall_per_class;
   double sum = 0;
   int n = 0;
   for (size_t c = 0; c < d.recall_per_class.size(); ++c) {
@@ -51,8 +56,9 @@ Evaluation evaluate_detector(const graph::Executor& exec, const model::DetectorI
       ++n;
     }
   }
-  result.recall_at_threshold_mean = n ? sum / n : 0.0;
-  return result;
+  e.recall_at_threshold_mean = n ? sum / n : 0.0;
+  e.images = images;
+  return e;
 }
 
 }  // namespace qat::train

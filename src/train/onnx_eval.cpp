@@ -74,23 +74,7 @@ Evaluation score(const DetectionSet& set, const std::vector<at::Tensor>& gt_boxe
     all.add(set.images[i], gt_boxes[i], gt_labels[i]);
     deployed.add(kept[i], gt_boxes[i], gt_labels[i]);
   }
-  Evaluation e;
-  const auto r = all.result();
-  e.map50 = r.map;
-  e.ap_per_class = r.ap_per_class;
-  const auto d = deployed.result();
-  e.recall_at_threshold = d.recall_per_class;
-  double sum = 0;
-  int n = 0;
-  for (size_t c = 0; c < d.recall_per_class.size(); ++c) {
-    if (d.gt_per_class[c] > 0) {
-      sum += d.recall_per_class[c];
-      ++n;
-    }
-  }
-  e.recall_at_threshold_mean = n ? sum / n : 0.0;
-  e.images = static_cast<int64_t>(set.images.size());
-  return e;
+  return evaluation_of(all, deployed, static_cast<int64_t>(set.images.size()));
 }
 
 }  // namespace

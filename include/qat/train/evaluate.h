@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "qat/graph/executor.h"
+#include "qat/metrics/map.h"
 #include "qat/model/detector.h"
 #include "qat/recipe/sections.h"
 
@@ -19,6 +20,11 @@ struct Evaluation {
   double recall_at_threshold_mean = 0;
   int64_t images = 0;
 };
+
+/// The figures of `all` (every detection above the score floor: mAP) and `deployed`
+/// (the detections at the deployed threshold: recall per class, and their mean over
+/// the classes with ground truth) after `images` images.
+Evaluation evaluation_of(const metrics::MapEvaluator& all, const metrics::MapEvaluator& deployed, int64_t images);
 
 /// Runs `executor` (a detector graph; put it in eval mode first) over one pass of
 /// `loader` without grad. mAP uses all detections above a low score floor (0.001);
