@@ -22,33 +22,13 @@ const QuantPoint* find(const QuantPlan& plan, const std::string& value) {
   return nullptr;
 }
 
-// A head module reused on two FPN levels as torch.onnx.export writes it: one weight and
-// one bias initializer, the second level reading them through Identity nodes.
-graph::Graph shared_head() {
-  graph::Graph g;
-  g.add_input({"p3", {1, 2, 6, 6}});
-  g.add_input({"p4", {1, 2, 3, 3}});
-  at::manual_seed(3);
-  g.set_initializer("head.conv.weight", at::randn({3, 2, 3, 3}), true);
-  g.set_initializer("head.conv.bias", at::randn({3}), true);
-  graph::Attributes pads;
-  pads.set("pads", std::vector<int64_t>{1, 1, 1, 1});
-  g.add_node({"/head/conv/Identity", "Identity", {"head.conv.weight"}, {"onnx::Conv_7"}, {}});
-  g.add_node({"/head/conv/Identity_1", "Identity", {"head.conv.bias"}, {"onnx::Conv_8"}, {}});
-  g.add_node({"/head/conv/Conv", "Conv", {"p3", "head.conv.weight", "head.conv.bias"}, {"y3"}, pads});
-  g.add_node({"/head/conv_1/Conv", "Conv", {"p4", "onnx::Conv_7", "onnx::Conv_8"}, {"y4"}, pads});
-  g.add_output({"y3", {1, 3, 6, 6}});
-  g.add_output({"y4", {1, 3, 3, 3}});
-  return g;
-}
-
 }  // namespace
 
 TEST(QuantPlan, AWeightSharedThroughIdentityHasOnePerChannelPoint) {
   QuantSection s;
   s.include = {"/head/**"};
   s.exclude = {};
-  const QuantPlan plan = make_quant_plan(shared_head(), s);
+  const QuantPlan plan = make_quant_plan(testing::shared_head(), s);
   EXPECT_EQ(plan.quantized_nodes, (std::vector<std::string>{"/head/conv/Conv", "/head/conv_1/Conv"}));
   ASSERT_EQ(plan.points.size(), 3u);  // p3, the weight, p4
   const QuantPoint* w = find(plan, "head.conv.weight");

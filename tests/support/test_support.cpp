@@ -58,4 +58,22 @@ std::string write_gate(const TempDir& dir, const std::string& kind) {
   throw std::invalid_argument("unknown gate kind " + kind);
 }
 
+graph::Graph shared_head() {
+  graph::Graph g;
+  g.add_input({"p3", {1, 2, 6, 6}});
+  g.add_input({"p4", {1, 2, 3, 3}});
+  at::manual_seed(3);
+  g.set_initializer("head.conv.weight", at::randn({3, 2, 3, 3}), true);
+  g.set_initializer("head.conv.bias", at::randn({3}), true);
+  graph::Attributes pads;
+  pads.set("pads", std::vector<int64_t>{1, 1, 1, 1});
+  g.add_node({"/head/conv/Identity", "Identity", {"head.conv.weight"}, {"onnx::Conv_7"}, {}});
+  g.add_node({"/head/conv/Identity_1", "Identity", {"head.conv.bias"}, {"onnx::Conv_8"}, {}});
+  g.add_node({"/head/conv/Conv", "Conv", {"p3", "head.conv.weight", "head.conv.bias"}, {"y3"}, pads});
+  g.add_node({"/head/conv_1/Conv", "Conv", {"p4", "onnx::Conv_7", "onnx::Conv_8"}, {"y4"}, pads});
+  g.add_output({"y3", {1, 3, 6, 6}});
+  g.add_output({"y4", {1, 3, 3, 3}});
+  return g;
+}
+
 }  // namespace qat::testing

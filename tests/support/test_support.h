@@ -7,6 +7,7 @@
 #include <string>
 
 #include "qat/core/error.h"
+#include "qat/graph/graph.h"
 
 namespace qat::testing {
 
@@ -40,6 +41,10 @@ void write_tiny_scenes(const std::string& path);
 /// student; "strict" passes only an exact copy of the teacher (recall, precision
 /// agreement and median IoU 1, confidence MAE 0).
 std::string write_gate(const TempDir& dir, const std::string& kind);
+
+/// A head module reused on two FPN levels as torch.onnx.export writes it: one weight
+/// and one bias initializer (seeded), the second level reading them through Identity nodes.
+graph::Graph shared_head();
 
 }  // namespace qat::testing
 
