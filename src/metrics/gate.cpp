@@ -4,6 +4,7 @@
 
 #include "qat/core/atomic_file.h"
 #include "qat/core/did_you_mean.h"
+#include "qat/metrics/behaviour_metrics.h"
 #include "qat/recipe/yaml_map.h"
 
 namespace qat::metrics {
@@ -13,10 +14,9 @@ std::string GateVerdict::summary() const { return passed ? "passed" : join(failu
 Gate Gate::from_yaml(const YAML::Node& node, const KeyPath& path) {
   YamlMap m(node, path);
   Gate g;
-  g.min_recall = m.get_in("min_recall", g.min_recall, 0.0, 1.0);
-  g.min_precision_agreement = m.get_in("min_precision_agreement", g.min_precision_agreement, 0.0, 1.0);
-  g.min_median_iou = m.get_in("min_median_iou", g.min_median_iou, 0.0, 1.0);
-  g.max_confidence_mae = m.get_in("max_confidence_mae", g.max_confidence_mae, 0.0, 1.0);
+  for (const auto& metric : behaviour_metrics()) {
+    g.*metric.bound = m.get_in(metric.gate_key(), g.*metric.bound, 0.0, 1.0);
+  }
   g.min_class_recall = m.get_in("min_class_recall", g.min_class_recall, 0.0, 1.0);
   m.finish();
   return g;
@@ -24,10 +24,7 @@ Gate Gate::from_yaml(const YAML::Node& node, const KeyPath& path) {
 
 YAML::Node Gate::to_yaml() const {
   YAML::Node n;
-  n["min_recall"] = yaml_number(min_recall);
-  n["min_precision_agreement"] = yaml_number(min_precision_agreement);
-  n["min_median_iou"] = yaml_number(min_median_iou);
-  n["max_confidence_mae"] = yaml_number(max_confidence_mae);
+  for (const auto& metric : behaviour_metrics()) n[metric.gate_key()] = yaml_number(this->*metric.bound);
   n["min_class_recall"] = yaml_number(min_class_recall);
   return n;
 }
@@ -57,11 +54,12 @@ GateVerdict Gate::check(const BehaviourStats& s) const {
   auto at_least = [&](const std::string& name, double value, double min) {
     if (value < min) v.failures.push_back(name + " " + fixed(value) + " < " + shortest(min));
   };
-  at_least("recall", s.recall, min_recall);
-  at_least("precision agreement", s.precision_agreement, min_precision_agreement);
-  at_least("median IoU", s.median_iou, min_median_iou);
-  if (s.confidence_mae > max_confidence_mae) {
-    v.failures.push_back("confidence MAE " + fixed(s.confidence_mae) + " > " + shortest(max_confidence_mae));
+  for (const auto& metric : behaviour_metrics()) {
+    if (metric.meets(s, *this)) continue;
+    char value[32];
+    std::snprintf(value, sizeof(value), "%.*f", metric.decimals, s.*metric.value);
+    v.failures.push_back(std::string(metric.label) + " " + value + (metric.better == Better::higher ? " < " : " > ") +
+                         shortest(this->*metric.bound));
   }
   if (min_class_recall > 0) {
     for (size_t c = 0; c < s.recall_per_class.size(); ++c) {

@@ -1,23 +1,23 @@
 #include "train/behaviour_json.h"
 
+#include "qat/metrics/behaviour_metrics.h"
+
 namespace qat::train {
 
 nlohmann::json behaviour_to_json(const metrics::BehaviourStats& s) {
-  return {{"teacher_count", s.teacher_count},
-          {"student_count", s.student_count},
-          {"matched", s.matched},
-          {"recall", s.recall},
-          {"precision_agreement", s.precision_agreement},
-          {"median_iou", s.median_iou},
-          {"confidence_mae", s.confidence_mae},
-          {"recall_per_class", s.recall_per_class},
-          {"teacher_per_class", s.teacher_per_class},
-          {"misses",
-           {{"below_threshold", s.misses.below_threshold},
-            {"wrong_class", s.misses.wrong_class},
-            {"box", s.misses.box},
-            {"absent", s.misses.absent},
-            {"teacher_scores", s.missed_teacher_scores}}}};
+  nlohmann::json j = {{"teacher_count", s.teacher_count},
+                      {"student_count", s.student_count},
+                      {"matched", s.matched},
+                      {"recall_per_class", s.recall_per_class},
+                      {"teacher_per_class", s.teacher_per_class},
+                      {"misses",
+                       {{"below_threshold", s.misses.below_threshold},
+                        {"wrong_class", s.misses.wrong_class},
+                        {"box", s.misses.box},
+                        {"absent", s.misses.absent},
+                        {"teacher_scores", s.missed_teacher_scores}}}};
+  for (const auto& m : metrics::behaviour_metrics()) j[m.name] = s.*m.value;
+  return j;
 }
 
 }  // namespace qat::train

@@ -14,6 +14,7 @@
 #include "qat/data/dataset.h"
 #include "qat/data/loader.h"
 #include "qat/export/onnx_summary.h"
+#include "qat/metrics/behaviour_metrics.h"
 #include "qat/metrics/map.h"
 #include "qat/metrics/detections.h"
 #include "qat/model/head_adapter.h"
@@ -219,8 +220,7 @@ std::string onnx_eval_text(const OnnxEvalResult& r) {
   if (r.teacher_evaluation) {
     evaluation("teacher", *r.teacher_evaluation);
     const auto& s = *r.behaviour;
-    out << "vs teacher: recall " << s.recall << ", precision agreement " << s.precision_agreement << ", median IoU "
-        << s.median_iou << ", confidence MAE " << s.confidence_mae << " -> " << r.verdict->summary() << "\n";
+    out << "vs teacher: " << metrics::format_behaviour(s, ", ") << " -> " << r.verdict->summary() << "\n";
     out << "missed " << (s.teacher_count - s.matched) << " of " << s.teacher_count << " teacher detections: "
         << s.misses.below_threshold << " below threshold, " << s.misses.wrong_class << " wrong class, "
         << s.misses.box << " box, " << s.misses.absent << " absent\n";

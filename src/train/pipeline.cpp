@@ -18,6 +18,7 @@
 #include "qat/data/dataset.h"
 #include "qat/data/loader.h"
 #include "qat/model/arch_spec.h"
+#include "qat/metrics/behaviour_metrics.h"
 #include "qat/model/detector.h"
 #include "qat/export/manifest.h"
 #include "qat/export/onnx_exporter.h"
@@ -60,13 +61,13 @@ nlohmann::json epoch_json(const QatEpoch& e) {
 
 std::string qat_csv(const QatResult& r) {
   std::ostringstream out;
-  out << "epoch,lr,loss,recall,precision_agreement,median_iou,confidence_mae,gate_at_teacher_threshold,passed,"
-         "threshold,objective\n";
+  out << "epoch,lr,loss,";
+  for (const auto& m : metrics::behaviour_metrics()) out << m.name << ',';
+  out << "gate_at_teacher_threshold,passed,threshold,objective\n";
   for (const auto& e : r.history) {
-    const auto& s = e.at_teacher_threshold;
-    out << (e.epoch < 0 ? std::string("ptq") : std::to_string(e.epoch + 1)) << ',' << e.lr << ',' << e.loss << ','
-        << s.recall << ',' << s.precision_agreement << ',' << s.median_iou << ',' << s.confidence_mae << ','
-        << (e.verdict_at_teacher_threshold.passed ? "pass" : "fail") << ',' << (e.passed ? 1 : 0) << ','
+    out << (e.epoch < 0 ? std::string("ptq") : std::to_string(e.epoch + 1)) << ',' << e.lr << ',' << e.loss << ',';
+    for (const auto& m : metrics::behaviour_metrics()) out << e.at_teacher_threshold.*m.value << ',';
+    out << (e.verdict_at_teacher_threshold.passed ? "pass" : "fail") << ',' << (e.passed ? 1 : 0) << ','
         << (e.passed ? e.threshold : 0.0) << ',' << e.objective << '\n';
   }
   return out.str();
@@ -296,10 +297,8 @@ void run_phases(const Recipe& recipe, const PipelineOptions& options, PipelineRe
     timings["onnxruntime_s"] = since(phase_start);
     report["onnxruntime"] = {{"threshold", chosen.threshold}, {"behaviour", behaviour_to_json(ort_stats)},
                              {"gate", ort_verdict.summary()}};
-    logger().info("onnxruntime at {:.2f}: recall {:.4f} precision agreement {:.4f} median IoU {:.4f} "
-                  "confidence MAE {:.4f} -> {}",
-                  chosen.threshold, ort_stats.recall, ort_stats.precision_agreement, ort_stats.median_iou,
-                  ort_stats.confidence_mae, ort_verdict.summary());
+    logger().info("onnxruntime at {:.2f}: {} -> {}", chosen.threshold, metrics::format_behaviour(ort_stats, " "),
+                  ort_verdict.summary());
     throw_if_interrupted();
     phase = "publish";
     if (ort_verdict.passed) {
@@ -308,8 +307,7 @@ void run_phases(const Recipe& recipe, const PipelineOptions& options, PipelineRe
       m.model_sha256 = sha256_file(staged_model);
       m.score_threshold = chosen.threshold;
       m.teacher_threshold = t;
-      m.gate = {{"recall", ort_stats.recall}, {"precision_agreement", ort_stats.precision_agreement},
-                {"median_iou", ort_stats.median_iou}, {"confidence_mae", ort_stats.confidence_mae}};
+      for (const auto& metric : metrics::behaviour_metrics()) m.gate[metric.name] = ort_stats.*metric.value;
       m.recipe_hash = recipe.hash();
       m.versions = versions;
       exporter::write_manifest(staged_manifest, m);

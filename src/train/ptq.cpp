@@ -10,6 +10,7 @@
 #include "qat/core/logging.h"
 #include "qat/data/dataset.h"
 #include "qat/data/loader.h"
+#include "qat/metrics/behaviour_metrics.h"
 #include "qat/model/onnx_detector.h"
 #include "qat/train/calibrate.h"
 #include "qat/train/checkpoint.h"
@@ -82,10 +83,7 @@ PtqResult run_ptq(const Recipe& recipe, const PtqOptions& options) {
                                recipe.eval.match_iou);
 
   logger().info("ptq: FP32 mAP@0.5 {:.4f}, int8 mAP@0.5 {:.4f}", result.teacher.map50, result.student.map50);
-  logger().info("ptq vs teacher at {:.2f}: recall {:.4f}, precision agreement {:.4f}, median IoU {:.4f}, "
-                "confidence MAE {:.4f}",
-                t, result.behaviour.recall, result.behaviour.precision_agreement, result.behaviour.median_iou,
-                result.behaviour.confidence_mae);
+  logger().info("ptq vs teacher at {:.2f}: {}", t, metrics::format_behaviour(result.behaviour, ", "));
   nlohmann::json report = {{"recipe", recipe.name},
                            {"recipe_hash", recipe.hash()},
                            {"weights", weights},

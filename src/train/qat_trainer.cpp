@@ -10,6 +10,7 @@
 #include "qat/data/dataset.h"
 #include "qat/data/loader.h"
 #include "qat/distill/distill_objective.h"
+#include "qat/metrics/behaviour_metrics.h"
 #include "qat/model/imported_defaults.h"
 #include "qat/train/detection_set.h"
 #include "qat/train/lr_schedule.h"
@@ -21,14 +22,7 @@ namespace qat::train {
 using Clock = std::chrono::steady_clock;
 
 double objective_value(const std::string& name, const metrics::BehaviourStats& s) {
-  if (name == "recall") return s.recall;
-  if (name == "precision_agreement") return s.precision_agreement;
-  if (name == "median_iou") return s.median_iou;
-  if (name == "confidence_mae") return -s.confidence_mae;
-  if (name == "f1") {
-    const double sum = s.recall + s.precision_agreement;
-    return sum > 0 ? 2 * s.recall * s.precision_agreement / sum : 0.0;
-  }
+  if (const auto value = metrics::objective_of(name, s)) return *value;
   throw Error("unknown QAT objective '" + name + "'");
 }
 
@@ -106,8 +100,7 @@ QatEpoch measure(int64_t epoch, const DetectionSet& teacher_set, QuantizedStuden
 void log_epoch(const QatEpoch& e, double teacher_threshold) {
   const auto& s = e.at_teacher_threshold;
   const std::string name = e.epoch < 0 ? std::string("ptq") : "qat epoch " + std::to_string(e.epoch + 1);
-  logger().info("{} at {:.2f}: recall {:.4f} precision agreement {:.4f} median IoU {:.4f} confidence MAE {:.4f} -> {}",
-                name, teacher_threshold, s.recall, s.precision_agreement, s.median_iou, s.confidence_mae,
+  logger().info("{} at {:.2f}: {} -> {}", name, teacher_threshold, metrics::format_behaviour(s, " "),
                 e.verdict_at_teacher_threshold.summary());
   const auto& m = s.misses;
   if (s.teacher_count > s.matched) {

@@ -12,6 +12,7 @@
 #include "qat/core/logging.h"
 #include "qat/data/dataset.h"
 #include "qat/data/loader.h"
+#include "qat/metrics/behaviour_metrics.h"
 #include "qat/graph/fold_batch_norm.h"
 #include "qat/graph/name_pattern.h"
 #include "qat/quant/quant_plan.h"
@@ -118,10 +119,8 @@ SweepResult run_sweep(const Recipe& recipe, const SweepOptions& options) {
     const DetectionSet student_set = collect_detections(student.executor(), teacher.info, val_loader, recipe.eval, t);
     row.stats = behaviour(teacher_set, t, student_set, t, classes, recipe.eval.match_iou);
     row.verdict = gate.check(row.stats);
-    logger().info("sweep {}: {} ops, recall {:.4f}, precision agreement {:.4f}, median IoU {:.4f}, "
-                  "confidence MAE {:.4f} -> {}",
-                  row.region, row.quantized_ops, row.stats.recall, row.stats.precision_agreement,
-                  row.stats.median_iou, row.stats.confidence_mae, row.verdict.summary());
+    logger().info("sweep {}: {} ops, {} -> {}", row.region, row.quantized_ops,
+                  metrics::format_behaviour(row.stats, ", "), row.verdict.summary());
   };
   for (auto& row : result.rows) measure(row);
 
