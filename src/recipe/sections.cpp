@@ -1,314 +1,266 @@
+// The field tables of the recipe sections: each key once, with its range or choices
+// and its meaning. from_yaml/to_yaml of every section are its table's read and write.
 #include "qat/recipe/sections.h"
 
+#include "qat/metrics/behaviour_metrics.h"
+#include "qat/quant/registry.h"
+#include "qat/recipe/recipe_fields.h"
 #include "qat/recipe/yaml_map.h"
 
 namespace qat {
 
-DataSection DataSection::from_yaml(const YAML::Node& node, const KeyPath& path) {
-  YamlMap m(node, path);
-  DataSection s;
-  s.path = m.get("path", s.path);
-  s.train_split = m.get("train_split", s.train_split);
-  s.val_split = m.get("val_split", s.val_split);
-  s.image_size = m.get_in("image_size", s.image_size, 32, 4096);
-  if (s.image_size % 32 != 0) {
-    throw m.path("image_size").error(m.node("image_size"),
-                                     "must be a multiple of 32 (the largest stride), got " +
-                                         std::to_string(s.image_size));
-  }
-  s.batch_size = m.get_in("batch_size", s.batch_size, 1, 4096);
-  s.prefetch = m.get_in("prefetch", s.prefetch, 1, 64);
-  s.hflip = m.get_in("hflip", s.hflip, 0.0, 1.0);
-  m.finish();
-  return s;
+namespace {
+
+// A string naming a graph value: given, it must not be empty.
+template <typename S>
+Field<S> graph_value(const std::string& key, std::string S::*member, std::string meaning) {
+  return field(key, member, std::move(meaning)).then([key, member](S& s, YamlMap& m) {
+    if ((s.*member).empty()) throw m.path(key).error(m.node(key), "must name a graph value");
+  });
 }
 
-YAML::Node DataSection::to_yaml() const {
-  YAML::Node n;
-  n["path"] = path;
-  n["train_split"] = train_split;
-  n["val_split"] = val_split;
-  n["image_size"] = image_size;
-  n["batch_size"] = batch_size;
-  n["prefetch"] = prefetch;
-  n["hflip"] = yaml_number(hflip);
-  return n;
+}  // namespace
+
+const FieldTable<DataSection>& data_fields() {
+  using S = DataSection;
+  static const FieldTable<S> table({
+      field("path", &S::path, "HDF5 detection dataset"),
+      field("train_split", &S::train_split, "group of the training images"),
+      field("val_split", &S::val_split, "group of the validation images"),
+      field("image_size", &S::image_size, in(32, 4096), "network input side, a multiple of 32")
+          .then([](S& s, YamlMap& m) {
+            if (s.image_size % 32 != 0) {
+              throw m.path("image_size").error(m.node("image_size"),
+                                               "must be a multiple of 32 (the largest stride), got " +
+                                                   std::to_string(s.image_size));
+            }
+          }),
+      field("batch_size", &S::batch_size, in(1, 4096), "images per batch"),
+      field("prefetch", &S::prefetch, in(1, 64), "batches the loader thread prepares ahead"),
+      field("hflip", &S::hflip, in(0.0, 1.0), "probability of a horizontal flip in training"),
+  });
+  return table;
 }
 
-OnnxHeadSection OnnxHeadSection::from_yaml(const YAML::Node& node, const KeyPath& path) {
-  YamlMap m(node, path);
-  OnnxHeadSection s;
-  s.layout = m.get_choice("layout", s.layout, {"boxes_scores", "ultralytics", "general"});
-  auto required_name = [&m](const std::string& key, std::string& field) {
-    field = m.get(key, field);
-    if (field.empty()) throw m.path(key).error(m.node(key), "must name a graph value");
-  };
+const FieldTable<OnnxHeadSection>& onnx_head_fields() {
+  using S = OnnxHeadSection;
   // A key of another layout is refused rather than ignored.
-  auto only_in = [&m, &s](const std::string& key, const std::string& where) {
-    if (m.has(key)) throw m.path(key).error(m.node(key), "is a key of layout " + where + ", not of " + s.layout);
+  auto only_in = [](std::string where) -> Field<S>::Refuse {
+    return [where](const S& s, YamlMap& m, const std::string& key) {
+      throw m.path(key).error(m.node(key), "is a key of layout " + where + ", not of " + s.layout);
+    };
   };
-  required_name("input", s.input);
-  if (s.layout == "ultralytics") {
-    required_name("output", s.output);
-    for (const char* key : {"boxes", "scores"}) only_in(key, "boxes_scores and general");
-  } else {
-    only_in("output", "ultralytics");
-    required_name("boxes", s.boxes);
-  }
-  if (s.layout == "general") {
-    s.box_format = m.get_choice("box_format", s.box_format, {"xyxy", "cxcywh", "xywh"});
-    s.channels = m.get_choice("channels", s.channels, {"last", "first"});
-    s.score = m.get_choice("score", s.score, {"none", "sigmoid", "softmax", "product"});
-    if (s.score == "product") {
-      only_in("scores", "general with a score other than product (product reads score_inputs)");
-      s.scores.clear();
-      s.score_inputs = m.get("score_inputs", s.score_inputs);
-      if (s.score_inputs.empty()) {
-        throw m.path("score").error(m.node("score"), "product needs score_inputs: the outputs whose sigmoids are multiplied");
-      }
-    } else {
-      only_in("score_inputs", "general with score: product");
-      required_name("scores", s.scores);
-    }
-  } else {
-    for (const char* key : {"box_format", "channels", "score", "score_inputs"}) only_in(key, "general");
-    if (s.layout == "boxes_scores") required_name("scores", s.scores);
-  }
-  s.logits = m.get("logits", s.logits);
-  s.anchor_points = m.get("anchor_points", s.anchor_points);
-  s.anchor_strides = m.get("anchor_strides", s.anchor_strides);
-  if (s.anchor_points.empty() != s.anchor_strides.empty()) {
-    const std::string given = s.anchor_points.empty() ? "anchor_strides" : "anchor_points";
-    throw m.path(given).error(m.node(given), "anchor_points and anchor_strides go together; give both or neither");
-  }
-  m.finish();
-  return s;
+  auto ultralytics = [](const S& s) { return s.layout == "ultralytics"; };
+  auto general = [](const S& s) { return s.layout == "general"; };
+  auto product = [](const S& s) { return s.layout == "general" && s.score == "product"; };
+  static const FieldTable<S> table({
+      field("layout", &S::layout, one_of({"boxes_scores", "ultralytics", "general"}),
+            "how the outputs hold the boxes and scores"),
+      graph_value("input", &S::input, "graph input, float [B,3,S,S] in [0,1]"),
+      graph_value("output", &S::output, "ultralytics: the one output [B,4+C,A]")
+          .only_if(ultralytics, only_in("ultralytics")),
+      graph_value("boxes", &S::boxes, "boxes_scores, general: graph output of the boxes")
+          .only_if([=](const S& s) { return !ultralytics(s); }, only_in("boxes_scores and general")),
+      field("box_format", &S::box_format, one_of({"xyxy", "cxcywh", "xywh"}), "general: how a box is written")
+          .only_if(general, only_in("general")),
+      field("channels", &S::channels, one_of({"last", "first"}), "general: [B,A,4] (last) or [B,4,A] (first)")
+          .only_if(general, only_in("general")),
+      field("score", &S::score, one_of({"none", "sigmoid", "softmax", "product"}),
+            "general: what makes the scores from the scores output")
+          .only_if(general, only_in("general")),
+      field("score_inputs", &S::score_inputs, "general, score product: the factor outputs")
+          .only_if(product,
+                   [=](const S& s, YamlMap& m, const std::string& key) {
+                     only_in(general(s) ? "general with score: product" : "general")(s, m, key);
+                   })
+          .then([](S& s, YamlMap& m) {
+            s.scores.clear();
+            if (s.score_inputs.empty()) {
+              throw m.path("score").error(m.node("score"),
+                                          "product needs score_inputs: the outputs whose sigmoids are multiplied");
+            }
+          }),
+      graph_value("scores", &S::scores, "boxes_scores, general: graph output of the scores")
+          .only_if([=](const S& s) { return !ultralytics(s) && !product(s); },
+                   [=](const S& s, YamlMap& m, const std::string& key) {
+                     only_in(ultralytics(s) ? "boxes_scores and general"
+                                            : "general with a score other than product (product reads score_inputs)")(
+                         s, m, key);
+                   }),
+      field("logits", &S::logits, "value whose sigmoid is the scores; empty: found automatically"),
+      field("anchor_points", &S::anchor_points, "initializer or Constant of the anchor centres; empty: none"),
+      field("anchor_strides", &S::anchor_strides, "initializer or Constant of the anchor strides; empty: none")
+          .then([](S& s, YamlMap& m) {
+            if (s.anchor_points.empty() != s.anchor_strides.empty()) {
+              const std::string given = s.anchor_points.empty() ? "anchor_strides" : "anchor_points";
+              throw m.path(given).error(m.node(given),
+                                        "anchor_points and anchor_strides go together; give both or neither");
+            }
+          }),
+  });
+  return table;
 }
 
-YAML::Node OnnxHeadSection::to_yaml() const {
-  YAML::Node n;
-  n["layout"] = layout;
-  n["input"] = input;
-  if (layout == "ultralytics") {
-    n["output"] = output;
-  } else {
-    n["boxes"] = boxes;
-  }
-  if (layout == "general") {
-    n["box_format"] = box_format;
-    n["channels"] = channels;
-    n["score"] = score;
-    if (score == "product") {
-      n["score_inputs"] = score_inputs;
-    } else {
-      n["scores"] = scores;
-    }
-  } else if (layout == "boxes_scores") {
-    n["scores"] = scores;
-  }
-  n["logits"] = logits;
-  n["anchor_points"] = anchor_points;
-  n["anchor_strides"] = anchor_strides;
-  return n;
+const FieldTable<ModelSection>& model_fields() {
+  using S = ModelSection;
+  auto exclusive = [](YamlMap& m) {
+    throw m.path("onnx").error(m.node("onnx"), "'arch' and 'onnx' are mutually exclusive; give one");
+  };
+  static const FieldTable<S> table(
+      {
+          field("onnx", &S::onnx, "FP32 ONNX detector to import instead of arch").then([](S& s, YamlMap& m) {
+            if (m.has("onnx") && s.onnx.empty()) throw m.path("onnx").error(m.node("onnx"), "must name an ONNX file");
+          }).written_if([](const S& s) { return s.is_onnx(); }),
+          field("arch", &S::arch, "architecture YAML of the native detector")
+              .only_if([](const S& s) { return !s.is_onnx(); },
+                       [=](const S&, YamlMap& m, const std::string&) { exclusive(m); }),
+          section("head", &S::head, onnx_head_fields(), "only with onnx: where the contract's values are")
+              .only_if([](const S& s) { return s.is_onnx(); },
+                       [](const S&, YamlMap& m, const std::string& key) {
+                         throw m.path(key).error(m.node(key), "only an imported model ('onnx') has a head section");
+                       }),
+      },
+      // Before onnx is read: the two exclude each other whatever onnx holds.
+      [=](S& s, YamlMap& m) {
+        if (!m.has("onnx")) return;
+        if (m.has("arch")) exclusive(m);
+        s.arch.clear();
+      });
+  return table;
 }
 
-ModelSection ModelSection::from_yaml(const YAML::Node& node, const KeyPath& path) {
-  YamlMap m(node, path);
-  ModelSection s;
-  if (m.has("onnx")) {
-    if (m.has("arch")) {
-      throw m.path("onnx").error(m.node("onnx"), "'arch' and 'onnx' are mutually exclusive; give one");
-    }
-    s.arch.clear();
-    s.onnx = m.get("onnx", s.onnx);
-    if (s.onnx.empty()) throw m.path("onnx").error(m.node("onnx"), "must name an ONNX file");
-    s.head = OnnxHeadSection::from_yaml(m.node("head"), m.path("head"));
-  } else {
-    s.arch = m.get("arch", s.arch);
-    if (m.has("head")) throw m.path("head").error(m.node("head"), "only an imported model ('onnx') has a head section");
-  }
-  m.finish();
-  return s;
+const FieldTable<Fp32Section>& fp32_fields() {
+  using S = Fp32Section;
+  static const FieldTable<S> table({
+      field("epochs", &S::epochs, in(0, 100000), "FP32 warm-start epochs"),
+      field("optimizer", &S::optimizer, one_of({"sgd", "adamw"}), "sgd (Nesterov momentum) or adamw"),
+      field("lr", &S::lr, in(0.0, 10.0), "peak learning rate"),
+      field("momentum", &S::momentum, in(0.0, 1.0), "sgd momentum, adamw beta1"),
+      field("weight_decay", &S::weight_decay, in(0.0, 1.0), "on conv weights only"),
+      field("warmup_epochs", &S::warmup_epochs, in(0.0, 1000.0), "linear warm-up from 0.1 x lr"),
+      field("schedule", &S::schedule, one_of({"cosine", "constant"}), "learning-rate schedule after warm-up"),
+      field("min_lr_ratio", &S::min_lr_ratio, in(0.0, 1.0), "final lr = lr x min_lr_ratio"),
+      field("ema_decay", &S::ema_decay, in(0.0, 0.999999), "weight EMA decay; 0 turns it off"),
+      field("ema_tau", &S::ema_tau, in(1.0, 1e9), "iterations over which the EMA decay ramps up"),
+      field("max_bad_batches", &S::max_bad_batches, in(0, 1000000),
+            "non-finite batches skipped before the phase stops (0: stop at the first)"),
+  });
+  return table;
 }
 
-YAML::Node ModelSection::to_yaml() const {
-  YAML::Node n;
-  if (is_onnx()) {
-    n["onnx"] = onnx;
-    n["head"] = head.to_yaml();
-  } else {
-    n["arch"] = arch;
-  }
-  return n;
+const FieldTable<EvalSection>& eval_fields() {
+  using S = EvalSection;
+  static const FieldTable<S> table({
+      field("score_threshold", &S::score_threshold, in(0.0, 1.0), "the deployed confidence threshold"),
+      field("nms_iou", &S::nms_iou, in(0.0, 1.0), "per-class NMS IoU"),
+      field("match_iou", &S::match_iou, in(0.0, 1.0), "IoU for matching detections (mAP, behaviour)"),
+      field("max_detections", &S::max_detections, in(1, 100000), "detections kept per image"),
+  });
+  return table;
 }
 
-Fp32Section Fp32Section::from_yaml(const YAML::Node& node, const KeyPath& path) {
-  YamlMap m(node, path);
-  Fp32Section s;
-  s.epochs = m.get_in("epochs", s.epochs, 0, 100000);
-  s.optimizer = m.get_choice("optimizer", s.optimizer, {"sgd", "adamw"});
-  s.lr = m.get_in("lr", s.lr, 0.0, 10.0);
-  s.momentum = m.get_in("momentum", s.momentum, 0.0, 1.0);
-  s.weight_decay = m.get_in("weight_decay", s.weight_decay, 0.0, 1.0);
-  s.warmup_epochs = m.get_in("warmup_epochs", s.warmup_epochs, 0.0, 1000.0);
-  s.schedule = m.get_choice("schedule", s.schedule, {"cosine", "constant"});
-  s.min_lr_ratio = m.get_in("min_lr_ratio", s.min_lr_ratio, 0.0, 1.0);
-  s.ema_decay = m.get_in("ema_decay", s.ema_decay, 0.0, 0.999999);
-  s.ema_tau = m.get_in("ema_tau", s.ema_tau, 1.0, 1e9);
-  s.max_bad_batches = m.get_in("max_bad_batches", s.max_bad_batches, 0, 1000000);
-  m.finish();
-  return s;
+const FieldTable<QuantTensorSection>& quant_tensor_fields() {
+  using S = QuantTensorSection;
+  static const FieldTable<S> table({
+      field("bits", &S::bits, in(2, 16), "integer width"),
+      field("per_channel", &S::per_channel, "one scale per output channel (weights only)"),
+      field("symmetric", &S::symmetric, "zero point 0 (TensorRT requires it)"),
+      field("narrow_range", &S::narrow_range, "[-127, 127] instead of [-128, 127]"),
+      field("observer", &S::observer, Choices([] { return quant::observer_registry().names(); }),
+            "how the range is found in calibration"),
+  });
+  return table;
 }
 
-YAML::Node Fp32Section::to_yaml() const {
-  YAML::Node n;
-  n["epochs"] = epochs;
-  n["optimizer"] = optimizer;
-  n["lr"] = yaml_number(lr);
-  n["momentum"] = yaml_number(momentum);
-  n["weight_decay"] = yaml_number(weight_decay);
-  n["warmup_epochs"] = yaml_number(warmup_epochs);
-  n["schedule"] = schedule;
-  n["min_lr_ratio"] = yaml_number(min_lr_ratio);
-  n["ema_decay"] = yaml_number(ema_decay);
-  n["ema_tau"] = yaml_number(ema_tau);
-  n["max_bad_batches"] = max_bad_batches;
-  return n;
+const FieldTable<QuantSection>& quant_fields() {
+  using S = QuantSection;
+  static const FieldTable<S> table({
+      field("include", &S::include, "node-name patterns of the quantized ops"),
+      field("exclude", &S::exclude, "node-name patterns left in FP32"),
+      section("weights", &S::weights, quant_tensor_fields(), "the weight quantizers"),
+      section("activations", &S::activations, quant_tensor_fields(), "the activation quantizers")
+          .then([](S& s, YamlMap& m) {
+            if (s.activations.per_channel) {
+              throw m.path("activations")
+                  .error(m.node("activations"),
+                         "per_channel activations are not supported (TensorRT quantizes activations per tensor)");
+            }
+          }),
+      field("quantize_residual_add", &S::quantize_residual_add, "also quantize both inputs of residual Adds"),
+      field("share_concat_scales", &S::share_concat_scales, "the quantized inputs of a quantized Concat share one scale"),
+      field("learnable_scale", &S::learnable_scale, "LSQ: scales are trained in QAT"),
+      field("calibration_images", &S::calibration_images, in(1, 1000000), "calibration images from the train split"),
+  });
+  return table;
 }
 
-EvalSection EvalSection::from_yaml(const YAML::Node& node, const KeyPath& path) {
-  YamlMap m(node, path);
-  EvalSection s;
-  s.score_threshold = m.get_in("score_threshold", s.score_threshold, 0.0, 1.0);
-  s.nms_iou = m.get_in("nms_iou", s.nms_iou, 0.0, 1.0);
-  s.match_iou = m.get_in("match_iou", s.match_iou, 0.0, 1.0);
-  s.max_detections = m.get_in("max_detections", s.max_detections, 1, 100000);
-  m.finish();
-  return s;
+const FieldTable<ExportSection>& export_fields() {
+  using S = ExportSection;
+  static const FieldTable<S> table({
+      field("profile", &S::profile, one_of({"tensorrt", "ort"}), "Q/DQ export profile"),
+      field("opset", &S::opset, in(13, 17), "ONNX opset of the exported model"),
+  });
+  return table;
 }
 
-YAML::Node EvalSection::to_yaml() const {
-  YAML::Node n;
-  n["score_threshold"] = yaml_number(score_threshold);
-  n["nms_iou"] = yaml_number(nms_iou);
-  n["match_iou"] = yaml_number(match_iou);
-  n["max_detections"] = max_detections;
-  return n;
+const FieldTable<QatSection>& qat_fields() {
+  using S = QatSection;
+  static const FieldTable<S> threshold_search(
+      {
+          field("lo", &S::threshold_lo, in(0.0, 1.0), "lowest threshold tried"),
+          field("hi", &S::threshold_hi, in(0.0, 1.0), "highest threshold tried"),
+          field("step", &S::threshold_step, in(1e-4, 1.0), "step between thresholds"),
+      },
+      {}, [](S& s, YamlMap& m) {
+        if (s.threshold_hi < s.threshold_lo) throw m.path("hi").error(m.node("hi"), "must not be below lo");
+      });
+  static const FieldTable<S> table({
+      field("epochs", &S::epochs, in(0, 100000), "QAT epochs after calibration"),
+      field("optimizer", &S::optimizer, one_of({"same", "sgd", "adamw"}), "sgd, adamw or same (as fp32.optimizer)"),
+      field("lr", &S::lr, in(0.0, 10.0), "learning rate; 0: fp32.lr / 10"),
+      field("weight_decay", &S::weight_decay, in(0.0, 1.0), "on conv weights"),
+      field("observer_freeze_epoch", &S::observer_freeze_epoch, in(0, 100000),
+            "activation ranges follow the student until this epoch"),
+      field("max_bad_batches", &S::max_bad_batches, in(0, 1000000), "as fp32.max_bad_batches"),
+      field("gate", &S::gate, "the behaviour gate file"),
+      field("objective", &S::objective, Choices(metrics::objective_names), "what makes a passing epoch the best"),
+      group("threshold_search", threshold_search, "where the threshold is searched when the teacher's misses the gate"),
+      field("fp32_weights", &S::fp32_weights, "FP32 checkpoint to start from; empty: train the fp32 phase"),
+      custom<S>(
+          "losses",
+          [](S& s, YamlMap& m) {
+            if (m.has("losses")) s.losses = distill::losses_from_yaml(m.node("losses"), m.path("losses"));
+          },
+          [](const S& s, YAML::Node& n) { n["losses"] = distill::losses_to_yaml(s.losses); },
+          "the distillation losses (docs/distillation.md)"),
+  });
+  return table;
 }
 
+// A section's from_yaml and to_yaml are its table's read and write.
+#define QAT_SECTION_READ_WRITE(Section, table)                                      \
+  Section Section::from_yaml(const YAML::Node& node, const KeyPath& path) {        \
+    return table().from_yaml(node, path);                                           \
+  }                                                                                 \
+  YAML::Node Section::to_yaml() const { return table().write(*this); }
+
+QAT_SECTION_READ_WRITE(DataSection, data_fields)
+QAT_SECTION_READ_WRITE(OnnxHeadSection, onnx_head_fields)
+QAT_SECTION_READ_WRITE(ModelSection, model_fields)
+QAT_SECTION_READ_WRITE(Fp32Section, fp32_fields)
+QAT_SECTION_READ_WRITE(EvalSection, eval_fields)
+QAT_SECTION_READ_WRITE(QuantSection, quant_fields)
+QAT_SECTION_READ_WRITE(ExportSection, export_fields)
+QAT_SECTION_READ_WRITE(QatSection, qat_fields)
+#undef QAT_SECTION_READ_WRITE
+
+// The weights and activations defaults differ (QuantSection's members): read over them.
 QuantTensorSection QuantTensorSection::from_yaml(const YAML::Node& node, const KeyPath& path,
                                                 const QuantTensorSection& defaults) {
-  YamlMap m(node, path);
   QuantTensorSection s = defaults;
-  s.bits = m.get_in("bits", s.bits, 2, 16);
-  s.per_channel = m.get("per_channel", s.per_channel);
-  s.symmetric = m.get("symmetric", s.symmetric);
-  s.narrow_range = m.get("narrow_range", s.narrow_range);
-  s.observer = m.get_choice("observer", s.observer, {"minmax", "ema_minmax", "percentile", "mse", "entropy"});
-  m.finish();
+  quant_tensor_fields().read(s, node, path);
   return s;
 }
-
-YAML::Node QuantTensorSection::to_yaml() const {
-  YAML::Node n;
-  n["bits"] = bits;
-  n["per_channel"] = per_channel;
-  n["symmetric"] = symmetric;
-  n["narrow_range"] = narrow_range;
-  n["observer"] = observer;
-  return n;
-}
-
-QuantSection QuantSection::from_yaml(const YAML::Node& node, const KeyPath& path) {
-  YamlMap m(node, path);
-  QuantSection s;
-  s.include = m.get("include", s.include);
-  s.exclude = m.get("exclude", s.exclude);
-  s.weights = QuantTensorSection::from_yaml(m.node("weights"), m.path("weights"), s.weights);
-  s.activations = QuantTensorSection::from_yaml(m.node("activations"), m.path("activations"), s.activations);
-  if (s.activations.per_channel) {
-    throw m.path("activations").error(m.node("activations"),
-                                      "per_channel activations are not supported (TensorRT quantizes activations per tensor)");
-  }
-  s.quantize_residual_add = m.get("quantize_residual_add", s.quantize_residual_add);
-  s.share_concat_scales = m.get("share_concat_scales", s.share_concat_scales);
-  s.learnable_scale = m.get("learnable_scale", s.learnable_scale);
-  s.calibration_images = m.get_in("calibration_images", s.calibration_images, 1, 1000000);
-  m.finish();
-  return s;
-}
-
-YAML::Node QuantSection::to_yaml() const {
-  YAML::Node n;
-  n["include"] = include;
-  n["exclude"] = exclude;
-  n["weights"] = weights.to_yaml();
-  n["activations"] = activations.to_yaml();
-  n["quantize_residual_add"] = quantize_residual_add;
-  n["share_concat_scales"] = share_concat_scales;
-  n["learnable_scale"] = learnable_scale;
-  n["calibration_images"] = calibration_images;
-  return n;
-}
-
-ExportSection ExportSection::from_yaml(const YAML::Node& node, const KeyPath& path) {
-  YamlMap m(node, path);
-  ExportSection s;
-  s.profile = m.get_choice("profile", s.profile, {"tensorrt", "ort"});
-  s.opset = m.get_in("opset", s.opset, 13, 17);
-  m.finish();
-  return s;
-}
-
-YAML::Node ExportSection::to_yaml() const {
-  YAML::Node n;
-  n["profile"] = profile;
-  n["opset"] = opset;
-  return n;
-}
-
-QatSection QatSection::from_yaml(const YAML::Node& node, const KeyPath& path) {
-  YamlMap m(node, path);
-  QatSection s;
-  s.epochs = m.get_in("epochs", s.epochs, 0, 100000);
-  s.optimizer = m.get_choice("optimizer", s.optimizer, {"same", "sgd", "adamw"});
-  s.lr = m.get_in("lr", s.lr, 0.0, 10.0);
-  s.weight_decay = m.get_in("weight_decay", s.weight_decay, 0.0, 1.0);
-  s.observer_freeze_epoch = m.get_in("observer_freeze_epoch", s.observer_freeze_epoch, 0, 100000);
-  s.max_bad_batches = m.get_in("max_bad_batches", s.max_bad_batches, 0, 1000000);
-  s.gate = m.get("gate", s.gate);
-  s.objective = m.get_choice("objective", s.objective,
-                             {"recall", "precision_agreement", "median_iou", "confidence_mae", "f1"});
-  YamlMap search(m.node("threshold_search"), m.path("threshold_search"));
-  s.threshold_lo = search.get_in("lo", s.threshold_lo, 0.0, 1.0);
-  s.threshold_hi = search.get_in("hi", s.threshold_hi, 0.0, 1.0);
-  s.threshold_step = search.get_in("step", s.threshold_step, 1e-4, 1.0);
-  if (s.threshold_hi < s.threshold_lo) {
-    throw search.path("hi").error(search.node("hi"), "must not be below lo");
-  }
-  search.finish();
-  s.fp32_weights = m.get("fp32_weights", s.fp32_weights);
-  if (m.has("losses")) s.losses = distill::losses_from_yaml(m.node("losses"), m.path("losses"));
-  m.finish();
-  return s;
-}
-
-YAML::Node QatSection::to_yaml() const {
-  YAML::Node n;
-  n["epochs"] = epochs;
-  n["optimizer"] = optimizer;
-  n["lr"] = yaml_number(lr);
-  n["weight_decay"] = yaml_number(weight_decay);
-  n["observer_freeze_epoch"] = observer_freeze_epoch;
-  n["max_bad_batches"] = max_bad_batches;
-  n["gate"] = gate;
-  n["objective"] = objective;
-  n["threshold_search"]["lo"] = yaml_number(threshold_lo);
-  n["threshold_search"]["hi"] = yaml_number(threshold_hi);
-  n["threshold_search"]["step"] = yaml_number(threshold_step);
-  n["fp32_weights"] = fp32_weights;
-  n["losses"] = distill::losses_to_yaml(losses);
-  return n;
-}
+YAML::Node QuantTensorSection::to_yaml() const { return quant_tensor_fields().write(*this); }
 
 }  // namespace qat

@@ -109,7 +109,7 @@ TEST(Recipe, QuantSectionDefaultsAndNestedErrors) {
   EXPECT_EQ(r.quant.activations.observer, "percentile");
   ASSERT_THROWS_WITH(load_recipe(file, {"quant.activations.observer=kl"}), ConfigError,
                      "--set quant.activations.observer=kl: quant.activations.observer: must be one of "
-                     "minmax, ema_minmax, percentile, mse, entropy; got 'kl'");
+                     "ema_minmax, entropy, minmax, mse, percentile; got 'kl'");
   ASSERT_THROWS_WITH(load_recipe(file, {"quant.weights.bits=1"}), ConfigError,
                      "--set quant.weights.bits=1: quant.weights.bits: must be in [2, 16], got 1");
 }

@@ -1,0 +1,159 @@
+// The recipe's field tables: the errors they raise, the observer choices from the
+// registry, the read -> show -> read round trip, and docs/recipes.md listing every key.
+#include "qat/recipe/recipe_fields.h"
+
+#include <fstream>
+#include <regex>
+#include <set>
+#include <sstream>
+
+#include "qat/core/did_you_mean.h"
+#include "qat/quant/registry.h"
+#include "support/test_support.h"
+
+namespace qat {
+namespace {
+
+// The recipe read back from what `qat recipe show` prints for it.
+void expect_round_trip(const testing::TempDir& dir, const Recipe& a) {
+  const Recipe b = load_recipe(dir.write("shown.yaml", a.to_yaml_text()));
+  EXPECT_EQ(b.to_yaml_text(), a.to_yaml_text());
+  EXPECT_EQ(b.hash(), a.hash());
+  EXPECT_EQ(b.name, a.name);
+}
+
+// The backquoted names in the key column of docs/recipes.md's key tables.
+std::vector<std::string> documented_keys() {
+  std::ifstream in(testing::source_dir() / "docs/recipes.md");
+  EXPECT_TRUE(in.good());
+  std::vector<std::string> keys;
+  std::string line;
+  bool in_table = false;
+  const std::regex quoted("`([^`]+)`");
+  while (std::getline(in, line)) {
+    if (line.rfind("| key | default | meaning |", 0) == 0) {
+      in_table = true;
+      continue;
+    }
+    if (line.rfind("|", 0) != 0) {
+      in_table = false;
+      continue;
+    }
+    if (!in_table || line.rfind("| ---", 0) == 0) continue;
+    const std::string cell = line.substr(1, line.find(" | ") - 1);
+    for (std::sregex_iterator it(cell.begin(), cell.end(), quoted), end; it != end; ++it) keys.push_back((*it)[1]);
+  }
+  return keys;
+}
+
+// The whole row of docs/recipes.md that documents `key`.
+std::string documented_row(const std::string& key) {
+  std::ifstream in(testing::source_dir() / "docs/recipes.md");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("| ", 0) == 0 && line.substr(0, line.find(" | ", 2)).find("`" + key + "`") != std::string::npos) {
+      return line;
+    }
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST(RecipeFields, RangeErrorComesFromTheTableWithItsPosition) {
+  testing::TempDir dir;
+  const auto file = dir.write("r.yaml", "fp32:\n  lr: 11\nqat:\n  threshold_search: {lo: 0.5, step: 0}\n");
+  ASSERT_THROWS_WITH(load_recipe(file), ConfigError, file + ":2:7: fp32.lr: must be in [0, 10], got 11");
+  ASSERT_THROWS_WITH(load_recipe(file, {"fp32.lr=1"}), ConfigError,
+                     file + ":4:37: qat.threshold_search.step: must be in [0.0001, 1], got 0");
+  ASSERT_THROWS_WITH(load_recipe(file, {"fp32.lr=1", "qat.threshold_search.step=0.1", "qat.threshold_search.hi=0.4"}),
+                     ConfigError,
+                     "--set qat.threshold_search.hi=0.4: qat.threshold_search.hi: must not be below lo");
+}
+
+TEST(RecipeFields, ObserverChoicesAreTheRegistrysObservers) {
+  testing::TempDir dir;
+  const auto file = dir.write("r.yaml", "quant:\n  weights:\n    observer: entropyy\n");
+  ASSERT_THROWS_WITH(load_recipe(file), ConfigError,
+                     file + ":3:15: quant.weights.observer: must be one of ema_minmax, entropy, minmax, mse, "
+                            "percentile; got 'entropyy' (did you mean 'entropy'?)");
+  EXPECT_EQ(join(quant::observer_registry().names()), "ema_minmax, entropy, minmax, mse, percentile");
+  for (const auto& doc : recipe_field_docs()) {
+    if (doc.path == "quant.weights.observer" || doc.path == "quant.activations.observer") {
+      EXPECT_EQ(doc.choices, quant::observer_registry().names());
+    }
+  }
+}
+
+TEST(RecipeFields, ObjectiveChoicesAreTheBehaviourMetricsAndF1) {
+  testing::TempDir dir;
+  const auto file = dir.write("r.yaml", "qat:\n  objective: mae\n");
+  ASSERT_THROWS_WITH(load_recipe(file), ConfigError,
+                     file + ":2:14: qat.objective: must be one of recall, precision_agreement, median_iou, "
+                            "confidence_mae, f1; got 'mae'");
+}
+
+TEST(RecipeFields, DefaultAndShippedRecipesRoundTripThroughShow) {
+  testing::TempDir dir;
+  const Recipe defaults = load_recipe(dir.write("default.yaml", ""));
+  EXPECT_EQ(defaults.name, "default");
+  expect_round_trip(dir, defaults);
+  int shipped = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(testing::source_dir() / "recipes")) {
+    if (entry.path().extension() != ".yaml") continue;
+    SCOPED_TRACE(entry.path().string());
+    expect_round_trip(dir, load_recipe(entry.path().string()));
+    ++shipped;
+  }
+  EXPECT_GE(shipped, 1);
+}
+
+TEST(RecipeFields, ShowWritesEveryTableKeyOfTheDefaultRecipe) {
+  testing::TempDir dir;
+  const YAML::Node shown = load_recipe(dir.write("d.yaml", "")).to_yaml();
+  for (const auto& doc : recipe_field_docs()) {
+    if (doc.path == "model.onnx" || doc.path.rfind("model.head", 0) == 0) continue;  // imported models only
+    std::stringstream path(doc.path);
+    std::string part;
+    YAML::Node n = shown;
+    bool found = true;
+    while (found && std::getline(path, part, '.')) {
+      const YAML::Node& parent = n;  // const: operator[] does not insert
+      const YAML::Node child = parent[part];
+      found = child.IsDefined();
+      if (found) n.reset(child);
+    }
+    EXPECT_TRUE(found) << doc.path;
+  }
+}
+
+TEST(RecipeFields, DocsListEveryKeyAndOnlyKeysThatExist) {
+  std::set<std::string> known, nested;
+  for (const auto& doc : recipe_field_docs()) {
+    known.insert(doc.path);
+    if (doc.nested) nested.insert(doc.path);
+  }
+  const std::vector<std::string> keys = documented_keys();
+  ASSERT_FALSE(keys.empty());
+  const std::set<std::string> documented(keys.begin(), keys.end());
+  for (const auto& doc : recipe_field_docs()) {
+    if (doc.nested) continue;  // its keys are
+    EXPECT_TRUE(documented.count(doc.path)) << "docs/recipes.md does not document recipe key " << doc.path;
+    // A choice's row names every choice.
+    const std::string row = documented_row(doc.path);
+    for (const auto& choice : doc.choices) {
+      EXPECT_NE(row.find("`" + choice + "`"), std::string::npos)
+          << "docs/recipes.md row of " << doc.path << " does not name choice " << choice;
+    }
+  }
+  for (const auto& key : documented) {
+    const bool wildcard = key.size() > 2 && key.compare(key.size() - 2, 2, ".*") == 0;
+    if (wildcard) {
+      EXPECT_TRUE(nested.count(key.substr(0, key.size() - 2))) << "docs/recipes.md documents " << key;
+    } else {
+      EXPECT_TRUE(known.count(key)) << "docs/recipes.md documents " << key << ", which is not a recipe key";
+    }
+  }
+}
+
+}  // namespace qat
