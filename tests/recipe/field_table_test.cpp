@@ -76,7 +76,11 @@ TEST(FieldTable, DocumentsEveryKeyWithItsRangeOrChoices) {
   EXPECT_EQ(docs[2].path, "toy.mode");
   EXPECT_EQ(docs[2].choices, (std::vector<std::string>{"fast", "slow"}));
   EXPECT_EQ(docs[2].range, "");
+  EXPECT_EQ(docs[0].default_value, "3");
+  EXPECT_EQ(docs[1].default_value, "0.5");
+  EXPECT_EQ(docs[3].default_value, "d");  // documented whether it applies or not
   EXPECT_EQ(docs[4].path, "toy.names");
+  EXPECT_EQ(docs[4].default_value, "");  // a list
   EXPECT_FALSE(docs[4].nested);
 }
 

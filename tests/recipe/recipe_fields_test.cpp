@@ -2,6 +2,8 @@
 // registry, the read -> show -> read round trip, and docs/recipes.md listing every key.
 #include "qat/recipe/recipe_fields.h"
 
+#include <algorithm>
+#include <cstdlib>
 #include <fstream>
 #include <regex>
 #include <set>
@@ -56,6 +58,45 @@ std::string documented_row(const std::string& key) {
     }
   }
   return "";
+}
+
+// The cells of a docs table row: "| a | b | c |" -> {a, b, c}.
+std::vector<std::string> cells(const std::string& row) {
+  std::vector<std::string> out;
+  size_t start = 2;
+  for (size_t bar; (bar = row.find(" | ", start)) != std::string::npos; start = bar + 3) {
+    out.push_back(row.substr(start, bar - start));
+  }
+  out.push_back(row.substr(start, row.size() - start - 2));
+  return out;
+}
+
+// What the default cell of `row` says for `key`: a row of several keys gives one
+// default each ("0.01, 0.9, 0.0005") or one for all; backquotes and a remark in
+// parentheses go, and "empty" is the empty string.
+std::string documented_default(const std::string& row, const std::string& key) {
+  const std::vector<std::string> c = cells(row);
+  if (c.size() < 2) return "?";
+  std::vector<std::string> keys, values;
+  const std::regex quoted("`([^`]+)`");
+  for (std::sregex_iterator it(c[0].begin(), c[0].end(), quoted), end; it != end; ++it) keys.push_back((*it)[1]);
+  std::stringstream parts(c[1]);
+  for (std::string part; std::getline(parts, part, ',');) values.push_back(part);
+  size_t index = 0;
+  if (values.size() == keys.size()) index = std::find(keys.begin(), keys.end(), key) - keys.begin();
+  std::string value = values.empty() ? "" : values[index];
+  value = value.substr(0, value.find(" ("));
+  value.erase(std::remove(value.begin(), value.end(), '`'), value.end());
+  value.erase(0, value.find_first_not_of(' '));
+  return value == "empty" ? "" : value;
+}
+
+bool same_value(const std::string& documented, const std::string& shown) {
+  char* end_a = nullptr;
+  char* end_b = nullptr;
+  const double a = std::strtod(documented.c_str(), &end_a), b = std::strtod(shown.c_str(), &end_b);
+  if (!documented.empty() && !shown.empty() && *end_a == '\0' && *end_b == '\0') return a == b;
+  return documented == shown;
 }
 
 }  // namespace
@@ -141,6 +182,13 @@ TEST(RecipeFields, DocsListEveryKeyAndOnlyKeysThatExist) {
     EXPECT_TRUE(documented.count(doc.path)) << "docs/recipes.md does not document recipe key " << doc.path;
     // A choice's row names every choice.
     const std::string row = documented_row(doc.path);
+    // Its default cell says what `qat recipe show` writes (lists and the name's file stem aside).
+    if (doc.path != "name" && doc.path != "qat.losses" && doc.path != "model.head.score_inputs" &&
+        doc.path != "quant.include" && doc.path != "quant.exclude") {
+      EXPECT_TRUE(same_value(documented_default(row, doc.path), doc.default_value))
+          << "docs/recipes.md gives default '" << documented_default(row, doc.path) << "' for " << doc.path
+          << ", qat recipe show writes '" << doc.default_value << "'";
+    }
     for (const auto& choice : doc.choices) {
       EXPECT_NE(row.find("`" + choice + "`"), std::string::npos)
           << "docs/recipes.md row of " << doc.path << " does not name choice " << choice;

@@ -25,6 +25,8 @@ struct FieldDoc {
   std::vector<std::string> choices;  ///< the accepted strings of a choice, else empty
   std::string meaning;               ///< one line
   bool nested = false;               ///< a mapping whose keys follow (`quant.weights`)
+  /// The default as `qat recipe show` writes it, for a scalar; empty for a list or mapping.
+  std::string default_value;
 };
 
 /// lo <= value <= hi, checked by YamlMap::get_in (and its message).
@@ -98,17 +100,21 @@ class Field {
   void write(const S& s, YAML::Node& n) const {
     if (applies(s) && (!written_ || written_(s))) write_(s, n);
   }
-  /// This key and, for a nested mapping, every key below it, with `prefix` in front.
-  void document(const std::string& prefix, std::vector<FieldDoc>& out) const {
+  /// This key and, for a nested mapping, every key below it, with `prefix` in front;
+  /// `defaults` gives the default values (written whether the key applies or not).
+  void document(const std::string& prefix, const S& defaults, std::vector<FieldDoc>& out) const {
+    YAML::Node written;
+    write_(defaults, written);
+    const YAML::Node value = static_cast<const YAML::Node&>(written)[key_];
     out.push_back({prefix + key_, range_, choices_ ? choices_() : std::vector<std::string>{}, meaning_,
-                   static_cast<bool>(children_)});
-    if (children_) children_(prefix + key_ + ".", out);
+                   static_cast<bool>(children_), value.IsScalar() ? value.Scalar() : std::string()});
+    if (children_) children_(prefix + key_ + ".", defaults, out);
   }
 
   // Set by the builders below.
   std::string range_;
   Choices choices_;
-  std::function<void(const std::string&, std::vector<FieldDoc>&)> children_;
+  std::function<void(const std::string&, const S&, std::vector<FieldDoc>&)> children_;
 
  private:
   std::string key_;
@@ -159,14 +165,15 @@ class FieldTable {
     return n;
   }
 
-  /// Every key, nested ones included, with `prefix` ("qat.") in front.
+  /// Every key, nested ones included, with `prefix` ("qat.") in front and the defaults
+  /// of a default-constructed S.
   std::vector<FieldDoc> docs(const std::string& prefix = "") const {
     std::vector<FieldDoc> out;
-    document(prefix, out);
+    document(prefix, S{}, out);
     return out;
   }
-  void document(const std::string& prefix, std::vector<FieldDoc>& out) const {
-    for (const auto& f : fields_) f.document(prefix, out);
+  void document(const std::string& prefix, const S& defaults, std::vector<FieldDoc>& out) const {
+    for (const auto& f : fields_) f.document(prefix, defaults, out);
   }
 
   const std::vector<Field<S>>& fields() const { return fields_; }
@@ -231,7 +238,9 @@ Field<S> section(const std::string& key, Sub S::*member, const FieldTable<Sub>& 
       key, std::move(meaning),
       [key, member, &table](S& s, YamlMap& m) { table.read(s.*member, m.node(key), m.path(key)); },
       [key, member, &table](const S& s, YAML::Node& n) { n[key] = table.write(s.*member); });
-  f.children_ = [&table](const std::string& prefix, std::vector<FieldDoc>& out) { table.document(prefix, out); };
+  f.children_ = [member, &table](const std::string& prefix, const S& defaults, std::vector<FieldDoc>& out) {
+    table.document(prefix, defaults.*member, out);
+  };
   return f;
 }
 
@@ -247,7 +256,9 @@ Field<S> group(const std::string& key, const FieldTable<S>& table, std::string m
         sub.finish();
       },
       [key, &table](const S& s, YAML::Node& n) { n[key] = table.write(s); });
-  f.children_ = [&table](const std::string& prefix, std::vector<FieldDoc>& out) { table.document(prefix, out); };
+  f.children_ = [&table](const std::string& prefix, const S& defaults, std::vector<FieldDoc>& out) {
+    table.document(prefix, defaults, out);
+  };
   return f;
 }
 
