@@ -46,9 +46,6 @@ inline Choices one_of(std::vector<std::string> names) {
   return [names = std::move(names)] { return names; };
 }
 
-template <typename S>
-class FieldTable;
-
 /// One key of options struct S: how it is read, written and documented.
 template <typename S>
 class Field {
