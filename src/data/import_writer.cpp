@@ -4,6 +4,7 @@
 
 #include "qat/core/error.h"
 #include "qat/core/logging.h"
+#include "qat/core/progress.h"
 #include "qat/data/dataset.h"
 #include "qat/data/letterbox.h"
 
@@ -50,6 +51,7 @@ void ImportWriter::begin_split(const std::string& name, int64_t images) {
   current_.name = name;
   current_.images = images;
   next_ = 0;
+  progress_ = std::make_unique<Progress>("import " + name + " images", images);
 }
 
 void ImportWriter::add(const at::Tensor& image, const at::Tensor& boxes, const at::Tensor& labels) {
@@ -58,6 +60,7 @@ void ImportWriter::add(const at::Tensor& image, const at::Tensor& boxes, const a
   writer_->write(next_++, fitted.image, fitted.boxes, fitted.labels);
   current_.objects += fitted.boxes.size(0);
   current_.dropped_boxes += fitted.dropped;
+  progress_->update(next_);
 }
 
 void ImportWriter::end_split() {

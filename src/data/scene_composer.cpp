@@ -6,6 +6,7 @@
 
 #include "qat/core/error.h"
 #include "qat/core/logging.h"
+#include "qat/core/progress.h"
 #include "qat/data/dataset.h"
 #include "qat/data/fashion_mnist.h"
 
@@ -198,9 +199,11 @@ void compose_fmnist_scenes(const SceneOptions& options, const std::string& out_p
     for (int64_t i = split.first_item; i < split.last_item; ++i) pool[labels[i]].push_back(i);
     writer.begin_split(split.name, split.images, options.size, options.size);
     std::vector<int64_t> counts(10, 0);
+    Progress progress(std::string("compose ") + split.name + " scenes", split.images);
     for (int64_t i = 0; i < split.images; ++i) {
       const Scene scene = compose_scene(options, fm.images, pool, rng);
       writer.write(i, scene.image, scene.boxes, scene.labels);
+      progress.update(i + 1);
       for (int64_t k = 0; k < scene.labels.size(0); ++k) ++counts[static_cast<size_t>(scene.labels[k].item<int64_t>())];
     }
     writer.end_split();

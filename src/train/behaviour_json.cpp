@@ -20,4 +20,12 @@ nlohmann::json behaviour_to_json(const metrics::BehaviourStats& s) {
   return j;
 }
 
+nlohmann::json gate_to_json(const metrics::Gate& g) {
+  return {{"min_recall", g.min_recall},
+          {"min_precision_agreement", g.min_precision_agreement},
+          {"min_median_iou", g.min_median_iou},
+          {"max_confidence_mae", g.max_confidence_mae},
+          {"min_class_recall", g.min_class_recall}};
+}
+
 }  // namespace qat::train

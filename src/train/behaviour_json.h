@@ -5,9 +5,13 @@
 #include <nlohmann/json.hpp>
 
 #include "qat/metrics/behaviour.h"
+#include "qat/metrics/gate.h"
 
 namespace qat::train {
 
 nlohmann::json behaviour_to_json(const metrics::BehaviourStats& stats);
+
+/// The gate's bounds under their gate-file keys (report.json's qat.gate_limits).
+nlohmann::json gate_to_json(const metrics::Gate& gate);
 
 }  // namespace qat::train

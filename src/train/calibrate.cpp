@@ -2,8 +2,11 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "qat/core/interrupt.h"
 #include "qat/core/logging.h"
+#include "qat/core/progress.h"
 #include "qat/data/loader.h"
 
 namespace qat::train {
@@ -16,6 +19,7 @@ int64_t calibrate(quant::FakeQuantGraph& quantizers, graph::Executor& executor, 
   quantizers.set_observing(true, true);
   quantizers.set_fake_quant(false);
   int64_t seen = 0;
+  Progress progress("calibrate images", std::min(images, loader.images()));
   loader.begin_epoch(0);
   while (seen < images) {
     throw_if_interrupted();
@@ -23,6 +27,7 @@ int64_t calibrate(quant::FakeQuantGraph& quantizers, graph::Executor& executor, 
     if (!batch) break;
     executor.run({{input, batch->images}});
     seen += batch->images.size(0);
+    progress.update(std::min(seen, images));
   }
   quantizers.set_observing(true, false);
   quantizers.set_fake_quant(true);

@@ -1,21 +1,25 @@
 #include "qat/train/detection_set.h"
 
 #include "qat/core/error.h"
+#include "qat/core/progress.h"
 #include "qat/data/loader.h"
 
 namespace qat::train {
 
 DetectionSet collect_detections(const graph::Executor& executor, const model::DetectorInfo& info,
-                                data::DataLoader& loader, const EvalSection& eval, double score_floor) {
+                                data::DataLoader& loader, const EvalSection& eval, double score_floor,
+                                const std::string& what) {
   at::NoGradGuard no_grad;
   DetectionSet set;
   set.score_floor = score_floor;
+  Progress progress(what, loader.images());
   loader.begin_epoch(0);
   while (auto batch = loader.next()) {
     const auto out = executor.run({{info.input, batch->images}});
     auto dets = metrics::postprocess(out.at(info.boxes), out.at(info.scores), score_floor, eval.nms_iou,
                                      eval.max_detections);
     for (auto& d : dets) set.images.push_back(std::move(d));
+    progress.update(static_cast<int64_t>(set.images.size()));
   }
   return set;
 }

@@ -13,6 +13,7 @@
 #include "qat/core/interrupt.h"
 #include "qat/core/run_lock.h"
 #include "qat/core/logging.h"
+#include "qat/core/progress.h"
 #include "qat/data/dataset.h"
 #include "qat/data/loader.h"
 #include "qat/export/onnx_exporter.h"
@@ -72,13 +73,6 @@ std::vector<EpochRecord> history_from_json(const std::string& text) {
 }
 
 namespace {
-
-std::string clock_text(double seconds) {
-  const int s = static_cast<int>(seconds + 0.5);
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), "%d:%02d", s / 60, s % 60);
-  return buf;
-}
 
 data::LoaderOptions loader_options(const Recipe& recipe, bool training) {
   data::LoaderOptions o;
@@ -186,7 +180,8 @@ Fp32Result train_fp32(const Recipe& recipe, const TrainOptions& options) {
                                 : std::min<int64_t>(cfg.epochs, start_epoch + options.max_epochs_this_run);
   for (int64_t epoch = start_epoch; epoch < end_epoch; ++epoch) {
     const auto epoch_start = Clock::now();
-    auto last_log = epoch_start;
+    Progress progress(fmt::format("fp32 epoch {}/{} iter", epoch + 1, cfg.epochs), iterations,
+                      (cfg.epochs - epoch - 1) * iterations);
     exec.set_training(true);
     train_loader.begin_epoch(static_cast<int>(epoch));
     EpochRecord rec;
@@ -218,14 +213,7 @@ Fp32Result train_fp32(const Recipe& recipe, const TrainOptions& options) {
       rec.loss_cls += loss.cls.item<double>();
       rec.loss_box += loss.box.item<double>();
       ++it;
-      const auto now = Clock::now();
-      if (std::chrono::duration<double>(now - last_log).count() > 15 || it == iterations) {
-        last_log = now;
-        const double per_it = std::chrono::duration<double>(now - epoch_start).count() / it;
-        const double left = per_it * ((iterations - it) + (cfg.epochs - epoch - 1) * iterations);
-        logger().info("fp32 epoch {}/{} iter {}/{} loss {:.4f} lr {:.5f} eta {}", epoch + 1, cfg.epochs, it,
-                      iterations, rec.loss / it, lr, clock_text(left));
-      }
+      progress.update(it, {{"loss", rec.loss / it}, {"lr", lr, 5}});
     }
     const int64_t stepped = std::max<int64_t>(1, it - (bad_batches.skipped() - skipped_before));
     rec.loss /= stepped;

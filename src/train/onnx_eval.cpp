@@ -11,6 +11,7 @@
 
 #include "qat/core/did_you_mean.h"
 #include "qat/core/error.h"
+#include "qat/core/progress.h"
 #include "qat/data/dataset.h"
 #include "qat/data/loader.h"
 #include "qat/export/onnx_summary.h"
@@ -106,6 +107,7 @@ DetectionSet onnxruntime_detections(const std::string& model, const OnnxHeadSect
                                     const EvalSection& eval, double score_floor) {
   DetectionSet set;
   set.score_floor = score_floor;
+  Progress progress("onnxruntime images", loader.images());
   loader.begin_epoch(0);
   while (auto batch = loader.next()) {
     const auto raw = runtime::run_onnxruntime(model, {{head.input, batch->images}});
@@ -114,6 +116,7 @@ DetectionSet onnxruntime_detections(const std::string& model, const OnnxHeadSect
     auto dets = metrics::postprocess(out.at("boxes"), out.at("scores"), score_floor, eval.nms_iou,
                                      eval.max_detections);
     for (auto& d : dets) set.images.push_back(std::move(d));
+    progress.update(static_cast<int64_t>(set.images.size()));
   }
   return set;
 }

@@ -30,7 +30,7 @@
 #include "qat/train/onnx_eval.h"
 #include "qat/train/ptq.h"
 #include "qat/train/qat_trainer.h"
-#include "qat/train/report_plot.h"
+#include "qat/train/report_html.h"
 #include "qat/train/student_checkpoint.h"
 #include "train/behaviour_json.h"
 
@@ -243,11 +243,9 @@ void run_phases(const Recipe& recipe, const PipelineOptions& options, PipelineRe
                    {"lowest_loss", qat.lowest_loss < 0 ? nlohmann::json(nullptr) : epochs[qat.lowest_loss]["epoch"]}};
   report["side_by_side"] = {{"ptq", epochs.front()},
                             {"qat", qat.selected < 0 ? epochs.back() : epochs[qat.selected]}};
+  report["qat"]["teacher_threshold"] = recipe.eval.score_threshold;  // for report.html
+  report["qat"]["gate_limits"] = gate_to_json(qat.gate);
   write_file_atomic(result.run_dir + "/metrics.csv", qat_csv(qat));
-  {
-    const std::string png = render_behaviour_plot(qat, recipe.eval.score_threshold);
-    write_file_atomic(result.run_dir + "/report.png", png);
-  }
   throw_if_interrupted();
 
   auto versions = library_versions();
@@ -289,7 +287,8 @@ void run_phases(const Recipe& recipe, const PipelineOptions& options, PipelineRe
     vo.shuffle = false;
     data::DataLoader val_loader(val_set, vo);
     const double t = recipe.eval.score_threshold;
-    const DetectionSet teacher_set = collect_detections(teacher_exec, teacher.info, val_loader, recipe.eval, t);
+    const DetectionSet teacher_set = collect_detections(teacher_exec, teacher.info, val_loader, recipe.eval, t,
+                                                        "teacher detections images");
     const DetectionSet ort_set = ort_candidate_detections(staged_model, teacher, val_set, recipe, chosen.threshold);
     const auto ort_stats = behaviour(teacher_set, t, ort_set, chosen.threshold,
                                      static_cast<int>(teacher.info.num_classes), recipe.eval.match_iou);
@@ -347,6 +346,7 @@ void write_failure_report(const PipelineResult& result, nlohmann::json report, n
   if (!published.is_null()) report["kept_candidate"] = published;
   try {
     write_file_atomic(result.report_path, report.dump(2) + "\n");
+    write_html_report(result.run_dir, report.dump());
   } catch (const std::exception& e) {
     logger().error("cannot write the report: {}", e.what());
   }
@@ -394,6 +394,7 @@ PipelineResult run_pipeline(const Recipe& recipe, const PipelineOptions& options
   timings["total_s"] = since(start);
   report["timings"] = timings;
   write_file_atomic(result.report_path, report.dump(2) + "\n");
+  write_html_report(result.run_dir, report.dump());
   result.exit_code = result.candidate ? kExitOk : kExitGateFailed;
   if (result.candidate) {
     logger().info("candidate: {} at threshold {:.2f} (manifest {})", result.model_path, result.threshold,

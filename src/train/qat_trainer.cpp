@@ -7,6 +7,7 @@
 #include "qat/core/error.h"
 #include "qat/core/interrupt.h"
 #include "qat/core/logging.h"
+#include "qat/core/progress.h"
 #include "qat/data/dataset.h"
 #include "qat/data/loader.h"
 #include "qat/distill/distill_objective.h"
@@ -78,7 +79,9 @@ QatEpoch measure(int64_t epoch, const DetectionSet& teacher_set, QuantizedStuden
   const double floor = std::min(q.threshold_lo, t);
   const bool was_training = student.executor().training();
   student.executor().set_training(false);
-  const DetectionSet student_set = collect_detections(student.executor(), info, val_loader, recipe.eval, floor);
+  const DetectionSet student_set = collect_detections(
+      student.executor(), info, val_loader, recipe.eval, floor,
+      (epoch < 0 ? std::string("ptq") : "qat epoch " + std::to_string(epoch + 1)) + " behaviour images");
   student.executor().set_training(was_training);
   const int classes = static_cast<int>(info.num_classes);
   const ThresholdChoice choice = search_threshold(teacher_set, t, student_set, gate,
@@ -140,7 +143,8 @@ QatResult train_qat(const Recipe& recipe, const model::Detector& teacher, Quanti
   teacher_exec.set_training(false);
   const auto& info = teacher.info;
   const double t = recipe.eval.score_threshold;
-  const DetectionSet teacher_set = collect_detections(teacher_exec, info, val_loader, recipe.eval, t);
+  const DetectionSet teacher_set = collect_detections(teacher_exec, info, val_loader, recipe.eval, t,
+                                                      "teacher detections images");
 
   // The PTQ starting point is a candidate too: QAT has to beat it.
   std::vector<Snapshot> snapshots;
@@ -175,6 +179,8 @@ QatResult train_qat(const Recipe& recipe, const model::Detector& teacher, Quanti
     // Activation ranges follow the student until the freeze epoch, then stay fixed.
     student.quantizers().set_observing(true, epoch < q.observer_freeze_epoch);
     QatEpoch rec;
+    Progress progress(fmt::format("qat epoch {}/{} iter", epoch + 1, q.epochs), iterations,
+                      (q.epochs - epoch - 1) * iterations);
     train_loader.begin_epoch(epoch);
     int64_t it = 0;
     const int64_t skipped_before = bad_batches.skipped();
@@ -194,6 +200,7 @@ QatResult train_qat(const Recipe& recipe, const model::Detector& teacher, Quanti
       rec.lr = step_lr;
       rec.loss += loss_value;
       for (const auto& [k, v] : parts.values) rec.loss_parts[k] += v;
+      progress.update(it + 1, {{"loss", rec.loss / static_cast<double>(it + 1)}, {"lr", step_lr, 5}});
     }
     const int64_t stepped = std::max<int64_t>(1, it - (bad_batches.skipped() - skipped_before));
     rec.loss /= stepped;

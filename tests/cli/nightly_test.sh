@@ -30,13 +30,15 @@ dir="$work/candidates/$id"
 if [ $code -ne 0 ]; then
   fail "publish: exit $code"; tail -5 "$work/out"
 else
-  for f in model.int8.onnx model.int8.threshold.json report.json metrics.csv report.png model.fp32.onnx \
+  for f in model.int8.onnx model.int8.threshold.json report.json metrics.csv report.html report.svg model.fp32.onnx \
            summary.json summary.md; do
     [ -s "$dir/$f" ] || fail "publish: $f missing"
   done
   "$qat" -q threshold verify "$dir/model.int8.onnx" "$dir/model.int8.threshold.json" --threshold 0.05 ||
     fail "publish: the manifest does not verify"
   grep -qF "operating threshold: 0.05 (teacher: 0.05)" "$dir/summary.md" || fail "publish: summary.md"
+  grep -qxF "![behaviour per epoch](report.svg)" "$dir/summary.md" || fail "publish: summary.md has no chart"
+  xmllint --noout --nonet "$dir/report.svg" "$dir/report.html" || fail "publish: report.svg or report.html is not XML"
   [ -z "$(ls -A "$work/candidates" | grep staging)" ] || fail "publish: staging left behind"
   echo "ok publish"
 fi

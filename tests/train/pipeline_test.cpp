@@ -6,6 +6,7 @@
 #include "qat/core/atomic_file.h"
 #include "qat/export/manifest.h"
 #include "qat/train/provenance_check.h"
+#include "qat/train/report_html.h"
 #include "support/test_support.h"
 
 namespace qat::train {
@@ -96,7 +97,10 @@ void expect_common_artifacts(const PipelineResult& r, const nlohmann::json& repo
   EXPECT_TRUE(report.contains("side_by_side"));
   EXPECT_EQ(report["versions"]["onnxruntime"], "1.23.2");
   EXPECT_TRUE(std::filesystem::exists(r.run_dir + "/metrics.csv"));
-  EXPECT_TRUE(std::filesystem::exists(r.run_dir + "/report.png"));
+  // report.html and its main chart are made from the final report.json.
+  EXPECT_EQ(read_file(r.run_dir + "/report.html"), report_html(read_file(r.report_path)));
+  EXPECT_EQ(read_file(r.run_dir + "/report.svg"), report_main_chart_svg(read_file(r.report_path)));
+  EXPECT_EQ(report["qat"]["teacher_threshold"], 0.05);
   EXPECT_TRUE(std::filesystem::exists(r.run_dir + "/fp32/model.fp32.onnx"));
 }
 

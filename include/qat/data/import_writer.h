@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+namespace qat { class Progress; }
+
 namespace qat::data {
 
 class DatasetWriter;
@@ -69,6 +71,7 @@ class ImportWriter {
 
  private:
   std::unique_ptr<DatasetWriter> writer_;
+  std::unique_ptr<Progress> progress_;  ///< of the current split
   int64_t size_;
   int64_t next_ = 0;
   SplitSummary current_;

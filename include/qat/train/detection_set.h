@@ -21,9 +21,10 @@ struct DetectionSet {
 };
 
 /// Runs `executor` (a detector graph) over one pass of `loader` and keeps the
-/// detections scoring at least `score_floor`.
+/// detections scoring at least `score_floor`. Progress lines start with `what`.
 DetectionSet collect_detections(const graph::Executor& executor, const model::DetectorInfo& info,
-                                data::DataLoader& loader, const EvalSection& eval, double score_floor);
+                                data::DataLoader& loader, const EvalSection& eval, double score_floor,
+                                const std::string& what = "detections images");
 
 /// `set` with only the detections scoring at least `threshold` (>= set.score_floor).
 std::vector<metrics::Detections> at_threshold(const DetectionSet& set, double threshold);

@@ -6,7 +6,7 @@
 //
 // Artifacts in <output_dir>/<name>/: fp32/ (checkpoints, model.fp32.onnx),
 // model.int8.onnx, model.int8.threshold.json (manifest), qat/best.h5 (the
-// exported student, train/student_checkpoint.h), report.json, metrics.csv, report.png. The candidate files appear only when the gate passes
+// exported student, train/student_checkpoint.h), report.json, report.html, report.svg, metrics.csv. The candidate files appear only when the gate passes
 // in libtorch and in ONNX Runtime.
 //
 // Faults: the run directory is locked for the run (core/run_lock.h; a second run
