@@ -7,7 +7,8 @@
 // the raw little-endian output files; exits 1 with the reason on stderr on failure.
 // With "latency": {"models": [PATH...], "runs": N, "warmup": W, "threads": T} it
 // instead times every model on the inputs (interleaved repeats, median of N, one
-// session per model at T intra-op threads) and writes {"latency_ms": [median...]}.
+// session per model at T intra-op threads) and writes {"latency_ms": [median wall...],
+// "cpu_ms": [median process CPU...]}.
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -23,21 +24,27 @@ function median(values) {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
-// Median wall milliseconds of session.run per session, the sessions interleaved run by
-// run so that a load change on a shared machine hits every model alike.
+// Median milliseconds of session.run per session, the sessions interleaved run by run so
+// that a load change on a shared machine hits every model alike: wall time, and the
+// process's CPU time (user + system over all threads; with spinning off, the work done,
+// which other jobs on the machine barely change).
 async function timeSessions(sessions, feeds, runs, warmup) {
   for (let i = 0; i < warmup; ++i) {
     for (const s of sessions) await s.run(feeds);
   }
-  const times = sessions.map(() => []);
+  const wall = sessions.map(() => []);
+  const cpu = sessions.map(() => []);
   for (let r = 0; r < runs; ++r) {
     for (let i = 0; i < sessions.length; ++i) {
+      const c0 = process.cpuUsage();
       const t0 = process.hrtime.bigint();
       await sessions[i].run(feeds);
-      times[i].push(Number(process.hrtime.bigint() - t0) / 1e6);
+      wall[i].push(Number(process.hrtime.bigint() - t0) / 1e6);
+      const c = process.cpuUsage(c0);
+      cpu[i].push((c.user + c.system) / 1e3);
     }
   }
-  return times.map(median);
+  return { wall: wall.map(median), cpu: cpu.map(median) };
 }
 
 async function latency(dir, request, feeds) {
@@ -48,8 +55,8 @@ async function latency(dir, request, feeds) {
                     extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } } };
   const sessions = [];
   for (const m of l.models) sessions.push(await ort.InferenceSession.create(m, options));
-  const latency_ms = await timeSessions(sessions, feeds, l.runs || 20, l.warmup === undefined ? 3 : l.warmup);
-  fs.writeFileSync(path.join(dir, 'response.json'), JSON.stringify({ latency_ms }));
+  const t = await timeSessions(sessions, feeds, l.runs || 20, l.warmup === undefined ? 3 : l.warmup);
+  fs.writeFileSync(path.join(dir, 'response.json'), JSON.stringify({ latency_ms: t.wall, cpu_ms: t.cpu }));
 }
 
 async function main() {

@@ -155,7 +155,7 @@ nlohmann::json run_request(const ScratchDir& dir, const nlohmann::json& request,
 
 }  // namespace
 
-std::vector<double> onnxruntime_latency(const std::vector<std::string>& model_paths,
+Latency onnxruntime_latency(const std::vector<std::string>& model_paths,
                                         const std::map<std::string, at::Tensor>& inputs,
                                         const LatencyOptions& options) {
   QAT_CHECK(options.runs > 0 && options.threads > 0, "latency needs at least one run and one thread");
@@ -168,7 +168,7 @@ std::vector<double> onnxruntime_latency(const std::vector<std::string>& model_pa
                         {"threads", options.threads}};
   add_inputs(dir.path(), inputs, request);
   const auto response = run_request(dir, request, model_paths.empty() ? "" : model_paths.front());
-  return response["latency_ms"].get<std::vector<double>>();
+  return {response["latency_ms"].get<std::vector<double>>(), response["cpu_ms"].get<std::vector<double>>()};
 }
 
 std::map<std::string, at::Tensor> run_onnxruntime(const std::string& model_path,

@@ -139,6 +139,10 @@ TEST(Pipeline, PublishesAVerifiedCandidateWhenTheGatePasses) {
   EXPECT_GT(latency["int8_ms"].get<double>(), 0.0);
   EXPECT_DOUBLE_EQ(latency["fp32_over_int8"].get<double>(),
                    latency["fp32_ms"].get<double>() / latency["int8_ms"].get<double>());
+  EXPECT_GT(latency["fp32_cpu_ms"].get<double>(), 0.0);
+  EXPECT_GT(latency["int8_cpu_ms"].get<double>(), 0.0);
+  EXPECT_DOUBLE_EQ(latency["fp32_over_int8_cpu"].get<double>(),
+                   latency["fp32_cpu_ms"].get<double>() / latency["int8_cpu_ms"].get<double>());
 
   // Both checkpoints re-export to the models published beside them (qat provenance).
   for (const auto& [checkpoint, model] : {std::pair{r.run_dir + "/qat/best.h5", r.model_path},

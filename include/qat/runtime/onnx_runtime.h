@@ -31,9 +31,14 @@ struct LatencyOptions {
   std::string optimization = "all";
 };
 
-/// The median wall milliseconds of one inference of each of `model_paths` on `inputs`,
-/// in one ONNX Runtime process, the models interleaved run by run (scripts/ort_run.js).
-std::vector<double> onnxruntime_latency(const std::vector<std::string>& model_paths,
+struct Latency {
+  std::vector<double> wall_ms;  ///< median wall milliseconds per model
+  std::vector<double> cpu_ms;   ///< median process CPU milliseconds (all threads) per model
+};
+
+/// The median time of one inference of each of `model_paths` on `inputs`, in one ONNX
+/// Runtime process, the models interleaved run by run (scripts/ort_run.js).
+Latency onnxruntime_latency(const std::vector<std::string>& model_paths,
                                         const std::map<std::string, at::Tensor>& inputs,
                                         const LatencyOptions& options);
 
