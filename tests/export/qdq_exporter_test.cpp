@@ -414,8 +414,7 @@ TEST(QdqExporter, OrtProfileFusesEachQuantizedConvIntoQLinearConv) {
   // Same arithmetic on both sides up to rounding boundaries (ORT divides by the scale,
   // requantizes with a float multiplier and adds an int32 bias rounded to the accumulator
   // grid), so a flip moves a value one activation step; the docs' bound for an export
-  // is one step of a signed 8-bit grid over each output's own range. Measured: scores
-  // 5.1e-8, boxes 1.5e-5 (no flip reached an output on these images).
+  // is one step of a signed 8-bit grid over each output's own range.
   for (const char* name : {"scores", "boxes"}) {
     const auto& w = want.at(name);
     const quant::QuantSpec grid;
