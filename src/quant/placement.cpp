@@ -46,8 +46,27 @@ void apply_placement(const graph::Graph& graph, const graph::NameSelector& regio
     for (const auto& rule : placement.rules) {
       if (!matches(rule, node)) continue;
       for (const auto& out : node.outputs) {
-        // Planned already, or read by no node (only as a graph output): nothing to add.
-        if (out.empty() || activation_point.count(out) || graph.consumers(out).empty()) continue;
+        if (out.empty()) continue;
+        auto planned = activation_point.find(out);
+        if (planned != activation_point.end()) {
+          // A quantized op's input (a Split output read by a Conv) joins the input's grid too:
+          // the target drops the pair only when every output shares it. Unless it has a grid
+          // of its own already (fixed, shared, or shared by others).
+          QuantPoint& p = plan.points[planned->second];
+          const bool owns_others = std::any_of(plan.points.begin(), plan.points.end(),
+                                               [&](const QuantPoint& q) { return q.shares_with == out; });
+          if (rule.action == PlacementAction::share_input && p.shares_with.empty() && !p.fixed && !owns_others) {
+            auto in = activation_point.find(node.inputs.at(0));
+            const QuantPoint& source = plan.points[owner(in->second)];
+            p.spec = source.spec;
+            p.observer = source.observer;
+            p.fixed = source.fixed;
+            p.shares_with = source.value;
+          }
+          continue;
+        }
+        // Read by no node (only as a graph output): nothing would read a pair.
+        if (graph.consumers(out).empty()) continue;
         QuantPoint p;
         p.value = out;
         p.spec = activations;

@@ -189,6 +189,31 @@ TEST(OrtPlacement, MaxPoolOutputSharesItsInputsGrid) {
   EXPECT_EQ(scalar<uint8_t>(p->model, "py/zero_point"), scalar<uint8_t>(p->model, "y/zero_point"));
 }
 
+// same_grid_outputs on a Split whose output a Conv reads (the Conv's input point exists
+// already): both outputs join the input's grid, so ONNX Runtime can split the integers.
+TEST(OrtPlacement, SplitOutputsShareTheInputsGridAlsoWhereAConvReadsThem) {
+  graph::Graph g = with_conv();
+  g.set_initializer("sizes", at::tensor({1, 1}, at::kLong));
+  graph::Node split{"split", "Split", {"y", "sizes"}, {"y0", "y1"}, {}};
+  split.attrs.set("axis", int64_t{1});
+  g.add_node(split);
+  g.set_initializer("w_z", at::ones({1, 1, 1, 1}));
+  g.add_node({"c_z", "Conv", {"y1", "w_z"}, {"z"}, {}});
+  graph::Node cat{"cat", "Concat", {"y0", "z"}, {"out"}, {}};
+  cat.attrs.set("axis", int64_t{1});
+  g.add_node(cat);
+  g.add_output({"out", {1, 2, 4, 4}});
+  const auto p = ort_export(std::move(g));
+  EXPECT_EQ(pairs(p->model), (std::vector<std::string>{"x", "y", "y1", "y0", "z"}));  // y1 was a Conv input first
+  EXPECT_EQ(readers(p->model, "y/dequantized"), std::vector<std::string>{"split"});
+  EXPECT_EQ(readers(p->model, "y0/dequantized"), std::vector<std::string>{"cat"});
+  EXPECT_EQ(readers(p->model, "y1/dequantized"), std::vector<std::string>{"c_z"});
+  for (const char* v : {"y0", "y1"}) {
+    EXPECT_EQ(scalar<float>(p->model, std::string(v) + "/scale"), scalar<float>(p->model, "y/scale")) << v;
+    EXPECT_EQ(scalar<uint8_t>(p->model, std::string(v) + "/zero_point"), scalar<uint8_t>(p->model, "y/zero_point"));
+  }
+}
+
 // A value only a graph output reads gets no pair: no reader would see it.
 TEST(OrtPlacement, AConvOutputReadOnlyAsAGraphOutputGetsNoPair) {
   graph::Graph g = with_conv();
