@@ -53,7 +53,12 @@ FakeQuantGraph::FakeQuantGraph(QuantPlan plan, bool learnable_scale) : plan_(std
     const auto& p = plan_.points[i];
     if (!p.shares_with.empty()) continue;
     auto observer = observer_registry().get(p.observer)(p.spec);
-    quantizers_[i] = std::make_shared<FakeQuantizer>(p.spec, std::move(observer), learnable_scale);
+    quantizers_[i] = std::make_shared<FakeQuantizer>(p.spec, std::move(observer), learnable_scale && !p.fixed);
+    if (p.fixed) {
+      quantizers_[i]->set_qparams({at::tensor({static_cast<float>(p.fixed->scale)}),
+                                   at::tensor({p.fixed->zero_point}, at::kInt)});
+      quantizers_[i]->set_observing(false);
+    }
   }
   for (size_t i = 0; i < plan_.points.size(); ++i) {
     const auto& p = plan_.points[i];
@@ -82,6 +87,7 @@ void FakeQuantGraph::attach(graph::Executor& executor) {
 
 void FakeQuantGraph::set_observing(bool weights, bool activations) {
   for (size_t i = 0; i < quantizers_.size(); ++i) {
+    if (plan_.points[i].fixed) continue;  // fixed qparams never observe
     quantizers_[i]->set_observing(plan_.points[i].is_weight ? weights : activations);
   }
 }

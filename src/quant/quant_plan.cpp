@@ -55,7 +55,7 @@ void share_concat_scales(const graph::Graph& graph, const std::map<std::string, 
 
 bool is_quantizable(const std::string& op_type) { return graph::op_traits(op_type).quantizable(); }
 
-QuantPlan make_quant_plan(const graph::Graph& graph, const QuantSection& section) {
+QuantPlan make_quant_plan(const graph::Graph& graph, const QuantSection& section, const Placement& placement) {
   const graph::NameSelector region(section.include, section.exclude);
   QuantPlan plan;
   std::map<std::string, size_t> activation_point;  // value → index in plan.points
@@ -124,6 +124,7 @@ QuantPlan make_quant_plan(const graph::Graph& graph, const QuantSection& section
     throw Error("the quantization region (include: " + join(section.include) + "; exclude: " +
                 join(section.exclude) + ") selects no Conv, Gemm or MatMul node");
   }
+  apply_placement(graph, region, placement, spec_of(section.activations, -1), section.activations.observer, plan);
   return plan;
 }
 

@@ -127,7 +127,49 @@ at::ScalarType dtype_of(const std::string& name) {
   throw Error("ONNX Runtime returned an unsupported type " + name);
 }
 
+// Writes `inputs` as raw files into `dir` and lists them in `request`.
+void add_inputs(const fs::path& dir, const std::map<std::string, at::Tensor>& inputs, nlohmann::json& request) {
+  request["inputs"] = nlohmann::json::array();
+  int index = 0;
+  for (const auto& [name, tensor] : inputs) {
+    const at::Tensor t = tensor.detach().contiguous().cpu();
+    const std::string file = "input" + std::to_string(index++) + ".bin";
+    std::ofstream out(dir / file, std::ios::binary);
+    out.write(static_cast<const char*>(t.data_ptr()), static_cast<std::streamsize>(t.numel() * t.element_size()));
+    request["inputs"].push_back({{"name", name}, {"dtype", dtype_name(t.scalar_type())},
+                                 {"shape", t.sizes().vec()}, {"file", file}});
+  }
+}
+
+// Runs the script on `dir`/request.json; throws with its message (naming `model`) on failure.
+nlohmann::json run_request(const ScratchDir& dir, const nlohmann::json& request, const std::string& model) {
+  std::ofstream(dir.path() / "request.json") << request.dump();
+  const auto [code, output] = run_command({"node", script_path().string(), dir.path().string()});
+  if (code != 0) {
+    std::string reason = output;
+    while (!reason.empty() && reason.back() == '\n') reason.pop_back();
+    throw IoError(model, "", "ONNX Runtime failed: " + reason);
+  }
+  return nlohmann::json::parse(read_file(dir.path() / "response.json"));
+}
+
 }  // namespace
+
+Latency onnxruntime_latency(const std::vector<std::string>& model_paths,
+                                        const std::map<std::string, at::Tensor>& inputs,
+                                        const LatencyOptions& options) {
+  QAT_CHECK(options.runs > 0 && options.threads > 0, "latency needs at least one run and one thread");
+  ScratchDir dir;
+  nlohmann::json request;
+  request["optimization"] = options.optimization;
+  nlohmann::json models = nlohmann::json::array();
+  for (const auto& m : model_paths) models.push_back(fs::absolute(m).string());
+  request["latency"] = {{"models", models}, {"runs", options.runs}, {"warmup", options.warmup},
+                        {"threads", options.threads}};
+  add_inputs(dir.path(), inputs, request);
+  const auto response = run_request(dir, request, model_paths.empty() ? "" : model_paths.front());
+  return {response["latency_ms"].get<std::vector<double>>(), response["cpu_ms"].get<std::vector<double>>()};
+}
 
 std::map<std::string, at::Tensor> run_onnxruntime(const std::string& model_path,
                                                   const std::map<std::string, at::Tensor>& inputs,
@@ -139,25 +181,8 @@ std::map<std::string, at::Tensor> run_onnxruntime(const std::string& model_path,
   if (!options.optimized_model_path.empty()) {
     request["optimized_model"] = fs::absolute(options.optimized_model_path).string();
   }
-  request["inputs"] = nlohmann::json::array();
-  int index = 0;
-  for (const auto& [name, tensor] : inputs) {
-    const at::Tensor t = tensor.detach().contiguous().cpu();
-    const std::string file = "input" + std::to_string(index++) + ".bin";
-    std::ofstream out(dir.path() / file, std::ios::binary);
-    out.write(static_cast<const char*>(t.data_ptr()), static_cast<std::streamsize>(t.numel() * t.element_size()));
-    request["inputs"].push_back({{"name", name}, {"dtype", dtype_name(t.scalar_type())},
-                                 {"shape", t.sizes().vec()}, {"file", file}});
-  }
-  std::ofstream(dir.path() / "request.json") << request.dump();
-
-  const auto [code, output] = run_command({"node", script_path().string(), dir.path().string()});
-  if (code != 0) {
-    std::string reason = output;
-    while (!reason.empty() && reason.back() == '\n') reason.pop_back();
-    throw IoError(model_path, "", "ONNX Runtime failed: " + reason);
-  }
-  const auto response = nlohmann::json::parse(read_file(dir.path() / "response.json"));
+  add_inputs(dir.path(), inputs, request);
+  const auto response = run_request(dir, request, model_path);
   std::map<std::string, at::Tensor> result;
   for (const auto& o : response["outputs"]) {
     const std::string bytes = read_file(dir.path() / o["file"].get<std::string>());

@@ -1,7 +1,9 @@
 #include "qat/train/pipeline.h"
 
+#include <ATen/Parallel.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <optional>
@@ -21,6 +23,7 @@
 #include "qat/metrics/behaviour_metrics.h"
 #include "qat/model/detector.h"
 #include "qat/export/manifest.h"
+#include "qat/export/export_profile.h"
 #include "qat/export/onnx_exporter.h"
 #include "qat/export/qdq_exporter.h"
 #include "qat/runtime/onnx_runtime.h"
@@ -95,25 +98,28 @@ DetectionSet ort_candidate_detections(const std::string& model, const model::Det
   return train::onnxruntime_detections(model, head, loader, recipe.eval, floor);
 }
 
-// The ort profile's Conv-output qparams, observed on the calibration images through the
-// student as deployed: fake quantization on, every observer frozen (docs/export.md).
-std::map<std::string, quant::QParams> ort_output_qparams(QuantizedStudent& student, const std::string& input,
-                                                          data::DataLoader& loader, int64_t images) {
-  std::vector<graph::ValueMap> batches;
-  int64_t seen = 0;
-  loader.begin_epoch(0);
-  while (seen < images) {
-    auto batch = loader.next();
-    if (!batch) break;
-    batches.push_back({{input, batch->images}});
-    seen += batch->images.size(0);
-  }
-  student.quantizers().set_observing(false, false);
-  student.quantizers().set_fake_quant(true);
-  student.executor().set_training(false);
-  const auto values = exporter::ort_output_values(student.detector().graph, student.quantizers().plan());
-  logger().info("observing {} Conv outputs for the ort profile on {} images", values.size(), seen);
-  return exporter::calibrate_output_qparams(student.executor(), values, batches);
+// The deployed speed next to the gate: one inference of the candidate and of the FP32
+// teacher in ONNX Runtime, batch `image` (1 unless the model's batch is static), median of
+// kLatencyRuns interleaved runs at qat's thread count, level all (docs/export.md).
+constexpr int kLatencyRuns = 20;
+
+nlohmann::json deployed_latency(const std::string& int8_model, const std::string& fp32_model, const std::string& input,
+                                const at::Tensor& image, const std::string& profile) {
+  runtime::LatencyOptions lo;
+  lo.runs = kLatencyRuns;
+  lo.threads = std::max(1, at::get_num_threads());
+  const runtime::Latency t = runtime::onnxruntime_latency({fp32_model, int8_model}, {{input, image}}, lo);
+  return {{"profile", profile},
+          {"batch", image.size(0)},
+          {"threads", lo.threads},
+          {"runs", lo.runs},
+          {"optimization", lo.optimization},
+          {"fp32_ms", t.wall_ms[0]},
+          {"int8_ms", t.wall_ms[1]},
+          {"fp32_over_int8", t.wall_ms[0] / t.wall_ms[1]},
+          {"fp32_cpu_ms", t.cpu_ms[0]},
+          {"int8_cpu_ms", t.cpu_ms[1]},
+          {"fp32_over_int8_cpu", t.cpu_ms[0] / t.cpu_ms[1]}};
 }
 
 // Files written under staging names and removed unless published (an error or
@@ -169,8 +175,7 @@ void check_later_phases(const Recipe& recipe, const model::Detector* teacher,
                                                         recipe.data.image_size, static_cast<uint64_t>(recipe.seed));
     exporter::check_opset(built.graph, recipe.export_.opset);
   }
-  QAT_CHECK(recipe.export_.profile == "ort" || recipe.export_.profile == "tensorrt", "export.profile '",
-            recipe.export_.profile, "' is not supported (tensorrt, ort)");
+  exporter::make_export_profile(recipe.export_.profile);  // an unknown profile names the known ones
 }
 
 // The phases of run_pipeline; `phase` names the one running (for the report when it fails).
@@ -218,7 +223,7 @@ void run_phases(const Recipe& recipe, const PipelineOptions& options, PipelineRe
   // 2. PTQ: fold, plan, calibrate.
   phase = "calibrate";
   phase_start = Clock::now();
-  QuantizedStudent student(teacher, recipe.quant);
+  QuantizedStudent student(teacher, recipe.quant, exporter::make_export_profile(recipe.export_.profile)->placement());
   data::LoaderOptions co;
   co.batch_size = recipe.data.batch_size;
   co.image_size = recipe.data.image_size;
@@ -268,13 +273,8 @@ void run_phases(const Recipe& recipe, const PipelineOptions& options, PipelineRe
     eo.opset = recipe.export_.opset;
     eo.metadata["qat.recipe_hash"] = recipe.hash();
     eo.metadata["qat.score_threshold"] = std::to_string(chosen.threshold);
-    if (eo.profile == "ort") {
-      eo.output_qparams = ort_output_qparams(student, teacher.info.input, calib_loader,
-                                             recipe.quant.calibration_images);
-    }
     // The selected student as a checkpoint: re-exporting it reproduces the model (qat provenance).
-    save_student_checkpoint(staged_student, student, recipe, train_set.class_names(), chosen.epoch,
-                            eo.output_qparams);
+    save_student_checkpoint(staged_student, student, recipe, train_set.class_names(), chosen.epoch);
     exporter::export_qdq_onnx(student.detector().graph, student.quantizers(), staged_model, eo);
     timings["export_s"] = since(phase_start);
     report["export"] = {{"profile", eo.profile}, {"opset", eo.opset}, {"checkpoint", "qat/best.h5"}};
@@ -293,9 +293,36 @@ void run_phases(const Recipe& recipe, const PipelineOptions& options, PipelineRe
     const auto ort_stats = behaviour(teacher_set, t, ort_set, chosen.threshold,
                                      static_cast<int>(teacher.info.num_classes), recipe.eval.match_iou);
     const auto ort_verdict = gate.check(ort_stats);
+    nlohmann::json latency;
+    {
+      data::LoaderOptions lo = vo;
+      lo.batch_size = 1;
+      for (const auto& in : teacher.graph.inputs()) {
+        if (in.name == teacher.info.input && in.shape.size() == 4 && in.shape[0] > 0) lo.batch_size = in.shape[0];
+      }
+      data::DataLoader one(val_set, lo);
+      one.begin_epoch(0);
+      const auto batch = one.next();
+      QAT_ASSERT(batch.has_value(), "the validation split has no image for the latency run");
+      // An imported teacher runs as given; a native one as its FP32 export.
+      std::string fp32_model = recipe.model.onnx;
+      const std::string staged_fp32 = result.run_dir + "/" + staging_name("model.fp32.onnx");
+      const StagedFiles staged_teacher({staged_fp32});
+      if (!recipe.model.is_onnx()) {
+        exporter::ExportOptions fo;
+        fo.opset = recipe.export_.opset;
+        exporter::export_onnx(teacher.graph, staged_fp32, fo);
+        fp32_model = staged_fp32;
+      }
+      latency = deployed_latency(staged_model, fp32_model, teacher.info.input, batch->images, eo.profile);
+    }
     timings["onnxruntime_s"] = since(phase_start);
     report["onnxruntime"] = {{"threshold", chosen.threshold}, {"behaviour", behaviour_to_json(ort_stats)},
-                             {"gate", ort_verdict.summary()}};
+                             {"gate", ort_verdict.summary()}, {"latency", latency}};
+    logger().info("onnxruntime latency at batch {}, {} threads (median of {}): FP32 {:.2f} ms, INT8 ({}) {:.2f} ms, "
+                  "{:.2f}x (CPU time {:.2f}x)", latency["batch"].get<int64_t>(), latency["threads"].get<int>(),
+                  kLatencyRuns, latency["fp32_ms"].get<double>(), eo.profile, latency["int8_ms"].get<double>(),
+                  latency["fp32_over_int8"].get<double>(), latency["fp32_over_int8_cpu"].get<double>());
     logger().info("onnxruntime at {:.2f}: {} -> {}", chosen.threshold, metrics::format_behaviour(ort_stats, " "),
                   ort_verdict.summary());
     throw_if_interrupted();

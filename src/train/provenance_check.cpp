@@ -19,6 +19,7 @@
 #include "qat/data/loader.h"
 #include "qat/export/onnx_exporter.h"
 #include "qat/export/onnx_summary.h"
+#include "qat/export/export_profile.h"
 #include "qat/export/qdq_exporter.h"
 #include "qat/model/onnx_detector.h"
 #include "qat/quant/quantize.h"
@@ -197,19 +198,16 @@ ProvenanceReport check_provenance(const ProvenanceOptions& o) {
     fp32_exec = std::make_unique<graph::Executor>(fp32.graph);
   } else {
     const model::Detector teacher = fresh_detector(recipe, class_names);
-    student = std::make_unique<QuantizedStudent>(teacher, recipe.quant);
+    student = std::make_unique<QuantizedStudent>(
+        teacher, recipe.quant, exporter::make_export_profile(recipe.export_.profile)->placement());
     restore_student(ck, *student, o.checkpoint);
     student->quantizers().set_observing(false, false);
     student->quantizers().set_fake_quant(true);
     exporter::QdqExportOptions eo;
     eo.profile = recipe.export_.profile;
     eo.opset = recipe.export_.opset;
-    eo.output_qparams = ck.output_qparams;
     r.profile = eo.profile;
     reference = exporter::to_qdq_onnx(student->detector().graph, student->quantizers(), eo);
-    if (eo.profile == "ort") {
-      exporter::attach_ort_output_quantizers(student->executor(), student->detector().graph, ck.output_qparams);
-    }
   }
   const model::Detector& det = student ? student->detector() : fp32;
   graph::Executor& exec = student ? student->executor() : *fp32_exec;

@@ -11,6 +11,7 @@
 #include "qat/data/dataset.h"
 #include "qat/data/loader.h"
 #include "qat/metrics/behaviour_metrics.h"
+#include "qat/export/export_profile.h"
 #include "qat/model/onnx_detector.h"
 #include "qat/train/calibrate.h"
 #include "qat/train/checkpoint.h"
@@ -60,7 +61,7 @@ PtqResult run_ptq(const Recipe& recipe, const PtqOptions& options) {
   const model::Detector teacher = load_fp32_detector(recipe, train_set.class_names(), weights);
   graph::Executor teacher_exec(teacher.graph);
 
-  QuantizedStudent student(teacher, recipe.quant);
+  QuantizedStudent student(teacher, recipe.quant, exporter::make_export_profile(recipe.export_.profile)->placement());
   data::LoaderOptions calib_options;
   calib_options.batch_size = recipe.data.batch_size;
   calib_options.image_size = recipe.data.image_size;

@@ -5,13 +5,14 @@
 
 namespace qat::train {
 
-QuantizedStudent::QuantizedStudent(const model::Detector& teacher, const QuantSection& quant)
+QuantizedStudent::QuantizedStudent(const model::Detector& teacher, const QuantSection& quant,
+                                   const quant::Placement& placement)
     : detector_(std::make_unique<model::Detector>(model::clone_detector(teacher))) {
   graph::fold_batch_norm(detector_->graph);
   executor_ = std::make_unique<graph::Executor>(detector_->graph);
   // An imported model's empty include is filled from its graph (model/imported_defaults.h).
   const QuantSection region = model::resolve_quant_region(*detector_, quant);
-  quantizers_ = std::make_unique<quant::FakeQuantGraph>(quant::make_quant_plan(detector_->graph, region),
+  quantizers_ = std::make_unique<quant::FakeQuantGraph>(quant::make_quant_plan(detector_->graph, region, placement),
                                                         quant.learnable_scale);
   quantizers_->attach(*executor_);
 }

@@ -13,6 +13,7 @@
 #include "qat/data/dataset.h"
 #include "qat/data/loader.h"
 #include "qat/metrics/behaviour_metrics.h"
+#include "qat/export/export_profile.h"
 #include "qat/graph/fold_batch_norm.h"
 #include "qat/graph/name_pattern.h"
 #include "qat/quant/quant_plan.h"
@@ -108,10 +109,12 @@ SweepResult run_sweep(const Recipe& recipe, const SweepOptions& options) {
 
   Recipe region_recipe = recipe;
   region_recipe.qat.epochs = options.qat_epochs;
+  // Each region as its export profile would deploy it.
+  const quant::Placement placement = exporter::make_export_profile(recipe.export_.profile)->placement();
   auto measure = [&](SweepRow& row) {
     region_recipe.quant.include = row.include;
     region_recipe.quant.exclude = row.exclude;
-    QuantizedStudent student(teacher, region_recipe.quant);
+    QuantizedStudent student(teacher, region_recipe.quant, placement);
     row.quantized_ops = static_cast<int64_t>(student.quantizers().plan().quantized_nodes.size());
     calibrate(student.quantizers(), student.executor(), teacher.info.input, calib_loader,
               recipe.quant.calibration_images);

@@ -4,6 +4,7 @@
 
 #include <fstream>
 
+#include "qat/export/export_profile.h"
 #include "qat/export/onnx_exporter.h"
 #include "qat/export/onnx_summary.h"
 #include "qat/quant/fake_quantizer.h"
@@ -25,8 +26,10 @@ struct Calibrated {
   at::Tensor images;
 };
 
-// The nano detector, BN folded, calibrated on random images with the region `include`.
-std::unique_ptr<Calibrated> calibrated(const std::vector<std::string>& include, int weight_bits = 8) {
+// The nano detector, BN folded, calibrated on random images with the region `include`
+// (and `placement`'s points: ort_placement() for the ort profile).
+std::unique_ptr<Calibrated> calibrated(const std::vector<std::string>& include, int weight_bits = 8,
+                                       const quant::Placement& placement = {}) {
   auto c = std::make_unique<Calibrated>();
   const auto arch = model::load_arch((testing::source_dir() / "configs/arch/yolo-nano.yaml").string());
   c->det = model::build_detector(arch, {"a", "b"}, 64, 0);
@@ -36,7 +39,7 @@ std::unique_ptr<Calibrated> calibrated(const std::vector<std::string>& include, 
   s.weights.bits = weight_bits;
   s.activations.observer = "minmax";
   c->exec = std::make_unique<graph::Executor>(c->det.graph);
-  c->fq = std::make_unique<quant::FakeQuantGraph>(quant::make_quant_plan(c->det.graph, s));
+  c->fq = std::make_unique<quant::FakeQuantGraph>(quant::make_quant_plan(c->det.graph, s, placement));
   c->fq->attach(*c->exec);
   at::manual_seed(1);
   c->images = at::rand({4, 3, 64, 64});
@@ -95,14 +98,14 @@ struct SharedHead {
 // The shared head quantized with power-of-two scales (inputs 1/64, weights 1/32 per
 // channel), on which ONNX Runtime's division by the scale and ATen's multiplication by
 // its reciprocal round alike.
-std::unique_ptr<SharedHead> quantized_shared_head() {
+std::unique_ptr<SharedHead> quantized_shared_head(const quant::Placement& placement = {}) {
   auto h = std::make_unique<SharedHead>();
   QuantSection s;
   s.include = {"/head/**"};
   s.exclude = {};
   s.activations.observer = "minmax";
   h->exec = std::make_unique<graph::Executor>(h->graph);
-  h->fq = std::make_unique<quant::FakeQuantGraph>(quant::make_quant_plan(h->graph, s));
+  h->fq = std::make_unique<quant::FakeQuantGraph>(quant::make_quant_plan(h->graph, s, placement));
   h->fq->attach(*h->exec);
   at::manual_seed(4);
   h->inputs = {{"p3", at::rand({1, 2, 6, 6})}, {"p4", at::rand({1, 2, 3, 3})}};
@@ -155,11 +158,11 @@ TEST(QdqExporter, ASharedWeightHasOneDequantizeLinearFeedingEveryReader) {
 }
 
 TEST(QdqExporter, OrtProfileGivesASharedBiasOneInt32CopyPerConv) {
-  auto h = quantized_shared_head();
+  auto h = quantized_shared_head(ort_placement());
+  // y3 and y4 are read only as graph outputs: no Q/DQ pair would have a reader.
+  EXPECT_EQ(h->fq->plan().points.size(), 3u);  // p3, p4 and the one weight
   QdqExportOptions o;
   o.profile = "ort";
-  o.output_qparams = calibrate_output_qparams(*h->exec, ort_output_values(h->graph, h->fq->plan()), {h->inputs});
-  ASSERT_EQ(o.output_qparams.size(), 2u);
   testing::TempDir dir;
   const auto path = dir.file("shared.ort.onnx");
   export_qdq_onnx(h->graph, *h->fq, path, o);
@@ -170,13 +173,11 @@ TEST(QdqExporter, OrtProfileGivesASharedBiasOneInt32CopyPerConv) {
   EXPECT_EQ(find_node(m, "/head/conv/Conv").input(2), "/head/conv/Conv/bias/dequantized");
 
   at::NoGradGuard no_grad;
-  attach_ort_output_quantizers(*h->exec, h->graph, o.output_qparams);
   const auto want = h->exec->run(h->inputs);
   const auto got = runtime::run_onnxruntime(path, h->inputs);
   for (const char* name : {"y3", "y4"}) {
-    // One output step at most: ONNX Runtime requantizes with a float multiplier.
-    const double step = o.output_qparams.at(name).scale.item<double>();
-    EXPECT_LE(max_diff(got.at(name), want.at(name)), step * 1.001) << name;
+    // The float Conv adds the int32 bias dequantized: at most half its step (1/64 x 1/32) off.
+    EXPECT_LE(max_diff(got.at(name), want.at(name)), 0.5 / 2048 + 1e-6) << name;
   }
 }
 
@@ -261,22 +262,36 @@ TEST(QdqExporter, UnknownProfileIsRefused) {
   QdqExportOptions o;
   o.profile = "tflite";
   ASSERT_THROWS_WITH(to_qdq_onnx(c->det.graph, *c->fq, o), Error,
-                     "export profile 'tflite' is not supported (tensorrt, ort)");
+                     "unknown export profile 'tflite' (known: ort, tensorrt)");
 }
 
-TEST(QdqExporter, OrtOutputValuesAreTheQuantizedConvOutputs) {
-  auto c = calibrated({"backbone.[0-1]"});
-  EXPECT_EQ(ort_output_values(c->det.graph, c->fq->plan()),
-            (std::vector<std::string>{"backbone.0.conv", "backbone.1.conv"}));
+TEST(QdqExporter, OrtPlacementPlansEveryQuantizedConvOutput) {
+  auto c = calibrated({"backbone.[0-1]"}, 8, ort_placement());
+  std::vector<std::string> conv_outputs;
+  for (const auto& p : c->fq->plan().points) {
+    if (p.value == "backbone.0.conv" || p.value == "backbone.1.conv") conv_outputs.push_back(p.value);
+  }
+  EXPECT_EQ(conv_outputs, (std::vector<std::string>{"backbone.0.conv", "backbone.1.conv"}));
+}
+
+TEST(QdqExporter, OrtProfileRefusesAStudentPlannedWithoutItsPlacement) {
+  auto c = calibrated({"backbone.0"});
+  QdqExportOptions o;
+  o.profile = "ort";
+  ASSERT_THROWS_WITH(to_qdq_onnx(c->det.graph, *c->fq, o), Error,
+                     "the ort profile needs the output of Conv 'backbone.0.conv' quantized: plan the student "
+                     "with the ort profile's placement");
 }
 
 // The ort profile on backbone.0 with hand-set parameters: an asymmetric input point,
 // weight scale 1/4, output qparams (1/2, -3) and four bias values that exercise rounding.
 TEST(QdqExporter, OrtProfileTakesAsymmetricPointsOnTheUint8GridAndQuantizesTheBias) {
-  auto c = calibrated({"backbone.0"});
+  auto c = calibrated({"backbone.0"}, 8, ort_placement());
   ASSERT_EQ(c->fq->plan().points[0].value, "images");
+  ASSERT_EQ(c->fq->plan().points[2].value, "backbone.0.conv");
   c->fq->quantizer(0).set_qparams({at::tensor({0.5f}), at::tensor({5}, at::kInt)});
   c->fq->quantizer(1).set_qparams({at::full({16}, 0.25f), at::zeros({16}, at::kInt)});
+  c->fq->quantizer(2).set_qparams({at::tensor({0.5f}), at::tensor({-3}, at::kInt)});
   at::Tensor bias = at::zeros({16});
   bias[0] = 1.0f;      // 1 / (0.5 * 0.25) = 8
   bias[1] = 0.1875f;   // 1.5 → 2 (half to even)
@@ -286,10 +301,6 @@ TEST(QdqExporter, OrtProfileTakesAsymmetricPointsOnTheUint8GridAndQuantizesTheBi
 
   QdqExportOptions o;
   o.profile = "ort";
-  ASSERT_THROWS_WITH(to_qdq_onnx(c->det.graph, *c->fq, o), Error,
-                     "the ort profile needs output qparams for Conv 'backbone.0.conv' (value 'backbone.0.conv'): "
-                     "see calibrate_output_qparams");
-  o.output_qparams["backbone.0.conv"] = {at::tensor({0.5f}), at::tensor({-3}, at::kInt)};
   const auto m = to_qdq_onnx(c->det.graph, *c->fq, o);
 
   const auto& images_zp = find_initializer(m, "images/zero_point");
@@ -352,18 +363,16 @@ TEST(QdqExporter, OrtProfileReusesThePlannedPairOfAConvFeedingAConv) {
   s.include = {"**"};
   s.exclude = {};
   s.activations.observer = "minmax";
-  quant::FakeQuantGraph fq(quant::make_quant_plan(g, s));
+  quant::FakeQuantGraph fq(quant::make_quant_plan(g, s, ort_placement()));
   graph::Executor exec(g);
   fq.attach(exec);
   fq.set_observing(true, true);
   fq.set_fake_quant(false);
   exec.run({{"x", at::rand({1, 2, 4, 4})}});
-  EXPECT_EQ(ort_output_values(g, fq.plan()), std::vector<std::string>{"y2"});
   QdqExportOptions o;
   o.profile = "ort";
-  o.output_qparams["y2"] = {at::tensor({0.1f}), at::tensor({0}, at::kInt)};
   const auto m = to_qdq_onnx(g, fq, o);
-  EXPECT_EQ(count_op(m, "QuantizeLinear"), 3);  // x, y1, y2
+  EXPECT_EQ(count_op(m, "QuantizeLinear"), 2);  // x, y1 (y2 is read only as a graph output)
   EXPECT_EQ(find_node(m, "c2").input(0), "y1/dequantized");
   EXPECT_EQ(find_node(m, "r").input(0), "y1/dequantized");
   EXPECT_EQ(index_of(m, "y1/QuantizeLinear"), index_of(m, "c1") + 1);
@@ -373,15 +382,12 @@ TEST(QdqExporter, OrtProfileReusesThePlannedPairOfAConvFeedingAConv) {
 // ONNX Runtime's optimizer fuses each quantized Conv into one QLinearConv, and its
 // integer arithmetic reproduces libtorch's fake-quant image of the same graph.
 TEST(QdqExporter, OrtProfileFusesEachQuantizedConvIntoQLinearConv) {
-  auto c = calibrated({"backbone.**", "neck.**", "head.**"});
+  auto c = calibrated({"backbone.**", "neck.**", "head.**"}, 8, ort_placement());
   // Hand count from yolo-nano.yaml: backbone 5 conv + 4 C2f x 4 + SPPF 2 = 23; neck 4 C2f x 4
   // + 2 = 18; head per level stem, cls.0, box.0 = 9 (the 6 *_pred convs stay float).
   ASSERT_EQ(c->fq->plan().quantized_nodes.size(), 50u);
-  const auto values = ort_output_values(c->det.graph, c->fq->plan());
-  ASSERT_EQ(values.size(), 50u);  // every Conv output goes through SiLU, none is planned
   QdqExportOptions o;
   o.profile = "ort";
-  o.output_qparams = calibrate_output_qparams(*c->exec, values, {{{"images", c->images}}});
   testing::TempDir dir;
   const auto path = dir.file("ort.onnx");
   const auto optimized = dir.file("ort.optimized.onnx");
@@ -391,15 +397,24 @@ TEST(QdqExporter, OrtProfileFusesEachQuantizedConvIntoQLinearConv) {
   const OnnxSummary s = inspect_onnx(optimized);
   EXPECT_EQ(s.op_counts.count("QLinearConv") ? s.op_counts.at("QLinearConv") : 0, 50);
   EXPECT_EQ(s.op_counts.count("Conv") ? s.op_counts.at("Conv") : 0, 6);
+  // The placement rules' groups (ort_placement()): each quantized Conv's SiLU is one
+  // QLinearSigmoid and one QLinearMul; the backbone's 4 C2f bottlenecks have a residual Add;
+  // 8 C2f + SPPF + 4 neck joins are Concats. Left in float: the decode's Sigmoid, Mul, Add.
+  auto count = [&](const std::string& op) { return s.op_counts.count(op) ? s.op_counts.at(op) : 0; };
+  EXPECT_EQ(count("com.microsoft:QLinearSigmoid"), 50);
+  EXPECT_EQ(count("com.microsoft:QLinearMul"), 50);
+  EXPECT_EQ(count("com.microsoft:QLinearAdd"), 4);
+  EXPECT_EQ(count("com.microsoft:QLinearConcat"), 13);
+  EXPECT_EQ(count("Sigmoid"), 1);
+  EXPECT_EQ(count("Mul"), 1);
+  EXPECT_EQ(count("Add"), 1);
 
   at::NoGradGuard no_grad;
-  attach_ort_output_quantizers(*c->exec, c->det.graph, o.output_qparams);
   const auto want = c->exec->run({{"images", c->images}});
   // Same arithmetic on both sides up to rounding boundaries (ORT divides by the scale,
   // requantizes with a float multiplier and adds an int32 bias rounded to the accumulator
   // grid), so a flip moves a value one activation step; the docs' bound for an export
-  // is one step of a signed 8-bit grid over each output's own range. Measured: scores
-  // 5.1e-8, boxes 1.5e-5 (no flip reached an output on these images).
+  // is one step of a signed 8-bit grid over each output's own range.
   for (const char* name : {"scores", "boxes"}) {
     const auto& w = want.at(name);
     const quant::QuantSpec grid;

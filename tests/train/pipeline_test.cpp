@@ -132,6 +132,21 @@ TEST(Pipeline, PublishesAVerifiedCandidateWhenTheGatePasses) {
   EXPECT_EQ(report["export"]["checkpoint"], "qat/best.h5");
   EXPECT_EQ(report["export"]["profile"], "tensorrt");
   EXPECT_EQ(report["export"]["opset"], 13);
+  // The deployed speed next to the gate: FP32 and INT8 in ONNX Runtime at batch 1.
+  const auto& latency = report["onnxruntime"]["latency"];
+  EXPECT_EQ(latency["profile"], "tensorrt");
+  EXPECT_EQ(latency["batch"], 1);
+  EXPECT_EQ(latency["runs"], 20);
+  EXPECT_EQ(latency["optimization"], "all");
+  EXPECT_GE(latency["threads"].get<int>(), 1);
+  EXPECT_GT(latency["fp32_ms"].get<double>(), 0.0);
+  EXPECT_GT(latency["int8_ms"].get<double>(), 0.0);
+  EXPECT_DOUBLE_EQ(latency["fp32_over_int8"].get<double>(),
+                   latency["fp32_ms"].get<double>() / latency["int8_ms"].get<double>());
+  EXPECT_GT(latency["fp32_cpu_ms"].get<double>(), 0.0);
+  EXPECT_GT(latency["int8_cpu_ms"].get<double>(), 0.0);
+  EXPECT_DOUBLE_EQ(latency["fp32_over_int8_cpu"].get<double>(),
+                   latency["fp32_cpu_ms"].get<double>() / latency["int8_cpu_ms"].get<double>());
 
   // Both checkpoints re-export to the models published beside them (qat provenance).
   for (const auto& [checkpoint, model] : {std::pair{r.run_dir + "/qat/best.h5", r.model_path},

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <fstream>
 
+#include "qat/export/export_profile.h"
 #include "qat/export/onnx_exporter.h"
 #include "qat/export/onnx_summary.h"
 #include "qat/export/qdq_exporter.h"
@@ -52,7 +53,7 @@ void write_fp32(const Recipe& r, const std::string& checkpoint, const std::strin
 // A calibrated student of `r` saved as a QAT checkpoint, and its Q/DQ export as the pipeline writes it.
 void write_student(const Recipe& r, const std::string& checkpoint, const std::string& model) {
   const model::Detector teacher = tiny_detector(r);
-  QuantizedStudent s(teacher, r.quant);
+  QuantizedStudent s(teacher, r.quant, exporter::make_export_profile(r.export_.profile)->placement());
   at::manual_seed(1);
   const at::Tensor images = at::rand({4, 3, 64, 64});
   at::NoGradGuard no_grad;
@@ -64,11 +65,7 @@ void write_student(const Recipe& r, const std::string& checkpoint, const std::st
   s.quantizers().set_fake_quant(true);
   exporter::QdqExportOptions eo;
   eo.profile = r.export_.profile;
-  if (eo.profile == "ort") {
-    const auto values = exporter::ort_output_values(s.detector().graph, s.quantizers().plan());
-    eo.output_qparams = exporter::calibrate_output_qparams(s.executor(), values, {{{"images", images}}});
-  }
-  save_student_checkpoint(checkpoint, s, r, kClasses, 0, eo.output_qparams);
+  save_student_checkpoint(checkpoint, s, r, kClasses, 0);
   exporter::export_qdq_onnx(s.detector().graph, s.quantizers(), model, eo);
 }
 

@@ -8,14 +8,17 @@
 // several of them, also through see-through ops (Identity, Reshape: graph/weight_source.h). Optionally both
 // inputs of residual Adds inside the region are quantized too, and the quantized
 // inputs of a Concat whose output is quantized share one quantizer
-// (share_concat_scales), so that the Concat joins values on one grid.
+// (share_concat_scales), so that the Concat joins values on one grid. An export
+// profile's placement rules (placement.h) add the points its target needs beyond that.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "qat/graph/graph.h"
+#include "qat/quant/placement.h"
 #include "qat/quant/quant_spec.h"
 #include "qat/recipe/sections.h"
 
@@ -30,6 +33,8 @@ struct QuantPoint {
   std::vector<std::pair<std::string, size_t>> edges;
   /// Non-empty: the value of the point whose quantizer this point uses (share_concat_scales).
   std::string shares_with;
+  /// Set: the quantizer has these qparams and never observes nor learns (PlacementAction::fixed_output).
+  std::optional<FixedQParams> fixed;
 };
 
 struct QuantPlan {
@@ -40,8 +45,9 @@ struct QuantPlan {
 /// Ops whose inputs are quantized (OpTraits::quantizable).
 bool is_quantizable(const std::string& op_type);
 
-/// The plan for `graph` (BatchNorm already folded). Throws qat::Error when the
-/// region selects no quantizable op, or when one weight is read in two layouts.
-QuantPlan make_quant_plan(const graph::Graph& graph, const QuantSection& section);
+/// The plan for `graph` (BatchNorm already folded), with `placement`'s points after the
+/// quantized ops' own. Throws qat::Error when the region selects no quantizable op, or
+/// when one weight is read in two layouts.
+QuantPlan make_quant_plan(const graph::Graph& graph, const QuantSection& section, const Placement& placement = {});
 
 }  // namespace qat::quant

@@ -15,7 +15,9 @@ namespace qat::train {
 class QuantizedStudent {
  public:
   /// Clones `teacher`, folds BatchNorm, plans and attaches quantizers (not calibrated yet).
-  QuantizedStudent(const model::Detector& teacher, const QuantSection& quant);
+  /// `placement`: the export profile's (ExportProfile::placement), so that the student
+  /// carries a fake quantizer wherever the export writes a Q/DQ pair.
+  QuantizedStudent(const model::Detector& teacher, const QuantSection& quant, const quant::Placement& placement = {});
   QuantizedStudent(const QuantizedStudent&) = delete;
   QuantizedStudent& operator=(const QuantizedStudent&) = delete;
 
