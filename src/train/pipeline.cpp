@@ -29,7 +29,9 @@
 #include "qat/train/onnx_eval.h"
 #include "qat/train/ptq.h"
 #include "qat/train/qat_trainer.h"
+#include "qat/train/recipe_detector.h"
 #include "qat/train/report_plot.h"
+#include "qat/train/run_context.h"
 #include "qat/train/student_checkpoint.h"
 #include "train/behaviour_json.h"
 
@@ -177,9 +179,11 @@ void run_phases(const Recipe& recipe, const PipelineOptions& options, PipelineRe
                 nlohmann::json& timings, const nlohmann::json& published, std::string& phase) {
   const std::string student_path = result.run_dir + "/qat/best.h5";
   phase = "setup";
-  const metrics::Gate gate = metrics::Gate::load(recipe.qat.gate);  // fail early on a bad gate file
-  data::DetectionDataset train_set(recipe.data.path, recipe.data.train_split);
-  data::DetectionDataset val_set(recipe.data.path, recipe.data.val_split);
+  RunContext ctx(recipe);
+  const metrics::Gate& gate = ctx.gate();  // fail early on a bad gate file
+  ctx.open_datasets();
+  const data::DetectionDataset& train_set = ctx.train_set();
+  const data::DetectionDataset& val_set = ctx.val_set();
   report["data"] = {{"path", recipe.data.path}, {"sha256", sha256_file(recipe.data.path)},
                     {"train_images", train_set.size()}, {"val_images", val_set.size()},
                     {"classes", train_set.class_names()}};
@@ -202,8 +206,8 @@ void run_phases(const Recipe& recipe, const PipelineOptions& options, PipelineRe
   } else if (fp32_weights.empty()) {
     TrainOptions to;
     to.resume = options.resume;
-    to.lock_run_dir = false;  // held by run_pipeline
-    Fp32Result fp32 = train_fp32(recipe, to);
+    Fp32Result fp32 = train_fp32(ctx, to);
+    if (fp32.finished) export_fp32_onnx(ctx, fp32);
     report["fp32"] = {{"best_epoch", fp32.best_epoch + 1}, {"best_val_map50", fp32.best_map50},
                       {"history", nlohmann::json::parse(history_json(fp32.history))}};
     teacher_holder = std::move(fp32.detector);
@@ -211,7 +215,8 @@ void run_phases(const Recipe& recipe, const PipelineOptions& options, PipelineRe
     report["fp32"] = {{"weights", fp32_weights}};
   }
   timings["fp32_s"] = since(phase_start);
-  const model::Detector& teacher = *teacher_holder;
+  ctx.set_teacher(std::move(*teacher_holder));
+  const model::Detector& teacher = ctx.teacher();
   throw_if_interrupted();
 
   // 2. PTQ: fold, plan, calibrate.
@@ -233,7 +238,7 @@ void run_phases(const Recipe& recipe, const PipelineOptions& options, PipelineRe
   // 3. QAT with distillation; selection by the behaviour gate.
   phase = "qat";
   phase_start = Clock::now();
-  const QatResult qat = train_qat(recipe, teacher, student);
+  const QatResult qat = train_qat(ctx, student, recipe.qat);
   timings["qat_s"] = since(phase_start);
   nlohmann::json epochs = nlohmann::json::array();
   for (const auto& e : qat.history) epochs.push_back(epoch_json(e));
@@ -283,12 +288,8 @@ void run_phases(const Recipe& recipe, const PipelineOptions& options, PipelineRe
 
     phase = "onnxruntime";
     phase_start = Clock::now();
-    graph::Executor teacher_exec(teacher.graph);
-    data::LoaderOptions vo = co;
-    vo.shuffle = false;
-    data::DataLoader val_loader(val_set, vo);
     const double t = recipe.eval.score_threshold;
-    const DetectionSet teacher_set = collect_detections(teacher_exec, teacher.info, val_loader, recipe.eval, t);
+    const DetectionSet& teacher_set = ctx.teacher_val_detections();
     const DetectionSet ort_set = ort_candidate_detections(staged_model, teacher, val_set, recipe, chosen.threshold);
     const auto ort_stats = behaviour(teacher_set, t, ort_set, chosen.threshold,
                                      static_cast<int>(teacher.info.num_classes), recipe.eval.match_iou);

@@ -20,11 +20,11 @@
 #include "qat/export/onnx_exporter.h"
 #include "qat/export/onnx_summary.h"
 #include "qat/export/qdq_exporter.h"
-#include "qat/model/onnx_detector.h"
 #include "qat/quant/quantize.h"
 #include "qat/runtime/onnx_runtime.h"
 #include "qat/train/checkpoint.h"
 #include "qat/train/ptq.h"
+#include "qat/train/recipe_detector.h"
 #include "qat/train/quantized_student.h"
 #include "qat/train/student_checkpoint.h"
 
@@ -68,13 +68,6 @@ Recipe model_recipe(const Checkpoint& ck, const ProvenanceOptions& o) {
   }
   if (o.recipe) return *o.recipe;
   throw IoError(o.checkpoint, "", "the checkpoint does not record its recipe (written by an older qat): pass --recipe");
-}
-
-// Fresh weights of the recipe's model (a checkpoint overwrites them).
-model::Detector fresh_detector(const Recipe& recipe, const std::vector<std::string>& class_names) {
-  if (recipe.model.is_onnx()) return model::load_onnx_detector(recipe.model, class_names);
-  return model::build_detector(model::load_arch(recipe.model.arch), class_names, recipe.data.image_size,
-                               static_cast<uint64_t>(recipe.seed));
 }
 
 at::Tensor sample_images(const ProvenanceOptions& o, int64_t image_size, std::string& description) {

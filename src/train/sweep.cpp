@@ -21,6 +21,7 @@
 #include "qat/train/ptq.h"
 #include "qat/train/qat_trainer.h"
 #include "qat/train/quantized_student.h"
+#include "qat/train/run_context.h"
 #include "train/behaviour_json.h"
 
 namespace qat::train {
@@ -77,24 +78,16 @@ SweepResult run_sweep(const Recipe& recipe, const SweepOptions& options) {
   QAT_CHECK(options.mode == "blocks" || options.mode == "layers", "sweep mode '", options.mode,
             "' is not one of: blocks, layers");
   QAT_CHECK(options.qat_epochs >= 0, "sweep --qat-epochs must be >= 0, got ", options.qat_epochs);
-  const std::string run_dir = run_directory(recipe);
-  const std::string weights = options.weights.empty() ? run_dir + "/fp32/best.h5" : options.weights;
-  const metrics::Gate gate = metrics::Gate::load(recipe.qat.gate);
-  data::DetectionDataset train_set(recipe.data.path, recipe.data.train_split);
-  data::DetectionDataset val_set(recipe.data.path, recipe.data.val_split);
-  const model::Detector teacher = load_fp32_detector(recipe, train_set.class_names(), weights);
-
-  graph::Executor teacher_exec(teacher.graph);
-  data::LoaderOptions lo;
-  lo.batch_size = recipe.data.batch_size;
-  lo.image_size = recipe.data.image_size;
-  lo.seed = static_cast<uint64_t>(recipe.seed);
-  data::DataLoader calib_loader(train_set, lo);
-  data::LoaderOptions vo = lo;
-  vo.shuffle = false;
-  data::DataLoader val_loader(val_set, vo);
+  RunContext ctx(recipe);
+  const std::string weights = options.weights.empty() ? ctx.layout().fp32_best : options.weights;
+  const metrics::Gate& gate = ctx.gate();
+  ctx.open_datasets();
+  ctx.set_teacher(load_fp32_detector(recipe, ctx.class_names(), weights));
+  const model::Detector& teacher = ctx.teacher();
+  const auto calib_loader = ctx.loader(LoaderPurpose::calibration, LoaderPhase::check);
+  const auto val_loader = ctx.loader(LoaderPurpose::eval, LoaderPhase::check);
   const double t = recipe.eval.score_threshold;
-  const DetectionSet teacher_set = collect_detections(teacher_exec, teacher.info, val_loader, recipe.eval, t);
+  const DetectionSet& teacher_set = ctx.teacher_val_detections();
   const int classes = static_cast<int>(teacher.info.num_classes);
 
   model::Detector folded = model::clone_detector(teacher);
@@ -105,17 +98,18 @@ SweepResult run_sweep(const Recipe& recipe, const SweepOptions& options) {
   logger().info("sweep ({}): {} regions, {}", options.mode, result.rows.size(),
                 options.qat_epochs > 0 ? std::to_string(options.qat_epochs) + " QAT epochs each" : "PTQ");
 
-  Recipe region_recipe = recipe;
-  region_recipe.qat.epochs = options.qat_epochs;
+  QuantSection region_quant = recipe.quant;
+  QatSection region_qat = recipe.qat;
+  region_qat.epochs = options.qat_epochs;
   auto measure = [&](SweepRow& row) {
-    region_recipe.quant.include = row.include;
-    region_recipe.quant.exclude = row.exclude;
-    QuantizedStudent student(teacher, region_recipe.quant);
+    region_quant.include = row.include;
+    region_quant.exclude = row.exclude;
+    QuantizedStudent student(teacher, region_quant);
     row.quantized_ops = static_cast<int64_t>(student.quantizers().plan().quantized_nodes.size());
-    calibrate(student.quantizers(), student.executor(), teacher.info.input, calib_loader,
+    calibrate(student.quantizers(), student.executor(), teacher.info.input, *calib_loader,
               recipe.quant.calibration_images);
-    if (options.qat_epochs > 0) train_qat(region_recipe, teacher, student);
-    const DetectionSet student_set = collect_detections(student.executor(), teacher.info, val_loader, recipe.eval, t);
+    if (options.qat_epochs > 0) train_qat(ctx, student, region_qat);
+    const DetectionSet student_set = collect_detections(student.executor(), teacher.info, *val_loader, recipe.eval, t);
     row.stats = behaviour(teacher_set, t, student_set, t, classes, recipe.eval.match_iou);
     row.verdict = gate.check(row.stats);
     logger().info("sweep {}: {} ops, recall {:.4f}, precision agreement {:.4f}, median IoU {:.4f}, "
@@ -153,7 +147,7 @@ SweepResult run_sweep(const Recipe& recipe, const SweepOptions& options) {
                            {"qat_epochs", options.qat_epochs}, {"score_threshold", t},
                            {"gate", recipe.qat.gate},      {"rows", rows}};
   report["chosen"] = result.chosen < 0 ? nlohmann::json(nullptr) : rows[static_cast<size_t>(result.chosen)];
-  result.report_path = run_dir + "/sweep/report.json";
+  result.report_path = ctx.layout().sweep_report;
   write_file_atomic(result.report_path, report.dump(2) + "\n");
   if (result.chosen >= 0) {
     const auto& c = result.rows[static_cast<size_t>(result.chosen)];
