@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -63,6 +64,50 @@ nlohmann::json row_json(const SweepRow& r) {
           {"behaviour", behaviour_to_json(r.stats)}, {"gate", r.verdict.summary()}};
 }
 
+// The chosen row: the widest passing block range, or for layers the recipe's region
+// less every layer that fails alone, measured as a whole (failures may add up).
+void choose_region(SweepResult& result, const QuantSection& quant, const std::function<void(SweepRow&)>& measure) {
+  if (result.mode == "blocks") {
+    for (size_t i = 0; i < result.rows.size(); ++i) {
+      if (result.rows[i].verdict.passed) result.chosen = static_cast<int64_t>(i);
+    }
+    return;
+  }
+  SweepRow combined;
+  combined.region = "region without failing layers";
+  combined.include = quant.include;
+  combined.exclude = quant.exclude;
+  for (const auto& row : result.rows) {
+    if (!row.verdict.passed) combined.exclude.push_back(row.region);
+  }
+  if (combined.exclude.size() - quant.exclude.size() < result.rows.size()) {
+    measure(combined);
+    result.rows.push_back(combined);
+    if (combined.verdict.passed) result.chosen = static_cast<int64_t>(result.rows.size()) - 1;
+  }
+}
+
+// sweep/report.json, and the outcome in the log.
+void write_sweep_report(const RunContext& ctx, const SweepOptions& options, const std::string& weights,
+                        SweepResult& result) {
+  const Recipe& recipe = ctx.recipe();
+  nlohmann::json rows = nlohmann::json::array();
+  for (const auto& r : result.rows) rows.push_back(row_json(r));
+  nlohmann::json report = {{"recipe", recipe.name},        {"recipe_hash", recipe.hash()},
+                           {"weights", weights},           {"mode", options.mode},
+                           {"qat_epochs", options.qat_epochs}, {"score_threshold", recipe.eval.score_threshold},
+                           {"gate", recipe.qat.gate},      {"rows", rows}};
+  report["chosen"] = result.chosen < 0 ? nlohmann::json(nullptr) : rows[static_cast<size_t>(result.chosen)];
+  result.report_path = ctx.layout().sweep_report;
+  write_file_atomic(result.report_path, report.dump(2) + "\n");
+  if (result.chosen >= 0) {
+    const auto& c = result.rows[static_cast<size_t>(result.chosen)];
+    logger().info("sweep: widest passing region '{}' ({} quantized ops)", c.region, c.quantized_ops);
+  } else {
+    logger().warn("sweep: no region passes the gate {}", recipe.qat.gate);
+  }
+}
+
 }  // namespace
 
 std::vector<std::string> region_blocks(const graph::Graph& graph, const QuantSection& quant) {
@@ -119,42 +164,8 @@ SweepResult run_sweep(const Recipe& recipe, const SweepOptions& options) {
   };
   for (auto& row : result.rows) measure(row);
 
-  if (options.mode == "blocks") {
-    for (size_t i = 0; i < result.rows.size(); ++i) {
-      if (result.rows[i].verdict.passed) result.chosen = static_cast<int64_t>(i);
-    }
-  } else {
-    // The widest region from single-layer sensitivities: the recipe's region minus
-    // every layer that fails alone, measured as a whole (failures may add up).
-    SweepRow combined;
-    combined.region = "region without failing layers";
-    combined.include = recipe.quant.include;
-    combined.exclude = recipe.quant.exclude;
-    for (const auto& row : result.rows) {
-      if (!row.verdict.passed) combined.exclude.push_back(row.region);
-    }
-    if (combined.exclude.size() - recipe.quant.exclude.size() < result.rows.size()) {
-      measure(combined);
-      result.rows.push_back(combined);
-      if (combined.verdict.passed) result.chosen = static_cast<int64_t>(result.rows.size()) - 1;
-    }
-  }
-
-  nlohmann::json rows = nlohmann::json::array();
-  for (const auto& r : result.rows) rows.push_back(row_json(r));
-  nlohmann::json report = {{"recipe", recipe.name},        {"recipe_hash", recipe.hash()},
-                           {"weights", weights},           {"mode", options.mode},
-                           {"qat_epochs", options.qat_epochs}, {"score_threshold", t},
-                           {"gate", recipe.qat.gate},      {"rows", rows}};
-  report["chosen"] = result.chosen < 0 ? nlohmann::json(nullptr) : rows[static_cast<size_t>(result.chosen)];
-  result.report_path = ctx.layout().sweep_report;
-  write_file_atomic(result.report_path, report.dump(2) + "\n");
-  if (result.chosen >= 0) {
-    const auto& c = result.rows[static_cast<size_t>(result.chosen)];
-    logger().info("sweep: widest passing region '{}' ({} quantized ops)", c.region, c.quantized_ops);
-  } else {
-    logger().warn("sweep: no region passes the gate {}", recipe.qat.gate);
-  }
+  choose_region(result, recipe.quant, measure);
+  write_sweep_report(ctx, options, weights, result);
   return result;
 }
 
