@@ -38,4 +38,13 @@ data::LoaderOptions LoaderFactory::onnxruntime_options(int64_t batch_size) const
   return o;
 }
 
+data::LoaderOptions LoaderFactory::sample_options(int64_t images) const {
+  data::LoaderOptions o;
+  o.batch_size = images;
+  o.image_size = data_.image_size;
+  o.shuffle = false;
+  o.limit = images;
+  return o;
+}
+
 }  // namespace qat::train

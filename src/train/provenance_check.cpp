@@ -71,18 +71,15 @@ Recipe model_recipe(const Checkpoint& ck, const ProvenanceOptions& o) {
   throw IoError(o.checkpoint, "", "the checkpoint does not record its recipe (written by an older qat): pass --recipe");
 }
 
-at::Tensor sample_images(const ProvenanceOptions& o, int64_t image_size, std::string& description) {
+// The inputs: the first images of --recipe's val split at the model's size, or random ones.
+at::Tensor sample_images(const ProvenanceOptions& o, const RunContext& ctx, std::string& description) {
+  const int64_t image_size = ctx.recipe().data.image_size;
   QAT_CHECK(o.samples > 0, "--samples must be positive, got ", o.samples);
   QAT_CHECK(o.samples <= limit_value(kMaxProvenanceSamples), "--samples ", o.samples, " is too many: ",
             describe_limit(kMaxProvenanceSamples));
   if (o.recipe) {
     const data::DetectionDataset val(o.recipe->data.path, o.recipe->data.val_split);
-    data::LoaderOptions lo;
-    lo.batch_size = o.samples;
-    lo.image_size = image_size;
-    lo.shuffle = false;
-    lo.limit = o.samples;
-    data::DataLoader loader(val, lo);
+    data::DataLoader loader(val, ctx.loaders().sample_options(o.samples));
     loader.begin_epoch(0);
     auto batch = loader.next();
     QAT_CHECK(batch.has_value(), o.recipe->data.path, ": split '", o.recipe->data.val_split, "' has no images");
@@ -251,7 +248,7 @@ ProvenanceReport check_provenance(const ProvenanceOptions& o) {
   const model::Detector& det = m.detector();
   r.initializers = exporter::compare_initializers(m.reference, deployed);
 
-  const at::Tensor images = sample_images(o, recipe.data.image_size, r.inputs);
+  const at::Tensor images = sample_images(o, ctx, r.inputs);
   // The checkpoint in libtorch, with its default (oneDNN) and its native convolution.
   graph::ValueMap want, want_native;
   {

@@ -37,29 +37,28 @@ void expect_options(const data::LoaderOptions& o, bool shuffle, double hflip, ui
 // Each purpose in each phase, as the phases read before the factory (seed 7).
 TEST(LoaderFactory, OptionsPerPurposeAndPhase) {
   const LoaderFactory f(data_section(), 7);
-  {
-    SCOPED_TRACE("train fp32");
-    expect_options(f.options(LoaderPurpose::train, LoaderPhase::fp32), true, 0.25, 7, 5, true);
-  }
-  {
-    SCOPED_TRACE("train qat: another order");
-    expect_options(f.options(LoaderPurpose::train, LoaderPhase::qat), true, 0.25, 8, 5, true);
-  }
-  {
-    SCOPED_TRACE("eval fp32");
-    expect_options(f.options(LoaderPurpose::eval, LoaderPhase::fp32), false, 0.0, 7, 5, false);
-  }
-  {
-    SCOPED_TRACE("eval qat");
-    expect_options(f.options(LoaderPurpose::eval, LoaderPhase::qat), false, 0.0, 8, 5, false);
-  }
-  {
-    SCOPED_TRACE("eval check: the loader's default read-ahead");
-    expect_options(f.options(LoaderPurpose::eval, LoaderPhase::check), false, 0.0, 7, 2, false);
-  }
-  {
-    SCOPED_TRACE("calibration");
-    expect_options(f.options(LoaderPurpose::calibration, LoaderPhase::check), true, 0.0, 7, 2, false);
+  struct Row {
+    const char* name;
+    LoaderPurpose purpose;
+    LoaderPhase phase;
+    bool shuffle;
+    double hflip;
+    uint64_t seed;
+    int64_t prefetch;
+    bool drop_last;
+  };
+  const Row rows[] = {
+      {"train fp32", LoaderPurpose::train, LoaderPhase::fp32, true, 0.25, 7, 5, true},
+      {"train qat: another order", LoaderPurpose::train, LoaderPhase::qat, true, 0.25, 8, 5, true},
+      {"eval fp32", LoaderPurpose::eval, LoaderPhase::fp32, false, 0.0, 7, 5, false},
+      {"eval qat", LoaderPurpose::eval, LoaderPhase::qat, false, 0.0, 8, 5, false},
+      {"eval check: the loader's default read-ahead", LoaderPurpose::eval, LoaderPhase::check, false, 0.0, 7, 2,
+       false},
+      {"calibration", LoaderPurpose::calibration, LoaderPhase::check, true, 0.0, 7, 2, false},
+  };
+  for (const Row& r : rows) {
+    SCOPED_TRACE(r.name);
+    expect_options(f.options(r.purpose, r.phase), r.shuffle, r.hflip, r.seed, r.prefetch, r.drop_last);
   }
   const data::LoaderOptions ort = f.onnxruntime_options(200);
   EXPECT_EQ(ort.batch_size, 200);
@@ -69,6 +68,13 @@ TEST(LoaderFactory, OptionsPerPurposeAndPhase) {
   EXPECT_EQ(ort.seed, 0u);
   EXPECT_EQ(ort.prefetch, 2);
   EXPECT_FALSE(ort.drop_last);
+  const data::LoaderOptions samples = f.sample_options(4);
+  EXPECT_EQ(samples.batch_size, 4);
+  EXPECT_EQ(samples.limit, 4);
+  EXPECT_EQ(samples.image_size, 64);
+  EXPECT_FALSE(samples.shuffle);
+  EXPECT_EQ(samples.hflip, 0.0);
+  EXPECT_EQ(samples.seed, 0u);
 }
 
 TEST(LoaderFactory, TrainingOutsideTrainingAndCalibrationInsideAreBugs) {

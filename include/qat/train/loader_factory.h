@@ -35,6 +35,8 @@ class LoaderFactory {
   /// The val split in order for ONNX Runtime, `batch_size` images per process run
   /// (seed 0 and the default read-ahead, as the re-check has always used).
   data::LoaderOptions onnxruntime_options(int64_t batch_size) const;
+  /// The first `images` of a split in one batch, in order (`qat provenance`'s inputs).
+  data::LoaderOptions sample_options(int64_t images) const;
 
  private:
   DataSection data_;
