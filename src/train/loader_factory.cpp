@@ -30,19 +30,25 @@ data::LoaderOptions LoaderFactory::options(LoaderPurpose purpose, LoaderPhase ph
   return o;
 }
 
-data::LoaderOptions LoaderFactory::onnxruntime_options(int64_t batch_size) const {
+namespace {
+
+// A split in file order, `batch_size` images a batch, seed 0 and the default read-ahead.
+data::LoaderOptions in_order(int64_t batch_size, int64_t image_size) {
   data::LoaderOptions o;
   o.batch_size = batch_size;
-  o.image_size = data_.image_size;
+  o.image_size = image_size;
   o.shuffle = false;
   return o;
 }
 
+}  // namespace
+
+data::LoaderOptions LoaderFactory::onnxruntime_options(int64_t batch_size) const {
+  return in_order(batch_size, data_.image_size);
+}
+
 data::LoaderOptions LoaderFactory::sample_options(int64_t images) const {
-  data::LoaderOptions o;
-  o.batch_size = images;
-  o.image_size = data_.image_size;
-  o.shuffle = false;
+  data::LoaderOptions o = in_order(images, data_.image_size);
   o.limit = images;
   return o;
 }

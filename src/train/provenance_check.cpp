@@ -78,8 +78,8 @@ at::Tensor sample_images(const ProvenanceOptions& o, const RunContext& ctx, std:
   QAT_CHECK(o.samples <= limit_value(kMaxProvenanceSamples), "--samples ", o.samples, " is too many: ",
             describe_limit(kMaxProvenanceSamples));
   if (o.recipe) {
-    const data::DetectionDataset val(o.recipe->data.path, o.recipe->data.val_split);
-    data::DataLoader loader(val, ctx.loaders().sample_options(o.samples));
+    RunContext given(*o.recipe);
+    data::DataLoader loader(given.val_set(), ctx.loaders().sample_options(o.samples));
     loader.begin_epoch(0);
     auto batch = loader.next();
     QAT_CHECK(batch.has_value(), o.recipe->data.path, ": split '", o.recipe->data.val_split, "' has no images");

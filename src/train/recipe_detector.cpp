@@ -19,7 +19,7 @@ model::Detector fresh_detector(const Recipe& recipe, const std::vector<std::stri
 model::Detector load_fp32_detector(const Recipe& recipe, const std::vector<std::string>& class_names,
                                    const std::string& checkpoint) {
   // An imported model is the trained FP32 teacher already.
-  if (recipe.model.is_onnx()) return model::load_onnx_detector(recipe.model, class_names);
+  if (recipe.model.is_onnx()) return fresh_detector(recipe, class_names);
   if (!fs::exists(checkpoint)) {
     throw IoError(checkpoint, "", "no FP32 checkpoint here; run `qat train " +
                                       (recipe.file.empty() ? std::string("RECIPE") : recipe.file) +
