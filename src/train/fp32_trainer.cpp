@@ -23,16 +23,14 @@
 #include "qat/train/evaluate.h"
 #include "qat/train/lr_schedule.h"
 #include "qat/train/optimizer.h"
+#include "qat/train/recipe_detector.h"
+#include "qat/train/run_context.h"
 #include "qat/train/weight_ema.h"
 #include "train/bad_batches.h"
 
 namespace qat::train {
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
-
-std::string run_directory(const Recipe& recipe) {
-  return (fs::path(recipe.output_dir) / recipe.name).string();
-}
 
 std::string history_csv(const std::vector<EpochRecord>& history) {
   std::ostringstream out;
@@ -74,199 +72,247 @@ std::vector<EpochRecord> history_from_json(const std::string& text) {
 
 namespace {
 
-data::LoaderOptions loader_options(const Recipe& recipe, bool training) {
-  data::LoaderOptions o;
-  o.batch_size = recipe.data.batch_size;
-  o.image_size = recipe.data.image_size;
-  o.shuffle = training;
-  o.hflip = training ? recipe.data.hflip : 0.0;
-  o.seed = static_cast<uint64_t>(recipe.seed);
-  o.prefetch = recipe.data.prefetch;
-  o.drop_last = training;
-  return o;
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// One FP32 training run: the detector, its optional weight average, the optimizer
+// and the schedule, and the loop over epochs that checkpoints each one.
+class Fp32Training {
+ public:
+  Fp32Training(RunContext& context, Fp32Result& result);
+  /// Continues from fp32/last.h5 (the live weights, optimizer, average, RNG and history).
+  int64_t resume();
+  /// Opens the loaders (after a resume has restored the RNG) and logs the plan.
+  void prepare();
+  /// Trains epoch `epoch` on the train split; the record's losses are per stepped batch.
+  EpochRecord train_epoch(int64_t epoch);
+  /// Evaluates the kept weights on the val split and checkpoints the epoch.
+  void finish_epoch(EpochRecord rec);
+
+ private:
+  RunContext& ctx_;
+  const Recipe& recipe_;
+  const Fp32Section& cfg_;
+  Fp32Result& result_;
+  model::Detector& det_;
+  graph::Executor exec_;
+  // With weight EMA the average is what gets evaluated, kept and exported.
+  model::Detector averaged_;
+  std::optional<WeightEma> ema_;
+  const model::Detector& evaluated_;
+  graph::Executor eval_exec_;
+  std::unique_ptr<Optimizer> optimizer_;
+  LrSchedule schedule_;
+  std::unique_ptr<data::DataLoader> train_loader_, val_loader_;
+  int64_t iterations_ = 0;
+  at::Tensor anchor_points_, anchor_strides_;
+  BadBatches bad_batches_;
+};
+
+// Built from the recipe with fresh weights (deterministic for its seed).
+model::Detector& build_into(Fp32Result& result, RunContext& ctx) {
+  result.detector = fresh_detector(ctx.recipe(), ctx.class_names());
+  return result.detector;
+}
+
+Fp32Training::Fp32Training(RunContext& context, Fp32Result& result)
+    : ctx_(context),
+      recipe_(context.recipe()),
+      cfg_(context.recipe().fp32),
+      result_(result),
+      det_(build_into(result, context)),
+      exec_(det_.graph),
+      averaged_(cfg_.ema_decay > 0 ? model::clone_detector(det_) : model::Detector{}),
+      evaluated_(cfg_.ema_decay > 0 ? averaged_ : det_),
+      eval_exec_(evaluated_.graph),
+      schedule_{cfg_.lr, cfg_.warmup_epochs, 0.1, static_cast<double>(cfg_.epochs), cfg_.min_lr_ratio,
+                cfg_.schedule == "cosine"},
+      bad_batches_("fp32", cfg_.max_bad_batches, cfg_.lr) {
+  if (cfg_.ema_decay > 0) ema_.emplace(averaged_.graph, cfg_.ema_decay, cfg_.ema_tau);
+  eval_exec_.set_training(false);
+  OptimizerOptions opt_options;
+  opt_options.momentum = cfg_.momentum;
+  opt_options.weight_decay = cfg_.weight_decay;
+  optimizer_ = optimizer_registry().get(cfg_.optimizer)(det_.graph.parameters(), opt_options);
+}
+
+int64_t Fp32Training::resume() {
+  const std::string& last_path = ctx_.layout().fp32_last;
+  const Checkpoint ck = load_checkpoint(last_path);
+  if (ck.recipe_hash != recipe_.hash()) {
+    throw IoError(last_path, "", "checkpoint was written by another recipe (hash " + ck.recipe_hash.substr(0, 12) +
+                                     ", this recipe " + recipe_.hash().substr(0, 12) +
+                                     "); remove it or use that recipe");
+  }
+  if (ck.arch != det_.info.arch) {
+    throw IoError(last_path, "", "checkpoint is for architecture '" + ck.arch + "', not '" + det_.info.arch + "'");
+  }
+  restore_weights(ck, det_.graph, last_path);
+  optimizer_->load_state(ck.optimizer);
+  if (ema_) ema_->load_state(ck.ema);
+  if (ck.rng_state.defined()) {
+    at::Generator gen = at::detail::getDefaultCPUGenerator();
+    gen.set_state(ck.rng_state);
+  }
+  result_.history = history_from_json(ck.history_json);
+  logger().info("resuming {} from epoch {} ({})", recipe_.name, ck.epoch + 2, last_path);
+  return ck.epoch + 1;
+}
+
+void Fp32Training::prepare() {
+  train_loader_ = ctx_.loader(LoaderPurpose::train, LoaderPhase::fp32);
+  val_loader_ = ctx_.loader(LoaderPurpose::eval, LoaderPhase::fp32);
+  iterations_ = train_loader_->batches_per_epoch();
+  QAT_CHECK(iterations_ > 0, recipe_.data.path, ": split '", recipe_.data.train_split,
+            "' has fewer images than one batch (", recipe_.data.batch_size, ")");
+  anchor_points_ = det_.anchor_points();
+  anchor_strides_ = det_.anchor_strides();
+  logger().info("fp32: {} epochs of {} iterations, {} train / {} val images, {} classes", cfg_.epochs, iterations_,
+                ctx_.train_set().size(), ctx_.val_set().size(), det_.info.num_classes);
+}
+
+EpochRecord Fp32Training::train_epoch(int64_t epoch) {
+  const auto epoch_start = Clock::now();
+  Progress progress(fmt::format("fp32 epoch {}/{} iter", epoch + 1, cfg_.epochs), iterations_,
+                    (cfg_.epochs - epoch - 1) * iterations_);
+  exec_.set_training(true);
+  train_loader_->begin_epoch(static_cast<int>(epoch));
+  EpochRecord rec;
+  rec.epoch = epoch;
+  int64_t it = 0;
+  const int64_t skipped_before = bad_batches_.skipped();
+  const DetectionLossOptions loss_options;
+  for (; auto batch = train_loader_->next(); ++it) {
+    throw_if_interrupted();
+    const double lr = schedule_.at(static_cast<double>(epoch) + static_cast<double>(it) / iterations_);
+    const auto out = exec_.run({{det_.info.input, batch->images}}, {det_.info.logits});
+    const LossParts loss = detection_loss(out.at(det_.info.logits), out.at(det_.info.boxes), anchor_points_,
+                                          anchor_strides_, batch->targets, loss_options);
+    const double loss_value = loss.total.item<double>();
+    optimizer_->zero_grad();
+    if (!bad_batches_.loss_ok(loss_value, epoch, it)) continue;
+    loss.total.backward();
+    if (!bad_batches_.gradients_ok(det_.graph.parameters(), epoch, it)) {
+      optimizer_->zero_grad();
+      continue;
+    }
+    optimizer_->step(lr);
+    if (ema_) ema_->update(det_.graph);
+    rec.lr = lr;
+    rec.loss += loss_value;
+    rec.loss_cls += loss.cls.item<double>();
+    rec.loss_box += loss.box.item<double>();
+    progress.update(it + 1, {{"loss", rec.loss / (it + 1)}, {"lr", lr, 5}});
+  }
+  const int64_t stepped = std::max<int64_t>(1, it - (bad_batches_.skipped() - skipped_before));
+  rec.loss /= stepped;
+  rec.loss_cls /= stepped;
+  rec.loss_box /= stepped;
+  rec.seconds = seconds_since(epoch_start);  // the evaluation adds to it (finish_epoch)
+  return rec;
+}
+
+void Fp32Training::finish_epoch(EpochRecord rec) {
+  const auto eval_start = Clock::now();
+  exec_.set_training(false);
+  const Evaluation ev = evaluate_detector(eval_exec_, det_.info, *val_loader_, recipe_.eval);
+  rec.val_map50 = ev.map50;
+  rec.val_recall_at_threshold = ev.recall_at_threshold_mean;
+  rec.seconds += seconds_since(eval_start);
+  result_.history.push_back(rec);
+  logger().info("fp32 epoch {}/{} done in {}: loss {:.4f} val mAP@0.5 {:.4f} recall@{:.2f} {:.4f}", rec.epoch + 1,
+                cfg_.epochs, clock_text(rec.seconds), rec.loss, rec.val_map50, recipe_.eval.score_threshold,
+                rec.val_recall_at_threshold);
+
+  const RunLayout& layout = ctx_.layout();
+  Checkpoint ck;
+  ck.epoch = rec.epoch;
+  ck.phase = "fp32";
+  ck.recipe_hash = recipe_.hash();
+  ck.arch = det_.info.arch;
+  ck.rng_state = at::detail::getDefaultCPUGenerator().get_state();
+  ck.history_json = history_json(result_.history);
+  ck.recipe_yaml = recipe_.to_yaml_text();
+  ck.class_names = ctx_.class_names();
+  if (result_.best_epoch < 0 || rec.val_map50 > result_.best_map50) {
+    result_.best_epoch = rec.epoch;
+    result_.best_map50 = rec.val_map50;
+    capture_weights(evaluated_.graph, ck);  // best.h5 holds the weights that were evaluated
+    save_checkpoint(layout.fp32_best, ck);
+  }
+  // last.h5 resumes training: the live weights, their optimizer state and the average.
+  capture_weights(det_.graph, ck);
+  ck.optimizer = optimizer_->state();
+  if (ema_) ck.ema = ema_->state();
+  save_checkpoint(layout.fp32_last, ck);
+  write_file_atomic(layout.fp32_metrics, history_csv(result_.history));
+}
+
+// Both splits open, with the same classes.
+void check_splits(RunContext& ctx) {
+  QAT_CHECK(ctx.train_set().class_names() == ctx.val_set().class_names(), ctx.recipe().data.path,
+            ": splits disagree on class names");
 }
 
 }  // namespace
 
-Fp32Result train_fp32(const Recipe& recipe, const TrainOptions& options) {
+Fp32Result train_fp32(RunContext& ctx, const TrainOptions& options) {
+  const Recipe& recipe = ctx.recipe();
   const auto& cfg = recipe.fp32;
-  data::DetectionDataset train_set(recipe.data.path, recipe.data.train_split);
-  data::DetectionDataset val_set(recipe.data.path, recipe.data.val_split);
-  QAT_CHECK(train_set.class_names() == val_set.class_names(), recipe.data.path,
-            ": splits disagree on class names");
-
+  check_splits(ctx);
   Fp32Result result;
-  result.run_dir = run_directory(recipe);
-  const InterruptScope interrupts;
-  std::optional<RunLock> lock;
-  if (options.lock_run_dir) {
-    lock.emplace(result.run_dir);
-    for (const auto& p : remove_stale_temp_files(result.run_dir)) logger().info("removed {} (its run is gone)", p);
-  }
-  const fs::path phase_dir = fs::path(result.run_dir) / "fp32";
-  fs::create_directories(phase_dir);
-  const std::string last_path = (phase_dir / "last.h5").string();
-  const std::string best_path = (phase_dir / "best.h5").string();
-
+  result.run_dir = ctx.layout().dir;
+  fs::create_directories(ctx.layout().fp32_dir);
   QAT_CHECK(!recipe.model.is_onnx(), "model.onnx: ", recipe.model.onnx,
             " is trained already; FP32 training applies to an architecture (model.arch)");
-  const auto arch = model::load_arch(recipe.model.arch);
-  result.detector = model::build_detector(arch, train_set.class_names(), recipe.data.image_size,
-                                          static_cast<uint64_t>(recipe.seed));
-  model::Detector& det = result.detector;
-  graph::Executor exec(det.graph);
-  // With weight EMA the average is what gets evaluated, kept and exported.
-  model::Detector averaged;
-  std::optional<WeightEma> ema;
-  if (cfg.ema_decay > 0) {
-    averaged = model::clone_detector(det);
-    ema.emplace(averaged.graph, cfg.ema_decay, cfg.ema_tau);
-  }
-  const model::Detector& evaluated = ema ? averaged : det;
-  graph::Executor eval_exec(evaluated.graph);
-  eval_exec.set_training(false);
-
-  OptimizerOptions opt_options;
-  opt_options.momentum = cfg.momentum;
-  opt_options.weight_decay = cfg.weight_decay;
-  auto optimizer = optimizer_registry().get(cfg.optimizer)(det.graph.parameters(), opt_options);
-  LrSchedule schedule{cfg.lr, cfg.warmup_epochs, 0.1, static_cast<double>(cfg.epochs), cfg.min_lr_ratio,
-                      cfg.schedule == "cosine"};
-
+  Fp32Training training(ctx, result);
   int64_t start_epoch = 0;
-  if (options.resume && fs::exists(last_path)) {
-    const Checkpoint ck = load_checkpoint(last_path);
-    if (ck.recipe_hash != recipe.hash()) {
-      throw IoError(last_path, "", "checkpoint was written by another recipe (hash " +
-                                       ck.recipe_hash.substr(0, 12) + ", this recipe " +
-                                       recipe.hash().substr(0, 12) + "); remove it or use that recipe");
-    }
-    if (ck.arch != arch.name) {
-      throw IoError(last_path, "", "checkpoint is for architecture '" + ck.arch + "', not '" + arch.name + "'");
-    }
-    restore_weights(ck, det.graph, last_path);
-    optimizer->load_state(ck.optimizer);
-    if (ema) ema->load_state(ck.ema);
-    if (ck.rng_state.defined()) {
-      at::Generator gen = at::detail::getDefaultCPUGenerator();
-      gen.set_state(ck.rng_state);
-    }
-    result.history = history_from_json(ck.history_json);
-    start_epoch = ck.epoch + 1;
-    logger().info("resuming {} from epoch {} ({})", recipe.name, start_epoch + 1, last_path);
-  }
+  if (options.resume && fs::exists(ctx.layout().fp32_last)) start_epoch = training.resume();
   for (const auto& r : result.history) {
     if (result.best_epoch < 0 || r.val_map50 > result.best_map50) {
       result.best_epoch = r.epoch;
       result.best_map50 = r.val_map50;
     }
   }
-
-  data::DataLoader train_loader(train_set, loader_options(recipe, true));
-  data::DataLoader val_loader(val_set, loader_options(recipe, false));
-  const int64_t iterations = train_loader.batches_per_epoch();
-  QAT_CHECK(iterations > 0, recipe.data.path, ": split '", recipe.data.train_split,
-            "' has fewer images than one batch (", recipe.data.batch_size, ")");
-  const auto anchor_points = det.anchor_points();
-  const auto anchor_strides = det.anchor_strides();
-  DetectionLossOptions loss_options;
-  BadBatches bad_batches("fp32", cfg.max_bad_batches, cfg.lr);
-
-  logger().info("fp32: {} epochs of {} iterations, {} train / {} val images, {} classes", cfg.epochs,
-                iterations, train_set.size(), val_set.size(), det.info.num_classes);
+  training.prepare();
   const auto run_start = Clock::now();
   const int64_t end_epoch = options.max_epochs_this_run < 0
                                 ? cfg.epochs
                                 : std::min<int64_t>(cfg.epochs, start_epoch + options.max_epochs_this_run);
   for (int64_t epoch = start_epoch; epoch < end_epoch; ++epoch) {
-    const auto epoch_start = Clock::now();
-    Progress progress(fmt::format("fp32 epoch {}/{} iter", epoch + 1, cfg.epochs), iterations,
-                      (cfg.epochs - epoch - 1) * iterations);
-    exec.set_training(true);
-    train_loader.begin_epoch(static_cast<int>(epoch));
-    EpochRecord rec;
-    rec.epoch = epoch;
-    int64_t it = 0;
-    const int64_t skipped_before = bad_batches.skipped();
-    while (auto batch = train_loader.next()) {
-      throw_if_interrupted();
-      const double lr = schedule.at(static_cast<double>(epoch) + static_cast<double>(it) / iterations);
-      const auto out = exec.run({{det.info.input, batch->images}}, {det.info.logits});
-      const LossParts loss = detection_loss(out.at(det.info.logits), out.at(det.info.boxes), anchor_points,
-                                            anchor_strides, batch->targets, loss_options);
-      const double loss_value = loss.total.item<double>();
-      optimizer->zero_grad();
-      if (!bad_batches.loss_ok(loss_value, epoch, it)) {
-        ++it;
-        continue;
-      }
-      loss.total.backward();
-      if (!bad_batches.gradients_ok(det.graph.parameters(), epoch, it)) {
-        optimizer->zero_grad();
-        ++it;
-        continue;
-      }
-      optimizer->step(lr);
-      if (ema) ema->update(det.graph);
-      rec.lr = lr;
-      rec.loss += loss_value;
-      rec.loss_cls += loss.cls.item<double>();
-      rec.loss_box += loss.box.item<double>();
-      ++it;
-      progress.update(it, {{"loss", rec.loss / it}, {"lr", lr, 5}});
-    }
-    const int64_t stepped = std::max<int64_t>(1, it - (bad_batches.skipped() - skipped_before));
-    rec.loss /= stepped;
-    rec.loss_cls /= stepped;
-    rec.loss_box /= stepped;
+    EpochRecord rec = training.train_epoch(epoch);
     throw_if_interrupted();
-
-    exec.set_training(false);
-    const Evaluation ev = evaluate_detector(eval_exec, det.info, val_loader, recipe.eval);
-    rec.val_map50 = ev.map50;
-    rec.val_recall_at_threshold = ev.recall_at_threshold_mean;
-    rec.seconds = std::chrono::duration<double>(Clock::now() - epoch_start).count();
-    result.history.push_back(rec);
-    logger().info("fp32 epoch {}/{} done in {}: loss {:.4f} val mAP@0.5 {:.4f} recall@{:.2f} {:.4f}",
-                  epoch + 1, cfg.epochs, clock_text(rec.seconds), rec.loss, rec.val_map50,
-                  recipe.eval.score_threshold, rec.val_recall_at_threshold);
-
-    Checkpoint ck;
-    ck.epoch = epoch;
-    ck.phase = "fp32";
-    ck.recipe_hash = recipe.hash();
-    ck.arch = arch.name;
-    ck.rng_state = at::detail::getDefaultCPUGenerator().get_state();
-    ck.history_json = history_json(result.history);
-    ck.recipe_yaml = recipe.to_yaml_text();
-    ck.class_names = train_set.class_names();
-    if (result.best_epoch < 0 || rec.val_map50 > result.best_map50) {
-      result.best_epoch = epoch;
-      result.best_map50 = rec.val_map50;
-      capture_weights(evaluated.graph, ck);  // best.h5 holds the weights that were evaluated
-      save_checkpoint(best_path, ck);
-    }
-    // last.h5 resumes training: the live weights, their optimizer state and the average.
-    capture_weights(det.graph, ck);
-    ck.optimizer = optimizer->state();
-    if (ema) ck.ema = ema->state();
-    save_checkpoint(last_path, ck);
-    write_file_atomic(phase_dir / "metrics.csv", history_csv(result.history));
+    training.finish_epoch(rec);
     throw_if_interrupted();
   }
   if (end_epoch < cfg.epochs) {
     logger().info("fp32 stopped after epoch {} of {}; resume with --resume", end_epoch, cfg.epochs);
     return result;
   }
-  logger().info("fp32 finished in {}: best epoch {} with val mAP@0.5 {:.4f}",
-                clock_text(std::chrono::duration<double>(Clock::now() - run_start).count()),
+  result.finished = true;
+  logger().info("fp32 finished in {}: best epoch {} with val mAP@0.5 {:.4f}", clock_text(seconds_since(run_start)),
                 result.best_epoch + 1, result.best_map50);
+  const std::string& best_path = ctx.layout().fp32_best;
+  if (fs::exists(best_path)) restore_weights(load_checkpoint(best_path), result.detector.graph, best_path);
+  return result;
+}
 
-  if (fs::exists(best_path)) restore_weights(load_checkpoint(best_path), det.graph, best_path);
+void export_fp32_onnx(const RunContext& ctx, const Fp32Result& fp32) {
   exporter::ExportOptions ex;
-  ex.metadata["qat.recipe_hash"] = recipe.hash();
+  ex.metadata["qat.recipe_hash"] = ctx.recipe().hash();
   ex.metadata["qat.phase"] = "fp32";
-  exporter::export_onnx(det.graph, (phase_dir / "model.fp32.onnx").string(), ex);
+  exporter::export_onnx(fp32.detector.graph, ctx.layout().fp32_onnx, ex);
+}
+
+Fp32Result train_fp32(const Recipe& recipe, const TrainOptions& options) {
+  const InterruptScope interrupts;
+  RunContext ctx(recipe);
+  check_splits(ctx);
+  const RunLock lock(ctx.layout().dir);
+  for (const auto& p : remove_stale_temp_files(ctx.layout().dir)) logger().info("removed {} (its run is gone)", p);
+  Fp32Result result = train_fp32(ctx, options);
+  if (result.finished) export_fp32_onnx(ctx, result);
   return result;
 }
 

@@ -37,49 +37,53 @@ bool Optimizer::decays(const std::string& name) const {
   return name.size() > suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
+void Optimizer::step(double lr) {
+  at::NoGradGuard no_grad;
+  for (auto& [name, p] : params_) {
+    if (!p.grad().defined()) continue;
+    const at::Tensor g = p.grad();
+    update(name, p, g, lr);
+  }
+}
+
 namespace {
 
 class Sgd : public Optimizer {
  public:
   using Optimizer::Optimizer;
-  void step(double lr) override {
-    at::NoGradGuard no_grad;
-    for (auto& [name, p] : params_) {
-      if (!p.grad().defined()) continue;
-      at::Tensor g = p.grad();
-      if (options_.weight_decay > 0 && decays(name)) g = g.add(p, options_.weight_decay);
-      if (options_.momentum > 0) {
-        at::Tensor& buf = slot(name, "momentum", p);
-        buf.mul_(options_.momentum).add_(g);
-        g = g.add(buf, options_.momentum);  // Nesterov
-      }
-      p.add_(g, -lr);
+
+ protected:
+  void update(const std::string& name, at::Tensor& p, const at::Tensor& grad, double lr) override {
+    at::Tensor g = grad;
+    if (options_.weight_decay > 0 && decays(name)) g = g.add(p, options_.weight_decay);
+    if (options_.momentum > 0) {
+      at::Tensor& buf = slot(name, "momentum", p);
+      buf.mul_(options_.momentum).add_(g);
+      g = g.add(buf, options_.momentum);  // Nesterov
     }
+    p.add_(g, -lr);
   }
 };
 
 class AdamW : public Optimizer {
  public:
   using Optimizer::Optimizer;
-  void step(double lr) override {
-    at::NoGradGuard no_grad;
-    for (auto& [name, p] : params_) {
-      if (!p.grad().defined()) continue;
-      const at::Tensor& g = p.grad();
-      at::Tensor& m = slot(name, "m", p);
-      at::Tensor& v = slot(name, "v", p);
-      at::Tensor& t = state_[name + "/step"];
-      if (!t.defined()) t = at::zeros({1}, at::kDouble);
-      t.add_(1);
-      const double step = t.item<double>();
-      if (options_.weight_decay > 0 && decays(name)) p.mul_(1 - lr * options_.weight_decay);
-      m.mul_(options_.beta1).add_(g, 1 - options_.beta1);
-      v.mul_(options_.beta2).addcmul_(g, g, 1 - options_.beta2);
-      const double bc1 = 1 - std::pow(options_.beta1, step);
-      const double bc2 = 1 - std::pow(options_.beta2, step);
-      const at::Tensor denom = (v / bc2).sqrt_().add_(options_.eps);
-      p.addcdiv_(m, denom, -lr / bc1);
-    }
+
+ protected:
+  void update(const std::string& name, at::Tensor& p, const at::Tensor& g, double lr) override {
+    at::Tensor& m = slot(name, "m", p);
+    at::Tensor& v = slot(name, "v", p);
+    at::Tensor& t = state_[name + "/step"];
+    if (!t.defined()) t = at::zeros({1}, at::kDouble);
+    t.add_(1);
+    const double step = t.item<double>();
+    if (options_.weight_decay > 0 && decays(name)) p.mul_(1 - lr * options_.weight_decay);
+    m.mul_(options_.beta1).add_(g, 1 - options_.beta1);
+    v.mul_(options_.beta2).addcmul_(g, g, 1 - options_.beta2);
+    const double bc1 = 1 - std::pow(options_.beta1, step);
+    const double bc2 = 1 - std::pow(options_.beta2, step);
+    const at::Tensor denom = (v / bc2).sqrt_().add_(options_.eps);
+    p.addcdiv_(m, denom, -lr / bc1);
   }
 };
 

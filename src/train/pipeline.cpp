@@ -1,41 +1,21 @@
 #include "qat/train/pipeline.h"
 
-#include <ATen/Parallel.h>
 #include <spdlog/spdlog.h>
 
-#include <algorithm>
 #include <chrono>
 #include <filesystem>
-#include <optional>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "qat/core/atomic_file.h"
 #include "qat/core/error.h"
 #include "qat/core/interrupt.h"
-#include "qat/core/run_lock.h"
 #include "qat/core/logging.h"
-#include "qat/core/provenance.h"
+#include "qat/core/run_lock.h"
 #include "qat/core/sha256.h"
-#include "qat/data/dataset.h"
-#include "qat/data/loader.h"
-#include "qat/model/arch_spec.h"
-#include "qat/metrics/behaviour_metrics.h"
-#include "qat/model/detector.h"
-#include "qat/export/manifest.h"
-#include "qat/export/export_profile.h"
-#include "qat/export/onnx_exporter.h"
-#include "qat/export/qdq_exporter.h"
 #include "qat/runtime/onnx_runtime.h"
-#include "qat/train/calibrate.h"
-#include "qat/train/detection_set.h"
-#include "qat/train/fp32_trainer.h"
-#include "qat/train/onnx_eval.h"
-#include "qat/train/ptq.h"
-#include "qat/train/qat_trainer.h"
-#include "qat/train/report_html.h"
-#include "qat/train/student_checkpoint.h"
-#include "train/behaviour_json.h"
+#include "qat/train/phases.h"
+#include "qat/train/run_context.h"
+#include "train/report_writer.h"
 
 namespace qat::train {
 namespace fs = std::filesystem;
@@ -45,118 +25,17 @@ namespace {
 
 double since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
-nlohmann::json epoch_json(const QatEpoch& e) {
-  nlohmann::json j = {{"epoch", e.epoch < 0 ? nlohmann::json("ptq") : nlohmann::json(e.epoch + 1)},
-                      {"lr", e.lr},
-                      {"loss", e.loss},
-                      {"loss_parts", e.loss_parts},
-                      {"at_teacher_threshold", behaviour_to_json(e.at_teacher_threshold)},
-                      {"gate_at_teacher_threshold", e.verdict_at_teacher_threshold.summary()},
-                      {"passed", e.passed},
-                      {"seconds", e.seconds}};
-  if (e.passed) {
-    j["threshold"] = e.threshold;
-    j["at_threshold"] = behaviour_to_json(e.at_threshold);
-    j["objective"] = e.objective;
-  }
-  return j;
-}
-
-std::string qat_csv(const QatResult& r) {
-  std::ostringstream out;
-  out << "epoch,lr,loss,";
-  for (const auto& m : metrics::behaviour_metrics()) out << m.name << ',';
-  out << "gate_at_teacher_threshold,passed,threshold,objective\n";
-  for (const auto& e : r.history) {
-    out << (e.epoch < 0 ? std::string("ptq") : std::to_string(e.epoch + 1)) << ',' << e.lr << ',' << e.loss << ',';
-    for (const auto& m : metrics::behaviour_metrics()) out << e.at_teacher_threshold.*m.value << ',';
-    out << (e.verdict_at_teacher_threshold.passed ? "pass" : "fail") << ',' << (e.passed ? 1 : 0) << ','
-        << (e.passed ? e.threshold : 0.0) << ',' << e.objective << '\n';
-  }
-  return out.str();
-}
-
-// Detections of the exported model as ONNX Runtime computes them, read as `qat eval`
-// reads them (train/onnx_eval.h): an imported model's candidate carries the adapted
-// head outputs (model/head_adapter.h), a native one has boxes and scores.
-DetectionSet ort_candidate_detections(const std::string& model, const model::Detector& teacher,
-                                      const data::DetectionDataset& val, const Recipe& recipe, double floor) {
-  const model::DetectorInfo& info = teacher.info;
-  data::LoaderOptions o;
-  o.batch_size = 200;  // one ONNX Runtime process per batch: few, large batches
-  // An imported static-batch export keeps its batch in the candidate.
-  for (const auto& in : teacher.graph.inputs()) {
-    if (in.name == info.input && in.shape.size() == 4 && in.shape[0] > 0) o.batch_size = in.shape[0];
-  }
-  o.image_size = recipe.data.image_size;
-  o.shuffle = false;
-  data::DataLoader loader(val, o);
-  OnnxHeadSection head;
-  head.input = info.input;
-  head.boxes = info.boxes;
-  head.scores = info.scores;
-  return train::onnxruntime_detections(model, head, loader, recipe.eval, floor);
-}
-
-// The deployed speed next to the gate: one inference of the candidate and of the FP32
-// teacher in ONNX Runtime, batch `image` (1 unless the model's batch is static), median of
-// kLatencyRuns interleaved runs at qat's thread count, level all (docs/export.md).
-constexpr int kLatencyRuns = 20;
-
-nlohmann::json deployed_latency(const std::string& int8_model, const std::string& fp32_model, const std::string& input,
-                                const at::Tensor& image, const std::string& profile) {
-  runtime::LatencyOptions lo;
-  lo.runs = kLatencyRuns;
-  lo.threads = std::max(1, at::get_num_threads());
-  const runtime::Latency t = runtime::onnxruntime_latency({fp32_model, int8_model}, {{input, image}}, lo);
-  return {{"profile", profile},
-          {"batch", image.size(0)},
-          {"threads", lo.threads},
-          {"runs", lo.runs},
-          {"optimization", lo.optimization},
-          {"fp32_ms", t.wall_ms[0]},
-          {"int8_ms", t.wall_ms[1]},
-          {"fp32_over_int8", t.wall_ms[0] / t.wall_ms[1]},
-          {"fp32_cpu_ms", t.cpu_ms[0]},
-          {"int8_cpu_ms", t.cpu_ms[1]},
-          {"fp32_over_int8_cpu", t.cpu_ms[0] / t.cpu_ms[1]}};
-}
-
-// Files written under staging names and removed unless published (an error or
-// an interrupt on the way leaves the previous candidate as it was).
-class StagedFiles {
- public:
-  explicit StagedFiles(std::vector<std::string> paths) : paths_(std::move(paths)) {}
-  ~StagedFiles() {
-    for (const auto& p : paths_) {
-      std::error_code ec;
-      fs::remove(p, ec);
-    }
-  }
-  StagedFiles(const StagedFiles&) = delete;
-  StagedFiles& operator=(const StagedFiles&) = delete;
-
- private:
-  std::vector<std::string> paths_;
-};
-
-void move_into_place(const std::string& from, const std::string& to) {
-  std::error_code ec;
-  fs::rename(from, to, ec);
-  if (ec) throw IoError(to, "", "cannot rename " + from + " into place: " + ec.message());
-}
-
 // The candidate an earlier run published here, as its report names it, when the
 // model file is still the one it names; null otherwise.
-nlohmann::json published_candidate(const PipelineResult& r) {
+nlohmann::json published_candidate(const RunLayout& layout) {
   try {
-    if (!fs::exists(r.report_path) || !fs::exists(r.model_path) || !fs::exists(r.manifest_path)) return nullptr;
-    const auto old = nlohmann::json::parse(read_file(r.report_path));
+    if (!fs::exists(layout.report) || !fs::exists(layout.model) || !fs::exists(layout.manifest)) return nullptr;
+    const auto old = nlohmann::json::parse(read_file(layout.report));
     // Its own candidate, or the one an earlier failed run kept.
     for (const char* key : {"candidate", "kept_candidate"}) {
       const auto it = old.find(key);
       if (it == old.end() || !it->is_object() || !it->contains("model_sha256")) continue;
-      return (*it)["model_sha256"] == sha256_file(r.model_path) ? *it : nlohmann::json(nullptr);
+      return (*it)["model_sha256"] == sha256_file(layout.model) ? *it : nlohmann::json(nullptr);
     }
     return nullptr;
   } catch (const std::exception&) {
@@ -164,219 +43,55 @@ nlohmann::json published_candidate(const PipelineResult& r) {
   }
 }
 
-// Everything a later phase needs that can be checked before the first phase
-// starts, so a recipe does not train for an hour and then fail at export.
-void check_later_phases(const Recipe& recipe, const model::Detector* teacher,
-                        const std::vector<std::string>& class_names) {
-  if (teacher != nullptr) {
-    exporter::check_opset(teacher->graph, recipe.export_.opset);
-  } else {
-    const model::Detector built = model::build_detector(model::load_arch(recipe.model.arch), class_names,
-                                                        recipe.data.image_size, static_cast<uint64_t>(recipe.seed));
-    exporter::check_opset(built.graph, recipe.export_.opset);
-  }
-  exporter::make_export_profile(recipe.export_.profile);  // an unknown profile names the known ones
-}
-
-// The phases of run_pipeline; `phase` names the one running (for the report when it fails).
-void run_phases(const Recipe& recipe, const PipelineOptions& options, PipelineResult& result, nlohmann::json& report,
-                nlohmann::json& timings, const nlohmann::json& published, std::string& phase) {
-  const std::string student_path = result.run_dir + "/qat/best.h5";
+// The phases in order; `phase` names the one running (for the report when it fails).
+void run_phases(RunContext& ctx, const PipelineOptions& options, ReportWriter& report, PipelineResult& result,
+                std::string& phase) {
+  // One phase under its name: its result goes to the report, then an interrupt stops the run.
+  auto step = [&](const char* name, auto&& run) {
+    phase = name;
+    auto r = run();
+    report.add(r);
+    throw_if_interrupted();
+    return r;
+  };
   phase = "setup";
-  const metrics::Gate gate = metrics::Gate::load(recipe.qat.gate);  // fail early on a bad gate file
-  data::DetectionDataset train_set(recipe.data.path, recipe.data.train_split);
-  data::DetectionDataset val_set(recipe.data.path, recipe.data.val_split);
-  report["data"] = {{"path", recipe.data.path}, {"sha256", sha256_file(recipe.data.path)},
-                    {"train_images", train_set.size()}, {"val_images", val_set.size()},
-                    {"classes", train_set.class_names()}};
-
-  // The teacher: trained here (kept in memory: the one this run trained, whatever
-  // else is on disk), imported, or given as FP32 weights (loaded before anything runs).
-  std::optional<model::Detector> teacher_holder;
-  std::string fp32_weights = recipe.qat.fp32_weights;
-  if (recipe.model.is_onnx() || !fp32_weights.empty()) {
-    teacher_holder = load_fp32_detector(recipe, train_set.class_names(), fp32_weights);
+  report.add(open_run(ctx));
+  check_run(ctx);
+  throw_if_interrupted();
+  step("fp32", [&] { return fp32_phase(ctx, options.resume); });
+  PtqPhaseResult ptq = step("calibrate", [&] { return ptq_phase(ctx); });
+  const QatPhaseResult qat = step("qat", [&] { return qat_phase(ctx, ptq); });
+  const auto versions = run_versions();
+  report.add(versions);
+  if (qat.qat.selected < 0) {
+    report.add_no_passing_epoch();
+    phase = "done";
+    return;
   }
-  check_later_phases(recipe, teacher_holder ? &*teacher_holder : nullptr, train_set.class_names());
-  throw_if_interrupted();
-
-  // 1. FP32 teacher.
-  phase = "fp32";
-  auto phase_start = Clock::now();
-  if (recipe.model.is_onnx()) {
-    report["fp32"] = {{"onnx", recipe.model.onnx}};  // imported: trained already
-  } else if (fp32_weights.empty()) {
-    TrainOptions to;
-    to.resume = options.resume;
-    to.lock_run_dir = false;  // held by run_pipeline
-    Fp32Result fp32 = train_fp32(recipe, to);
-    report["fp32"] = {{"best_epoch", fp32.best_epoch + 1}, {"best_val_map50", fp32.best_map50},
-                      {"history", nlohmann::json::parse(history_json(fp32.history))}};
-    teacher_holder = std::move(fp32.detector);
-  } else {
-    report["fp32"] = {{"weights", fp32_weights}};
-  }
-  timings["fp32_s"] = since(phase_start);
-  const model::Detector& teacher = *teacher_holder;
-  throw_if_interrupted();
-
-  // 2. PTQ: fold, plan, calibrate.
-  phase = "calibrate";
-  phase_start = Clock::now();
-  QuantizedStudent student(teacher, recipe.quant, exporter::make_export_profile(recipe.export_.profile)->placement());
-  data::LoaderOptions co;
-  co.batch_size = recipe.data.batch_size;
-  co.image_size = recipe.data.image_size;
-  co.seed = static_cast<uint64_t>(recipe.seed);
-  data::DataLoader calib_loader(train_set, co);
-  const int64_t calibrated = calibrate(student.quantizers(), student.executor(), teacher.info.input, calib_loader,
-                                       recipe.quant.calibration_images);
-  timings["calibrate_s"] = since(phase_start);
-  report["quant"] = {{"quantized_ops", student.quantizers().plan().quantized_nodes.size()},
-                     {"quantizers", student.quantizers().size()}, {"calibration_images", calibrated}};
-  throw_if_interrupted();
-
-  // 3. QAT with distillation; selection by the behaviour gate.
-  phase = "qat";
-  phase_start = Clock::now();
-  const QatResult qat = train_qat(recipe, teacher, student);
-  timings["qat_s"] = since(phase_start);
-  nlohmann::json epochs = nlohmann::json::array();
-  for (const auto& e : qat.history) epochs.push_back(epoch_json(e));
-  report["qat"] = {{"epochs", epochs}, {"gate", recipe.qat.gate}, {"objective", recipe.qat.objective},
-                   {"selected", qat.selected < 0 ? nlohmann::json(nullptr) : epochs[qat.selected]["epoch"]},
-                   {"lowest_loss", qat.lowest_loss < 0 ? nlohmann::json(nullptr) : epochs[qat.lowest_loss]["epoch"]}};
-  report["side_by_side"] = {{"ptq", epochs.front()},
-                            {"qat", qat.selected < 0 ? epochs.back() : epochs[qat.selected]}};
-  report["qat"]["teacher_threshold"] = recipe.eval.score_threshold;  // for report.html
-  report["qat"]["gate_limits"] = gate_to_json(qat.gate);
-  write_file_atomic(result.run_dir + "/metrics.csv", qat_csv(qat));
-  throw_if_interrupted();
-
-  auto versions = library_versions();
-  versions["onnxruntime"] = runtime::onnxruntime_version();
-  report["versions"] = versions;
-
-  if (qat.selected >= 0) {
-    // 4. Export the selected student and re-check it in ONNX Runtime. Everything is
-    // written under this run's staging names and published (renamed over the old
-    // candidate) only when complete and passing.
-    phase = "export";
-    phase_start = Clock::now();
-    const QatEpoch& chosen = qat.history[static_cast<size_t>(qat.selected)];
-    const std::string staged_model = result.run_dir + "/" + staging_name("model.int8.onnx");
-    const std::string staged_manifest = result.run_dir + "/" + staging_name("model.int8.threshold.json");
-    const std::string staged_student = result.run_dir + "/qat/" + staging_name("best.h5");
-    const StagedFiles staged({staged_model, staged_manifest, staged_student});
-    exporter::QdqExportOptions eo;
-    eo.profile = recipe.export_.profile;
-    eo.opset = recipe.export_.opset;
-    eo.metadata["qat.recipe_hash"] = recipe.hash();
-    eo.metadata["qat.score_threshold"] = std::to_string(chosen.threshold);
-    // The selected student as a checkpoint: re-exporting it reproduces the model (qat provenance).
-    save_student_checkpoint(staged_student, student, recipe, train_set.class_names(), chosen.epoch);
-    exporter::export_qdq_onnx(student.detector().graph, student.quantizers(), staged_model, eo);
-    timings["export_s"] = since(phase_start);
-    report["export"] = {{"profile", eo.profile}, {"opset", eo.opset}, {"checkpoint", "qat/best.h5"}};
-    throw_if_interrupted();
-
-    phase = "onnxruntime";
-    phase_start = Clock::now();
-    graph::Executor teacher_exec(teacher.graph);
-    data::LoaderOptions vo = co;
-    vo.shuffle = false;
-    data::DataLoader val_loader(val_set, vo);
-    const double t = recipe.eval.score_threshold;
-    const DetectionSet teacher_set = collect_detections(teacher_exec, teacher.info, val_loader, recipe.eval, t,
-                                                        "teacher detections images");
-    const DetectionSet ort_set = ort_candidate_detections(staged_model, teacher, val_set, recipe, chosen.threshold);
-    const auto ort_stats = behaviour(teacher_set, t, ort_set, chosen.threshold,
-                                     static_cast<int>(teacher.info.num_classes), recipe.eval.match_iou);
-    const auto ort_verdict = gate.check(ort_stats);
-    nlohmann::json latency;
-    {
-      data::LoaderOptions lo = vo;
-      lo.batch_size = 1;
-      for (const auto& in : teacher.graph.inputs()) {
-        if (in.name == teacher.info.input && in.shape.size() == 4 && in.shape[0] > 0) lo.batch_size = in.shape[0];
-      }
-      data::DataLoader one(val_set, lo);
-      one.begin_epoch(0);
-      const auto batch = one.next();
-      QAT_ASSERT(batch.has_value(), "the validation split has no image for the latency run");
-      // An imported teacher runs as given; a native one as its FP32 export.
-      std::string fp32_model = recipe.model.onnx;
-      const std::string staged_fp32 = result.run_dir + "/" + staging_name("model.fp32.onnx");
-      const StagedFiles staged_teacher({staged_fp32});
-      if (!recipe.model.is_onnx()) {
-        exporter::ExportOptions fo;
-        fo.opset = recipe.export_.opset;
-        exporter::export_onnx(teacher.graph, staged_fp32, fo);
-        fp32_model = staged_fp32;
-      }
-      latency = deployed_latency(staged_model, fp32_model, teacher.info.input, batch->images, eo.profile);
-    }
-    timings["onnxruntime_s"] = since(phase_start);
-    report["onnxruntime"] = {{"threshold", chosen.threshold}, {"behaviour", behaviour_to_json(ort_stats)},
-                             {"gate", ort_verdict.summary()}, {"latency", latency}};
-    logger().info("onnxruntime latency at batch {}, {} threads (median of {}): FP32 {:.2f} ms, INT8 ({}) {:.2f} ms, "
-                  "{:.2f}x (CPU time {:.2f}x)", latency["batch"].get<int64_t>(), latency["threads"].get<int>(),
-                  kLatencyRuns, latency["fp32_ms"].get<double>(), eo.profile, latency["int8_ms"].get<double>(),
-                  latency["fp32_over_int8"].get<double>(), latency["fp32_over_int8_cpu"].get<double>());
-    logger().info("onnxruntime at {:.2f}: {} -> {}", chosen.threshold, metrics::format_behaviour(ort_stats, " "),
-                  ort_verdict.summary());
-    throw_if_interrupted();
-    phase = "publish";
-    if (ort_verdict.passed) {
-      exporter::ThresholdManifest m;
-      m.model = fs::path(result.model_path).filename().string();
-      m.model_sha256 = sha256_file(staged_model);
-      m.score_threshold = chosen.threshold;
-      m.teacher_threshold = t;
-      for (const auto& metric : metrics::behaviour_metrics()) m.gate[metric.name] = ort_stats.*metric.value;
-      m.recipe_hash = recipe.hash();
-      m.versions = versions;
-      exporter::write_manifest(staged_manifest, m);
-      // Complete: publish, student first, so the model and manifest that name it never precede it.
-      move_into_place(staged_student, student_path);
-      move_into_place(staged_model, result.model_path);
-      move_into_place(staged_manifest, result.manifest_path);
-      result.candidate = true;
-      result.threshold = chosen.threshold;
-      report["candidate"] = {{"model", m.model}, {"model_sha256", m.model_sha256},
-                             {"manifest", fs::path(result.manifest_path).filename().string()},
-                             {"threshold", chosen.threshold}, {"teacher_threshold", t}};
-    } else {
-      move_into_place(staged_model, result.run_dir + "/rejected.model.int8.onnx");
-      move_into_place(staged_student, result.run_dir + "/qat/rejected.best.h5");
-      report["candidate"] = nullptr;
-      report["refusal"] = "the exported model fails the gate in ONNX Runtime: " + ort_verdict.summary();
-    }
-  } else {
-    report["candidate"] = nullptr;
-    report["refusal"] = "no epoch passed the gate " + recipe.qat.gate;
-  }
-  if (!result.candidate && !published.is_null()) report["kept_candidate"] = published;
+  ExportResult exported = step("export", [&] { return export_phase(ctx, ptq, qat); });
+  const VerifyResult verified = step("onnxruntime", [&] { return verify_phase(ctx, exported); });
+  phase = "publish";
+  const PublishResult published = publish_phase(ctx, exported, verified, versions);
+  report.add(published);
+  result.candidate = published.candidate;
+  if (published.candidate) result.threshold = verified.threshold;
   phase = "done";
 }
 
-// What is left of a run that failed: its figures so far, the error, and the
-// earlier candidate (still in place) if there is one.
-void write_failure_report(const PipelineResult& result, nlohmann::json report, nlohmann::json timings,
-                          const nlohmann::json& published, const std::string& phase, const std::string& message,
-                          int exit_code, Clock::time_point start) {
-  timings["total_s"] = since(start);
-  report["timings"] = timings;
-  report["candidate"] = nullptr;
-  report.erase("refusal");
-  report["error"] = {{"phase", phase}, {"message", message}, {"exit_code", exit_code}};
-  if (!published.is_null()) report["kept_candidate"] = published;
-  try {
-    write_file_atomic(result.report_path, report.dump(2) + "\n");
-    write_html_report(result.run_dir, report.dump());
-  } catch (const std::exception& e) {
-    logger().error("cannot write the report: {}", e.what());
+// Training finished: export and the ONNX Runtime re-check failing keep the run (the
+// report has every epoch) and say so in the exit code.
+bool failed_after_training(const std::string& phase, const Error& e) {
+  return (phase == "export" || phase == "onnxruntime") && dynamic_cast<const Interrupted*>(&e) == nullptr;
+}
+
+void log_outcome(const PipelineResult& result, const ReportWriter& report) {
+  if (result.candidate) {
+    logger().info("candidate: {} at threshold {:.2f} (manifest {})", result.model_path, result.threshold,
+                  result.manifest_path);
+    return;
   }
+  logger().error("no candidate: {}", report.refusal());
+  if (!report.published().is_null()) logger().info("the earlier candidate {} stays in place", result.model_path);
 }
 
 }  // namespace
@@ -384,52 +99,38 @@ void write_failure_report(const PipelineResult& result, nlohmann::json report, n
 PipelineResult run_pipeline(const Recipe& recipe, const PipelineOptions& options) {
   const auto start = Clock::now();
   const InterruptScope interrupts;
+  RunContext ctx(recipe);
+  const RunLayout& layout = ctx.layout();
   PipelineResult result;
-  result.run_dir = run_directory(recipe);
-  result.model_path = result.run_dir + "/model.int8.onnx";
-  result.manifest_path = result.run_dir + "/model.int8.threshold.json";
-  result.report_path = result.run_dir + "/report.json";
+  result.run_dir = layout.dir;
+  result.model_path = layout.model;
+  result.manifest_path = layout.manifest;
+  result.report_path = layout.report;
   // One run per directory (RunLock creates it); what killed runs left behind goes first.
-  const RunLock lock(result.run_dir);
-  for (const auto& p : remove_stale_temp_files(result.run_dir)) logger().info("removed {} (its run is gone)", p);
+  const RunLock lock(layout.dir);
+  for (const auto& p : remove_stale_temp_files(layout.dir)) logger().info("removed {} (its run is gone)", p);
   for (const auto& p : runtime::remove_stale_scratch_dirs()) logger().info("removed {} (its run is gone)", p);
   // An earlier candidate stays published until this run has a complete one to replace it.
-  const nlohmann::json published = published_candidate(result);
-
-  nlohmann::json report = {{"recipe", recipe.name}, {"recipe_file", recipe.file}, {"recipe_hash", recipe.hash()},
-                           {"seed", recipe.seed}};
-  nlohmann::json timings;
+  ReportWriter report(ctx, published_candidate(layout));
   std::string phase;
   try {
-    run_phases(recipe, options, result, report, timings, published, phase);
+    run_phases(ctx, options, report, result, phase);
   } catch (const Error& e) {
-    // Training finished: export and the ONNX Runtime re-check failing keep the run
-    // (the report has every epoch) and say so in the exit code.
-    const bool after_training = (phase == "export" || phase == "onnxruntime") &&
-                                dynamic_cast<const Interrupted*>(&e) == nullptr;
+    const bool after_training = failed_after_training(phase, e);
     const int code = !after_training ? e.exit_code() : phase == "export" ? kExitExportFailed : kExitRuntimeCheckFailed;
-    write_failure_report(result, report, timings, published, phase, e.what(), code, start);
+    report.write_failure(phase, e.what(), code, since(start));
     if (!after_training) throw;
     logger().error("{} failed: {}", phase == "export" ? "export" : "the ONNX Runtime re-check", e.what());
     logger().error("no candidate; the report with every epoch is {}", result.report_path);
     result.exit_code = code;
     return result;
   } catch (const std::exception& e) {
-    write_failure_report(result, report, timings, published, phase, e.what(), kExitInternal, start);
+    report.write_failure(phase, e.what(), kExitInternal, since(start));
     throw;
   }
-  timings["total_s"] = since(start);
-  report["timings"] = timings;
-  write_file_atomic(result.report_path, report.dump(2) + "\n");
-  write_html_report(result.run_dir, report.dump());
+  report.write(result.candidate, since(start));
   result.exit_code = result.candidate ? kExitOk : kExitGateFailed;
-  if (result.candidate) {
-    logger().info("candidate: {} at threshold {:.2f} (manifest {})", result.model_path, result.threshold,
-                  result.manifest_path);
-  } else {
-    logger().error("no candidate: {}", report["refusal"].get<std::string>());
-    if (!published.is_null()) logger().info("the earlier candidate {} stays in place", result.model_path);
-  }
+  log_outcome(result, report);
   return result;
 }
 

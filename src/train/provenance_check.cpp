@@ -21,11 +21,12 @@
 #include "qat/export/onnx_summary.h"
 #include "qat/export/export_profile.h"
 #include "qat/export/qdq_exporter.h"
-#include "qat/model/onnx_detector.h"
 #include "qat/quant/quantize.h"
 #include "qat/runtime/onnx_runtime.h"
 #include "qat/train/checkpoint.h"
 #include "qat/train/ptq.h"
+#include "qat/train/recipe_detector.h"
+#include "qat/train/run_context.h"
 #include "qat/train/quantized_student.h"
 #include "qat/train/student_checkpoint.h"
 
@@ -71,25 +72,15 @@ Recipe model_recipe(const Checkpoint& ck, const ProvenanceOptions& o) {
   throw IoError(o.checkpoint, "", "the checkpoint does not record its recipe (written by an older qat): pass --recipe");
 }
 
-// Fresh weights of the recipe's model (a checkpoint overwrites them).
-model::Detector fresh_detector(const Recipe& recipe, const std::vector<std::string>& class_names) {
-  if (recipe.model.is_onnx()) return model::load_onnx_detector(recipe.model, class_names);
-  return model::build_detector(model::load_arch(recipe.model.arch), class_names, recipe.data.image_size,
-                               static_cast<uint64_t>(recipe.seed));
-}
-
-at::Tensor sample_images(const ProvenanceOptions& o, int64_t image_size, std::string& description) {
+// The inputs: the first images of --recipe's val split at the model's size, or random ones.
+at::Tensor sample_images(const ProvenanceOptions& o, const RunContext& ctx, std::string& description) {
+  const int64_t image_size = ctx.recipe().data.image_size;
   QAT_CHECK(o.samples > 0, "--samples must be positive, got ", o.samples);
   QAT_CHECK(o.samples <= limit_value(kMaxProvenanceSamples), "--samples ", o.samples, " is too many: ",
             describe_limit(kMaxProvenanceSamples));
   if (o.recipe) {
-    const data::DetectionDataset val(o.recipe->data.path, o.recipe->data.val_split);
-    data::LoaderOptions lo;
-    lo.batch_size = o.samples;
-    lo.image_size = image_size;
-    lo.shuffle = false;
-    lo.limit = o.samples;
-    data::DataLoader loader(val, lo);
+    RunContext given(*o.recipe);
+    data::DataLoader loader(given.val_set(), ctx.loaders().sample_options(o.samples));
     loader.begin_epoch(0);
     auto batch = loader.next();
     QAT_CHECK(batch.has_value(), o.recipe->data.path, ": split '", o.recipe->data.val_split, "' has no images");
@@ -167,6 +158,69 @@ bool ProvenanceReport::matches() const {
   return true;
 }
 
+namespace {
+
+// The checkpoint's model, its in-memory export and its libtorch executor.
+struct CheckpointModel {
+  model::Detector fp32;
+  std::unique_ptr<QuantizedStudent> student;
+  std::unique_ptr<graph::Executor> fp32_exec;
+  onnx::ModelProto reference;
+  std::string profile;  ///< qat: the profile it was re-exported with
+
+  const model::Detector& detector() const { return student ? student->detector() : fp32; }
+  graph::Executor& executor() { return student ? student->executor() : *fp32_exec; }
+};
+
+void load_checkpoint_model(const Checkpoint& ck, const Recipe& recipe, const std::vector<std::string>& class_names,
+                           const std::string& path, CheckpointModel& m) {
+  if (ck.phase == "fp32") {
+    m.fp32 = load_fp32_detector(recipe, class_names, path);
+    m.reference = exporter::to_onnx(m.fp32.graph, {});
+    m.fp32_exec = std::make_unique<graph::Executor>(m.fp32.graph);
+  } else {
+    const model::Detector teacher = fresh_detector(recipe, class_names);
+    m.student = std::make_unique<QuantizedStudent>(
+        teacher, recipe.quant, exporter::make_export_profile(recipe.export_.profile)->placement());
+    restore_student(ck, *m.student, path);
+    m.student->quantizers().set_observing(false, false);
+    m.student->quantizers().set_fake_quant(true);
+    exporter::QdqExportOptions eo;
+    eo.profile = recipe.export_.profile;
+    eo.opset = recipe.export_.opset;
+    m.profile = eo.profile;
+    m.reference = exporter::to_qdq_onnx(m.student->detector().graph, m.student->quantizers(), eo);
+  }
+  m.executor().set_training(false);
+}
+
+// One output of the deployed model in ONNX Runtime against the checkpoint in libtorch.
+OutputDiff judge(const std::string& name, const std::string& phase, const graph::ValueMap& want,
+                 const graph::ValueMap& want_native, const std::map<std::string, std::map<std::string, at::Tensor>>& ort_runs,
+                 const ProvenanceOptions& o) {
+  const auto& got = ort_runs.at(o.runtime_optimization);
+  if (!got.count(name)) throw IoError(o.model, name, "the model has no output of this name");
+  const at::Tensor& w = want.at(name);
+  QAT_CHECK(got.at(name).sizes() == w.sizes(), o.model, ": output '", name, "' has shape ", got.at(name).sizes(),
+            ", the checkpoint gives ", w.sizes());
+  double base = 0;
+  int64_t floor_beyond = 0;
+  if (phase == "fp32") {
+    base = kFp32RelativeTolerance * std::max(1.0, w.abs().max().item<double>());
+  } else {
+    base = quant::qparams_from_range(w.min().reshape({1}), w.max().reshape({1}), quant::QuantSpec{})
+               .scale.item<double>();
+    floor_beyond = static_cast<int64_t>(kQdqBeyondFraction * static_cast<double>(w.numel()));
+  }
+  std::vector<SelfSpread> spreads;
+  spreads.push_back(measure_spread("onnxruntime disabled vs all", ort_runs.at("disabled").at(name).to(at::kFloat),
+                                   ort_runs.at("all").at(name).to(at::kFloat), base));
+  spreads.push_back(measure_spread("libtorch onednn vs native", w, want_native.at(name), base));
+  return judge_output(name, w, got.at(name).to(at::kFloat), base, floor_beyond, std::move(spreads));
+}
+
+}  // namespace
+
 ProvenanceReport check_provenance(const ProvenanceOptions& o) {
   const onnx::ModelProto deployed = exporter::read_onnx_model(o.model);
   std::error_code ec;
@@ -176,9 +230,8 @@ ProvenanceReport check_provenance(const ProvenanceOptions& o) {
     throw IoError(o.checkpoint, "", "phase '" + ck.phase + "' is neither 'fp32' nor 'qat'");
   }
   const Recipe recipe = model_recipe(ck, o);
-  const std::vector<std::string> class_names =
-      !ck.class_names.empty() ? ck.class_names
-                              : data::DetectionDataset(recipe.data.path, recipe.data.train_split).class_names();
+  RunContext ctx(recipe);
+  const std::vector<std::string> class_names = !ck.class_names.empty() ? ck.class_names : ctx.class_names();
 
   ProvenanceReport r;
   r.checkpoint = o.checkpoint;
@@ -187,41 +240,20 @@ ProvenanceReport check_provenance(const ProvenanceOptions& o) {
   r.checkpoint_recipe_hash = ck.recipe_hash;
   r.model_recipe_hash = metadata(deployed, "qat.recipe_hash");
 
-  // The checkpoint's model, its in-memory export and its libtorch executor.
-  model::Detector fp32;
-  std::unique_ptr<QuantizedStudent> student;
-  std::unique_ptr<graph::Executor> fp32_exec;
-  onnx::ModelProto reference;
-  if (ck.phase == "fp32") {
-    fp32 = load_fp32_detector(recipe, class_names, o.checkpoint);
-    reference = exporter::to_onnx(fp32.graph, {});
-    fp32_exec = std::make_unique<graph::Executor>(fp32.graph);
-  } else {
-    const model::Detector teacher = fresh_detector(recipe, class_names);
-    student = std::make_unique<QuantizedStudent>(
-        teacher, recipe.quant, exporter::make_export_profile(recipe.export_.profile)->placement());
-    restore_student(ck, *student, o.checkpoint);
-    student->quantizers().set_observing(false, false);
-    student->quantizers().set_fake_quant(true);
-    exporter::QdqExportOptions eo;
-    eo.profile = recipe.export_.profile;
-    eo.opset = recipe.export_.opset;
-    r.profile = eo.profile;
-    reference = exporter::to_qdq_onnx(student->detector().graph, student->quantizers(), eo);
-  }
-  const model::Detector& det = student ? student->detector() : fp32;
-  graph::Executor& exec = student ? student->executor() : *fp32_exec;
-  exec.set_training(false);
-  r.initializers = exporter::compare_initializers(reference, deployed);
+  CheckpointModel m;
+  load_checkpoint_model(ck, recipe, class_names, o.checkpoint, m);
+  r.profile = m.profile;
+  const model::Detector& det = m.detector();
+  r.initializers = exporter::compare_initializers(m.reference, deployed);
 
-  const at::Tensor images = sample_images(o, recipe.data.image_size, r.inputs);
+  const at::Tensor images = sample_images(o, ctx, r.inputs);
   // The checkpoint in libtorch, with its default (oneDNN) and its native convolution.
   graph::ValueMap want, want_native;
   {
     at::NoGradGuard no_grad;
-    want = exec.run({{det.info.input, images}});
+    want = m.executor().run({{det.info.input, images}});
     const NativeConvolutionGuard native;
-    want_native = exec.run({{det.info.input, images}});
+    want_native = m.executor().run({{det.info.input, images}});
   }
   // The deployed model in ONNX Runtime at the requested level, and at disabled and all.
   r.runtime_optimization = o.runtime_optimization;
@@ -232,26 +264,8 @@ ProvenanceReport check_provenance(const ProvenanceOptions& o) {
     ort.optimization = level;
     ort_runs[level] = runtime::run_onnxruntime(o.model, {{det.info.input, images}}, ort);
   }
-  const auto& got = ort_runs.at(o.runtime_optimization);
   for (const std::string& name : {det.info.boxes, det.info.scores}) {
-    if (!got.count(name)) throw IoError(o.model, name, "the model has no output of this name");
-    const at::Tensor& w = want.at(name);
-    QAT_CHECK(got.at(name).sizes() == w.sizes(), o.model, ": output '", name, "' has shape ", got.at(name).sizes(),
-              ", the checkpoint gives ", w.sizes());
-    double base = 0;
-    int64_t floor_beyond = 0;
-    if (ck.phase == "fp32") {
-      base = kFp32RelativeTolerance * std::max(1.0, w.abs().max().item<double>());
-    } else {
-      base = quant::qparams_from_range(w.min().reshape({1}), w.max().reshape({1}), quant::QuantSpec{})
-                 .scale.item<double>();
-      floor_beyond = static_cast<int64_t>(kQdqBeyondFraction * static_cast<double>(w.numel()));
-    }
-    std::vector<SelfSpread> spreads;
-    spreads.push_back(measure_spread("onnxruntime disabled vs all", ort_runs.at("disabled").at(name).to(at::kFloat),
-                                     ort_runs.at("all").at(name).to(at::kFloat), base));
-    spreads.push_back(measure_spread("libtorch onednn vs native", w, want_native.at(name), base));
-    r.outputs.push_back(judge_output(name, w, got.at(name).to(at::kFloat), base, floor_beyond, std::move(spreads)));
+    r.outputs.push_back(judge(name, ck.phase, want, want_native, ort_runs, o));
   }
   return r;
 }

@@ -17,6 +17,7 @@
 #include "qat/train/lr_schedule.h"
 #include "qat/train/optimizer.h"
 #include "qat/train/qat_step.h"
+#include "qat/train/run_context.h"
 #include "train/bad_batches.h"
 
 namespace qat::train {
@@ -73,8 +74,7 @@ void restore(QuantizedStudent& s, const Snapshot& snap) {
 
 QatEpoch measure(int64_t epoch, const DetectionSet& teacher_set, QuantizedStudent& student,
                  const model::DetectorInfo& info, data::DataLoader& val_loader, const Recipe& recipe,
-                 const metrics::Gate& gate) {
-  const auto& q = recipe.qat;
+                 const QatSection& q, const metrics::Gate& gate) {
   const double t = recipe.eval.score_threshold;
   const double floor = std::min(q.threshold_lo, t);
   const bool was_training = student.executor().training();
@@ -117,119 +117,160 @@ void log_epoch(const QatEpoch& e, double teacher_threshold) {
   }
 }
 
-}  // namespace
+// What an epoch of QAT updates: the student (through the distillation step), its
+// optimizer over the weights and learnable quantizer parameters, and the schedule.
+class QatLoop {
+ public:
+  QatLoop(const Recipe& recipe, const QatSection& qat, const model::Detector& teacher, QuantizedStudent& student,
+          data::DataLoader& train_loader);
+  /// Trains epoch `epoch`; the record has its last lr and its losses per stepped batch.
+  QatEpoch train_epoch(int64_t epoch);
 
-QatResult train_qat(const Recipe& recipe, const model::Detector& teacher, QuantizedStudent& student) {
-  const auto& q = recipe.qat;
-  QatResult result;
-  result.gate = metrics::Gate::load(q.gate);
-  data::DetectionDataset train_set(recipe.data.path, recipe.data.train_split);
-  data::DetectionDataset val_set(recipe.data.path, recipe.data.val_split);
-  data::LoaderOptions lo;
-  lo.batch_size = recipe.data.batch_size;
-  lo.image_size = recipe.data.image_size;
-  lo.seed = static_cast<uint64_t>(recipe.seed) + 1;  // a different order from the FP32 phase
-  lo.prefetch = recipe.data.prefetch;
-  lo.hflip = recipe.data.hflip;
-  lo.drop_last = true;
-  data::DataLoader train_loader(train_set, lo);
-  data::LoaderOptions vo = lo;
-  vo.shuffle = false;
-  vo.hflip = 0;
-  vo.drop_last = false;
-  data::DataLoader val_loader(val_set, vo);
+ private:
+  const QatSection& q_;
+  QuantizedStudent& student_;
+  data::DataLoader& train_loader_;
+  const distill::DistillObjective objective_;
+  QatStep step_;
+  std::vector<std::pair<std::string, at::Tensor>> params_;
+  std::unique_ptr<Optimizer> optimizer_;
+  double lr_;
+  LrSchedule schedule_;
+  int64_t iterations_;
+  BadBatches bad_batches_;
+};
 
-  graph::Executor teacher_exec(teacher.graph);
-  teacher_exec.set_training(false);
-  const auto& info = teacher.info;
-  const double t = recipe.eval.score_threshold;
-  const DetectionSet teacher_set = collect_detections(teacher_exec, info, val_loader, recipe.eval, t,
-                                                      "teacher detections images");
-
-  // The PTQ starting point is a candidate too: QAT has to beat it.
-  std::vector<Snapshot> snapshots;
-  {
-    const auto start = Clock::now();
-    QatEpoch ptq = measure(-1, teacher_set, student, info, val_loader, recipe, result.gate);
-    ptq.seconds = std::chrono::duration<double>(Clock::now() - start).count();
-    log_epoch(ptq, t);
-    result.history.push_back(ptq);
-    snapshots.push_back(take(student));
-  }
-
-  const distill::DistillObjective objective(model::resolve_loss_taps(teacher, q.losses));
-  QatStep step(teacher, student, objective);
-  auto params = student.detector().graph.parameters();
-  for (auto& p : student.quantizers().parameters()) params.push_back(p);
+std::unique_ptr<Optimizer> make_optimizer(const Recipe& recipe, const QatSection& q,
+                                          const std::vector<std::pair<std::string, at::Tensor>>& params) {
   OptimizerOptions oo;
   oo.momentum = recipe.fp32.momentum;
   oo.weight_decay = q.weight_decay;
   const std::string optimizer_name = q.optimizer == "same" ? recipe.fp32.optimizer : q.optimizer;
-  auto optimizer = optimizer_registry().get(optimizer_name)(params, oo);
-  const double lr = q.lr > 0 ? q.lr : recipe.fp32.lr / 10;
-  const LrSchedule schedule{lr, 0.0, 1.0, static_cast<double>(q.epochs), 0.1, true};
-  const int64_t iterations = train_loader.batches_per_epoch();
-  QAT_CHECK(iterations > 0, recipe.data.path, ": split '", recipe.data.train_split, "' has fewer images than one batch");
+  return optimizer_registry().get(optimizer_name)(params, oo);
+}
 
-  BadBatches bad_batches("qat", q.max_bad_batches, lr);
+std::vector<std::pair<std::string, at::Tensor>> trained_parameters(QuantizedStudent& student) {
+  auto params = student.detector().graph.parameters();
+  for (auto& p : student.quantizers().parameters()) params.push_back(p);
+  return params;
+}
 
+QatLoop::QatLoop(const Recipe& recipe, const QatSection& qat, const model::Detector& teacher,
+                 QuantizedStudent& student, data::DataLoader& train_loader)
+    : q_(qat),
+      student_(student),
+      train_loader_(train_loader),
+      objective_(model::resolve_loss_taps(teacher, qat.losses)),
+      step_(teacher, student, objective_),
+      params_(trained_parameters(student)),
+      optimizer_(make_optimizer(recipe, qat, params_)),
+      lr_(qat.lr > 0 ? qat.lr : recipe.fp32.lr / 10),
+      schedule_{lr_, 0.0, 1.0, static_cast<double>(qat.epochs), 0.1, true},
+      iterations_(train_loader.batches_per_epoch()),
+      bad_batches_("qat", qat.max_bad_batches, lr_) {
+  QAT_CHECK(iterations_ > 0, recipe.data.path, ": split '", recipe.data.train_split,
+            "' has fewer images than one batch");
+}
+
+QatEpoch QatLoop::train_epoch(int64_t epoch) {
+  // Activation ranges follow the student until the freeze epoch, then stay fixed.
+  student_.quantizers().set_observing(true, epoch < q_.observer_freeze_epoch);
+  QatEpoch rec;
+  Progress progress(fmt::format("qat epoch {}/{} iter", epoch + 1, q_.epochs), iterations_,
+                    (q_.epochs - epoch - 1) * iterations_);
+  train_loader_.begin_epoch(epoch);
+  int64_t it = 0;
+  const int64_t skipped_before = bad_batches_.skipped();
+  for (; auto batch = train_loader_.next(); ++it) {
+    throw_if_interrupted();
+    const double step_lr = schedule_.at(static_cast<double>(epoch) + static_cast<double>(it) / iterations_);
+    auto parts = step_.losses(batch->images, batch->targets);
+    const double loss_value = parts.total.item<double>();
+    optimizer_->zero_grad();
+    if (!bad_batches_.loss_ok(loss_value, epoch, it)) continue;
+    parts.total.backward();
+    if (!bad_batches_.gradients_ok(params_, epoch, it)) {
+      optimizer_->zero_grad();
+      continue;
+    }
+    optimizer_->step(step_lr);
+    rec.lr = step_lr;
+    rec.loss += loss_value;
+    for (const auto& [k, v] : parts.values) rec.loss_parts[k] += v;
+    progress.update(it + 1, {{"loss", rec.loss / static_cast<double>(it + 1)}, {"lr", step_lr, 5}});
+  }
+  const int64_t stepped = std::max<int64_t>(1, it - (bad_batches_.skipped() - skipped_before));
+  rec.loss /= stepped;
+  for (auto& [k, v] : rec.loss_parts) v /= stepped;
+  return rec;
+}
+
+std::string epoch_name(const QatResult& result, int64_t index) {
+  if (index < 0) return "-";
+  const int64_t epoch = result.history[static_cast<size_t>(index)].epoch;
+  return epoch < 0 ? std::string("the PTQ model") : "qat epoch " + std::to_string(epoch + 1);
+}
+
+// Picks the epoch (select_epoch) and leaves the student holding it.
+void select_and_restore(QatResult& result, const std::vector<Snapshot>& snapshots, QuantizedStudent& student,
+                        const QatSection& q) {
+  select_epoch(result);
+  if (result.selected < 0) {
+    logger().warn("no epoch passed the gate ({})", q.gate);
+    return;
+  }
+  restore(student, snapshots[static_cast<size_t>(result.selected)]);
+  const auto& e = result.history[static_cast<size_t>(result.selected)];
+  logger().info("selected {} (threshold {:.2f}, {} {:.4f}); lowest loss was {}", epoch_name(result, result.selected),
+                e.threshold, q.objective, e.objective, epoch_name(result, result.lowest_loss));
+}
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+}  // namespace
+
+QatResult train_qat(RunContext& ctx, QuantizedStudent& student, const QatSection& q) {
+  const Recipe& recipe = ctx.recipe();
+  QatResult result;
+  result.gate = ctx.gate();
+  const auto train_loader = ctx.loader(LoaderPurpose::train, LoaderPhase::qat);
+  const auto val_loader = ctx.loader(LoaderPurpose::eval, LoaderPhase::qat);
+  const model::Detector& teacher = ctx.teacher();
+  const double t = recipe.eval.score_threshold;
+  const DetectionSet& teacher_set = ctx.teacher_val_detections();
+  auto measured = [&](int64_t epoch) {
+    return measure(epoch, teacher_set, student, teacher.info, *val_loader, recipe, q, result.gate);
+  };
+
+  // The PTQ starting point is a candidate too: QAT has to beat it.
+  std::vector<Snapshot> snapshots;
+  const auto ptq_start = Clock::now();
+  QatEpoch ptq = measured(-1);
+  ptq.seconds = seconds_since(ptq_start);
+  log_epoch(ptq, t);
+  result.history.push_back(ptq);
+  snapshots.push_back(take(student));
+
+  QatLoop loop(recipe, q, teacher, student, *train_loader);
   student.executor().set_training(true);
   for (int64_t epoch = 0; epoch < q.epochs; ++epoch) {
     const auto start = Clock::now();
-    // Activation ranges follow the student until the freeze epoch, then stay fixed.
-    student.quantizers().set_observing(true, epoch < q.observer_freeze_epoch);
-    QatEpoch rec;
-    Progress progress(fmt::format("qat epoch {}/{} iter", epoch + 1, q.epochs), iterations,
-                      (q.epochs - epoch - 1) * iterations);
-    train_loader.begin_epoch(epoch);
-    int64_t it = 0;
-    const int64_t skipped_before = bad_batches.skipped();
-    for (; auto batch = train_loader.next(); ++it) {
-      throw_if_interrupted();
-      const double step_lr = schedule.at(static_cast<double>(epoch) + static_cast<double>(it) / iterations);
-      auto parts = step.losses(batch->images, batch->targets);
-      const double loss_value = parts.total.item<double>();
-      optimizer->zero_grad();
-      if (!bad_batches.loss_ok(loss_value, epoch, it)) continue;
-      parts.total.backward();
-      if (!bad_batches.gradients_ok(params, epoch, it)) {
-        optimizer->zero_grad();
-        continue;
-      }
-      optimizer->step(step_lr);
-      rec.lr = step_lr;
-      rec.loss += loss_value;
-      for (const auto& [k, v] : parts.values) rec.loss_parts[k] += v;
-      progress.update(it + 1, {{"loss", rec.loss / static_cast<double>(it + 1)}, {"lr", step_lr, 5}});
-    }
-    const int64_t stepped = std::max<int64_t>(1, it - (bad_batches.skipped() - skipped_before));
-    rec.loss /= stepped;
-    for (auto& [k, v] : rec.loss_parts) v /= stepped;
+    const QatEpoch rec = loop.train_epoch(epoch);
     throw_if_interrupted();
-    QatEpoch measured = measure(epoch, teacher_set, student, info, val_loader, recipe, result.gate);
-    measured.lr = rec.lr;
-    measured.loss = rec.loss;
-    measured.loss_parts = rec.loss_parts;
-    measured.seconds = std::chrono::duration<double>(Clock::now() - start).count();
-    logger().info("qat epoch {}/{}: loss {:.4f} in {:.0f} s", epoch + 1, q.epochs, measured.loss, measured.seconds);
-    log_epoch(measured, t);
-    result.history.push_back(measured);
+    QatEpoch e = measured(epoch);
+    e.lr = rec.lr;
+    e.loss = rec.loss;
+    e.loss_parts = rec.loss_parts;
+    e.seconds = seconds_since(start);
+    logger().info("qat epoch {}/{}: loss {:.4f} in {:.0f} s", epoch + 1, q.epochs, e.loss, e.seconds);
+    log_epoch(e, t);
+    result.history.push_back(e);
     snapshots.push_back(take(student));
   }
   student.executor().set_training(false);
-
-  select_epoch(result);
-  if (result.selected >= 0) {
-    restore(student, snapshots[static_cast<size_t>(result.selected)]);
-    const auto& e = result.history[static_cast<size_t>(result.selected)];
-    logger().info("selected {} (threshold {:.2f}, {} {:.4f}); lowest loss was {}",
-                  e.epoch < 0 ? std::string("the PTQ model") : "qat epoch " + std::to_string(e.epoch + 1),
-                  e.threshold, q.objective, e.objective,
-                  result.lowest_loss < 0 ? std::string("-")
-                                         : "qat epoch " + std::to_string(result.history[result.lowest_loss].epoch + 1));
-  } else {
-    logger().warn("no epoch passed the gate ({})", q.gate);
-  }
+  select_and_restore(result, snapshots, student, q);
   return result;
 }
 

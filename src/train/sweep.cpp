@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -12,8 +13,8 @@
 #include "qat/core/logging.h"
 #include "qat/data/dataset.h"
 #include "qat/data/loader.h"
-#include "qat/metrics/behaviour_metrics.h"
 #include "qat/export/export_profile.h"
+#include "qat/metrics/behaviour_metrics.h"
 #include "qat/graph/fold_batch_norm.h"
 #include "qat/graph/name_pattern.h"
 #include "qat/quant/quant_plan.h"
@@ -23,6 +24,7 @@
 #include "qat/train/ptq.h"
 #include "qat/train/qat_trainer.h"
 #include "qat/train/quantized_student.h"
+#include "qat/train/run_context.h"
 #include "train/behaviour_json.h"
 
 namespace qat::train {
@@ -64,6 +66,50 @@ nlohmann::json row_json(const SweepRow& r) {
           {"behaviour", behaviour_to_json(r.stats)}, {"gate", r.verdict.summary()}};
 }
 
+// The chosen row: the widest passing block range, or for layers the recipe's region
+// less every layer that fails alone, measured as a whole (failures may add up).
+void choose_region(SweepResult& result, const QuantSection& quant, const std::function<void(SweepRow&)>& measure) {
+  if (result.mode == "blocks") {
+    for (size_t i = 0; i < result.rows.size(); ++i) {
+      if (result.rows[i].verdict.passed) result.chosen = static_cast<int64_t>(i);
+    }
+    return;
+  }
+  SweepRow combined;
+  combined.region = "region without failing layers";
+  combined.include = quant.include;
+  combined.exclude = quant.exclude;
+  for (const auto& row : result.rows) {
+    if (!row.verdict.passed) combined.exclude.push_back(row.region);
+  }
+  if (combined.exclude.size() - quant.exclude.size() < result.rows.size()) {
+    measure(combined);
+    result.rows.push_back(combined);
+    if (combined.verdict.passed) result.chosen = static_cast<int64_t>(result.rows.size()) - 1;
+  }
+}
+
+// sweep/report.json, and the outcome in the log.
+void write_sweep_report(const RunContext& ctx, const SweepOptions& options, const std::string& weights,
+                        SweepResult& result) {
+  const Recipe& recipe = ctx.recipe();
+  nlohmann::json rows = nlohmann::json::array();
+  for (const auto& r : result.rows) rows.push_back(row_json(r));
+  nlohmann::json report = {{"recipe", recipe.name},        {"recipe_hash", recipe.hash()},
+                           {"weights", weights},           {"mode", options.mode},
+                           {"qat_epochs", options.qat_epochs}, {"score_threshold", recipe.eval.score_threshold},
+                           {"gate", recipe.qat.gate},      {"rows", rows}};
+  report["chosen"] = result.chosen < 0 ? nlohmann::json(nullptr) : rows[static_cast<size_t>(result.chosen)];
+  result.report_path = ctx.layout().sweep_report;
+  write_file_atomic(result.report_path, report.dump(2) + "\n");
+  if (result.chosen >= 0) {
+    const auto& c = result.rows[static_cast<size_t>(result.chosen)];
+    logger().info("sweep: widest passing region '{}' ({} quantized ops)", c.region, c.quantized_ops);
+  } else {
+    logger().warn("sweep: no region passes the gate {}", recipe.qat.gate);
+  }
+}
+
 }  // namespace
 
 std::vector<std::string> region_blocks(const graph::Graph& graph, const QuantSection& quant) {
@@ -79,24 +125,16 @@ SweepResult run_sweep(const Recipe& recipe, const SweepOptions& options) {
   QAT_CHECK(options.mode == "blocks" || options.mode == "layers", "sweep mode '", options.mode,
             "' is not one of: blocks, layers");
   QAT_CHECK(options.qat_epochs >= 0, "sweep --qat-epochs must be >= 0, got ", options.qat_epochs);
-  const std::string run_dir = run_directory(recipe);
-  const std::string weights = options.weights.empty() ? run_dir + "/fp32/best.h5" : options.weights;
-  const metrics::Gate gate = metrics::Gate::load(recipe.qat.gate);
-  data::DetectionDataset train_set(recipe.data.path, recipe.data.train_split);
-  data::DetectionDataset val_set(recipe.data.path, recipe.data.val_split);
-  const model::Detector teacher = load_fp32_detector(recipe, train_set.class_names(), weights);
-
-  graph::Executor teacher_exec(teacher.graph);
-  data::LoaderOptions lo;
-  lo.batch_size = recipe.data.batch_size;
-  lo.image_size = recipe.data.image_size;
-  lo.seed = static_cast<uint64_t>(recipe.seed);
-  data::DataLoader calib_loader(train_set, lo);
-  data::LoaderOptions vo = lo;
-  vo.shuffle = false;
-  data::DataLoader val_loader(val_set, vo);
+  RunContext ctx(recipe);
+  const std::string weights = options.weights.empty() ? ctx.layout().fp32_best : options.weights;
+  const metrics::Gate& gate = ctx.gate();
+  ctx.open_datasets();
+  ctx.set_teacher(load_fp32_detector(recipe, ctx.class_names(), weights));
+  const model::Detector& teacher = ctx.teacher();
+  const auto calib_loader = ctx.loader(LoaderPurpose::calibration, LoaderPhase::check);
+  const auto val_loader = ctx.loader(LoaderPurpose::eval, LoaderPhase::check);
   const double t = recipe.eval.score_threshold;
-  const DetectionSet teacher_set = collect_detections(teacher_exec, teacher.info, val_loader, recipe.eval, t);
+  const DetectionSet& teacher_set = ctx.teacher_val_detections();
   const int classes = static_cast<int>(teacher.info.num_classes);
 
   model::Detector folded = model::clone_detector(teacher);
@@ -107,19 +145,20 @@ SweepResult run_sweep(const Recipe& recipe, const SweepOptions& options) {
   logger().info("sweep ({}): {} regions, {}", options.mode, result.rows.size(),
                 options.qat_epochs > 0 ? std::to_string(options.qat_epochs) + " QAT epochs each" : "PTQ");
 
-  Recipe region_recipe = recipe;
-  region_recipe.qat.epochs = options.qat_epochs;
+  QuantSection region_quant = recipe.quant;
+  QatSection region_qat = recipe.qat;
+  region_qat.epochs = options.qat_epochs;
   // Each region as its export profile would deploy it.
   const quant::Placement placement = exporter::make_export_profile(recipe.export_.profile)->placement();
   auto measure = [&](SweepRow& row) {
-    region_recipe.quant.include = row.include;
-    region_recipe.quant.exclude = row.exclude;
-    QuantizedStudent student(teacher, region_recipe.quant, placement);
+    region_quant.include = row.include;
+    region_quant.exclude = row.exclude;
+    QuantizedStudent student(teacher, region_quant, placement);
     row.quantized_ops = static_cast<int64_t>(student.quantizers().plan().quantized_nodes.size());
-    calibrate(student.quantizers(), student.executor(), teacher.info.input, calib_loader,
+    calibrate(student.quantizers(), student.executor(), teacher.info.input, *calib_loader,
               recipe.quant.calibration_images);
-    if (options.qat_epochs > 0) train_qat(region_recipe, teacher, student);
-    const DetectionSet student_set = collect_detections(student.executor(), teacher.info, val_loader, recipe.eval, t);
+    if (options.qat_epochs > 0) train_qat(ctx, student, region_qat);
+    const DetectionSet student_set = collect_detections(student.executor(), teacher.info, *val_loader, recipe.eval, t);
     row.stats = behaviour(teacher_set, t, student_set, t, classes, recipe.eval.match_iou);
     row.verdict = gate.check(row.stats);
     logger().info("sweep {}: {} ops, {} -> {}", row.region, row.quantized_ops,
@@ -127,42 +166,8 @@ SweepResult run_sweep(const Recipe& recipe, const SweepOptions& options) {
   };
   for (auto& row : result.rows) measure(row);
 
-  if (options.mode == "blocks") {
-    for (size_t i = 0; i < result.rows.size(); ++i) {
-      if (result.rows[i].verdict.passed) result.chosen = static_cast<int64_t>(i);
-    }
-  } else {
-    // The widest region from single-layer sensitivities: the recipe's region minus
-    // every layer that fails alone, measured as a whole (failures may add up).
-    SweepRow combined;
-    combined.region = "region without failing layers";
-    combined.include = recipe.quant.include;
-    combined.exclude = recipe.quant.exclude;
-    for (const auto& row : result.rows) {
-      if (!row.verdict.passed) combined.exclude.push_back(row.region);
-    }
-    if (combined.exclude.size() - recipe.quant.exclude.size() < result.rows.size()) {
-      measure(combined);
-      result.rows.push_back(combined);
-      if (combined.verdict.passed) result.chosen = static_cast<int64_t>(result.rows.size()) - 1;
-    }
-  }
-
-  nlohmann::json rows = nlohmann::json::array();
-  for (const auto& r : result.rows) rows.push_back(row_json(r));
-  nlohmann::json report = {{"recipe", recipe.name},        {"recipe_hash", recipe.hash()},
-                           {"weights", weights},           {"mode", options.mode},
-                           {"qat_epochs", options.qat_epochs}, {"score_threshold", t},
-                           {"gate", recipe.qat.gate},      {"rows", rows}};
-  report["chosen"] = result.chosen < 0 ? nlohmann::json(nullptr) : rows[static_cast<size_t>(result.chosen)];
-  result.report_path = run_dir + "/sweep/report.json";
-  write_file_atomic(result.report_path, report.dump(2) + "\n");
-  if (result.chosen >= 0) {
-    const auto& c = result.rows[static_cast<size_t>(result.chosen)];
-    logger().info("sweep: widest passing region '{}' ({} quantized ops)", c.region, c.quantized_ops);
-  } else {
-    logger().warn("sweep: no region passes the gate {}", recipe.qat.gate);
-  }
+  choose_region(result, recipe.quant, measure);
+  write_sweep_report(ctx, options, weights, result);
   return result;
 }
 

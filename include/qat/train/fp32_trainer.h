@@ -1,6 +1,6 @@
 // The FP32 phase: trains the native detector from a recipe, evaluating mAP on the
-// validation split every epoch, checkpointing every epoch (resumable), and
-// exporting the best epoch as FP32 ONNX.
+// validation split every epoch and checkpointing every epoch (resumable); the
+// best epoch is exported as FP32 ONNX (`export_fp32_onnx`).
 #pragma once
 
 #include <string>
@@ -8,6 +8,7 @@
 
 #include "qat/model/detector.h"
 #include "qat/recipe/recipe.h"
+#include "qat/train/run_layout.h"
 
 namespace qat::train {
 
@@ -25,8 +26,6 @@ struct TrainOptions {
   /// Stop after this many epochs in this process (-1: run to the end); the run
   /// can be resumed later. Used by time-boxed jobs and by the resume tests.
   int64_t max_epochs_this_run = -1;
-  /// Lock the run directory (core/run_lock.h); false when the caller holds its lock already.
-  bool lock_run_dir = true;
 };
 
 struct Fp32Result {
@@ -35,12 +34,20 @@ struct Fp32Result {
   int64_t best_epoch = -1;
   double best_map50 = 0;
   std::string run_dir;
+  bool finished = false;  ///< every epoch of the recipe ran (false: stopped by max_epochs_this_run)
 };
 
-Fp32Result train_fp32(const Recipe& recipe, const TrainOptions& options);
+class RunContext;
 
-/// The directory of a recipe's run: <output_dir>/<name>.
-std::string run_directory(const Recipe& recipe);
+/// Trains in `context`'s run directory (the caller holds its lock).
+Fp32Result train_fp32(RunContext& context, const TrainOptions& options);
+
+/// Writes the trained detector as fp32/model.fp32.onnx.
+void export_fp32_onnx(const RunContext& context, const Fp32Result& fp32);
+
+/// `qat train --phase fp32`: locks the run directory, trains and, when every epoch
+/// ran, exports the best epoch as FP32 ONNX.
+Fp32Result train_fp32(const Recipe& recipe, const TrainOptions& options);
 
 /// Per-epoch records as CSV (header + one row each) and as JSON (checkpoint history).
 std::string history_csv(const std::vector<EpochRecord>& history);

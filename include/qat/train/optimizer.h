@@ -28,8 +28,9 @@ class Optimizer {
   Optimizer(NamedTensors params, OptimizerOptions options);
   virtual ~Optimizer() = default;
 
-  /// One update with learning rate `lr` from the parameters' accumulated gradients.
-  virtual void step(double lr) = 0;
+  /// One update with learning rate `lr` from the parameters' accumulated gradients
+  /// (parameters without a gradient stay as they are).
+  void step(double lr);
   void zero_grad();
   /// "<parameter>/<slot>" → tensor (momentum buffers, moments, step count).
   std::map<std::string, at::Tensor> state() const { return state_; }
@@ -37,6 +38,8 @@ class Optimizer {
   void load_state(const std::map<std::string, at::Tensor>& state);
 
  protected:
+  /// Updates parameter `name` (`p`, in place) from its gradient `grad`, under no-grad.
+  virtual void update(const std::string& name, at::Tensor& p, const at::Tensor& grad, double lr) = 0;
   /// The state slot `slot` of parameter `name`, created as zeros shaped like `like`.
   at::Tensor& slot(const std::string& name, const std::string& slot, const at::Tensor& like);
   bool decays(const std::string& name) const;

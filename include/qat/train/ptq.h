@@ -8,6 +8,7 @@
 #include "qat/metrics/behaviour.h"
 #include "qat/recipe/recipe.h"
 #include "qat/train/evaluate.h"
+#include "qat/train/recipe_detector.h"
 
 namespace qat::train {
 
@@ -25,10 +26,5 @@ struct PtqResult {
 };
 
 PtqResult run_ptq(const Recipe& recipe, const PtqOptions& options);
-
-/// Builds the recipe's detector for the dataset's classes and loads FP32 weights
-/// from `checkpoint`. Throws IoError when the checkpoint is missing or does not fit.
-model::Detector load_fp32_detector(const Recipe& recipe, const std::vector<std::string>& class_names,
-                                   const std::string& checkpoint);
 
 }  // namespace qat::train

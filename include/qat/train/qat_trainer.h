@@ -38,9 +38,12 @@ struct QatResult {
   metrics::Gate gate;
 };
 
-/// Runs QAT on `student` (already calibrated) and leaves it holding the
-/// selected epoch's weights and ranges (or the last epoch's when none passed).
-QatResult train_qat(const Recipe& recipe, const model::Detector& teacher, QuantizedStudent& student);
+class RunContext;
+
+/// Runs QAT with `qat`'s settings on `student` (already calibrated) against the
+/// context's teacher and leaves it holding the selected epoch's weights and ranges
+/// (or the last epoch's when none passed).
+QatResult train_qat(RunContext& context, QuantizedStudent& student, const QatSection& qat);
 
 /// The objective of `stats` under `name` (higher is better; confidence_mae is negated).
 double objective_value(const std::string& name, const metrics::BehaviourStats& stats);

@@ -1,0 +1,160 @@
+#include "train/report_writer.h"
+
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+#include <sstream>
+
+#include "qat/core/atomic_file.h"
+#include "qat/core/logging.h"
+#include "qat/metrics/behaviour_metrics.h"
+#include "qat/train/report_html.h"
+#include "train/behaviour_json.h"
+
+namespace qat::train {
+namespace fs = std::filesystem;
+
+namespace {
+
+nlohmann::json epoch_json(const QatEpoch& e) {
+  nlohmann::json j = {{"epoch", e.epoch < 0 ? nlohmann::json("ptq") : nlohmann::json(e.epoch + 1)},
+                      {"lr", e.lr},
+                      {"loss", e.loss},
+                      {"loss_parts", e.loss_parts},
+                      {"at_teacher_threshold", behaviour_to_json(e.at_teacher_threshold)},
+                      {"gate_at_teacher_threshold", e.verdict_at_teacher_threshold.summary()},
+                      {"passed", e.passed},
+                      {"seconds", e.seconds}};
+  if (e.passed) {
+    j["threshold"] = e.threshold;
+    j["at_threshold"] = behaviour_to_json(e.at_threshold);
+    j["objective"] = e.objective;
+  }
+  return j;
+}
+
+std::string qat_csv(const QatResult& r) {
+  std::ostringstream out;
+  out << "epoch,lr,loss,";
+  for (const auto& m : metrics::behaviour_metrics()) out << m.name << ',';
+  out << "gate_at_teacher_threshold,passed,threshold,objective\n";
+  for (const auto& e : r.history) {
+    out << (e.epoch < 0 ? std::string("ptq") : std::to_string(e.epoch + 1)) << ',' << e.lr << ',' << e.loss << ',';
+    for (const auto& m : metrics::behaviour_metrics()) out << e.at_teacher_threshold.*m.value << ',';
+    out << (e.verdict_at_teacher_threshold.passed ? "pass" : "fail") << ',' << (e.passed ? 1 : 0) << ','
+        << (e.passed ? e.threshold : 0.0) << ',' << e.objective << '\n';
+  }
+  return out.str();
+}
+
+}  // namespace
+
+ReportWriter::ReportWriter(const RunContext& ctx, nlohmann::json published)
+    : ctx_(ctx), published_(std::move(published)) {
+  const Recipe& recipe = ctx.recipe();
+  report_ = {{"recipe", recipe.name}, {"recipe_file", recipe.file}, {"recipe_hash", recipe.hash()},
+             {"seed", recipe.seed}};
+}
+
+void ReportWriter::add(const DataSummary& d) {
+  report_["data"] = {{"path", d.path}, {"sha256", d.sha256}, {"train_images", d.train_images},
+                     {"val_images", d.val_images}, {"classes", d.classes}};
+}
+
+void ReportWriter::add(const Fp32PhaseResult& fp32) {
+  const Recipe& recipe = ctx_.recipe();
+  switch (fp32.source) {
+    case TeacherSource::imported:
+      report_["fp32"] = {{"onnx", recipe.model.onnx}};
+      break;
+    case TeacherSource::weights:
+      report_["fp32"] = {{"weights", recipe.qat.fp32_weights}};
+      break;
+    case TeacherSource::trained:
+      report_["fp32"] = {{"best_epoch", fp32.best_epoch + 1}, {"best_val_map50", fp32.best_map50},
+                         {"history", nlohmann::json::parse(history_json(fp32.history))}};
+      break;
+  }
+  timings_["fp32_s"] = fp32.seconds;
+}
+
+void ReportWriter::add(const PtqPhaseResult& ptq) {
+  timings_["calibrate_s"] = ptq.seconds;
+  report_["quant"] = {{"quantized_ops", ptq.student->quantizers().plan().quantized_nodes.size()},
+                      {"quantizers", ptq.student->quantizers().size()},
+                      {"calibration_images", ptq.calibration_images}};
+}
+
+void ReportWriter::add(const QatPhaseResult& phase) {
+  const QatResult& qat = phase.qat;
+  const Recipe& recipe = ctx_.recipe();
+  timings_["qat_s"] = phase.seconds;
+  nlohmann::json epochs = nlohmann::json::array();
+  for (const auto& e : qat.history) epochs.push_back(epoch_json(e));
+  report_["qat"] = {{"epochs", epochs}, {"gate", recipe.qat.gate}, {"objective", recipe.qat.objective},
+                    {"selected", qat.selected < 0 ? nlohmann::json(nullptr) : epochs[qat.selected]["epoch"]},
+                    {"lowest_loss", qat.lowest_loss < 0 ? nlohmann::json(nullptr) : epochs[qat.lowest_loss]["epoch"]}};
+  report_["side_by_side"] = {{"ptq", epochs.front()},
+                             {"qat", qat.selected < 0 ? epochs.back() : epochs[qat.selected]}};
+  report_["qat"]["teacher_threshold"] = recipe.eval.score_threshold;  // for report.html
+  report_["qat"]["gate_limits"] = gate_to_json(qat.gate);
+  write_file_atomic(ctx_.layout().metrics, qat_csv(qat));
+}
+
+void ReportWriter::add(const std::map<std::string, std::string>& versions) { report_["versions"] = versions; }
+
+void ReportWriter::add(const ExportResult& exported) {
+  timings_["export_s"] = exported.seconds;
+  report_["export"] = {{"profile", exported.profile}, {"opset", exported.opset}, {"checkpoint", "qat/best.h5"}};
+}
+
+void ReportWriter::add(const VerifyResult& v) {
+  timings_["onnxruntime_s"] = v.seconds;
+  report_["onnxruntime"] = {{"threshold", v.threshold}, {"behaviour", behaviour_to_json(v.behaviour)},
+                            {"gate", v.verdict.summary()}, {"latency", v.latency}};
+}
+
+void ReportWriter::add(const PublishResult& p) {
+  if (!p.candidate) {
+    report_["candidate"] = nullptr;
+    report_["refusal"] = p.refusal;
+    return;
+  }
+  const auto& m = p.manifest;
+  report_["candidate"] = {{"model", m.model}, {"model_sha256", m.model_sha256},
+                          {"manifest", fs::path(ctx_.layout().manifest).filename().string()},
+                          {"threshold", m.score_threshold}, {"teacher_threshold", m.teacher_threshold}};
+}
+
+void ReportWriter::add_no_passing_epoch() {
+  report_["candidate"] = nullptr;
+  report_["refusal"] = "no epoch passed the gate " + ctx_.recipe().qat.gate;
+}
+
+void ReportWriter::write(bool candidate, double total_seconds) {
+  if (!candidate && !published_.is_null()) report_["kept_candidate"] = published_;
+  timings_["total_s"] = total_seconds;
+  report_["timings"] = timings_;
+  write_file_atomic(ctx_.layout().report, report_.dump(2) + "\n");
+  write_html_report(ctx_.layout().dir, report_.dump());
+}
+
+void ReportWriter::write_failure(const std::string& phase, const std::string& message, int exit_code,
+                                 double total_seconds) {
+  nlohmann::json report = report_;
+  nlohmann::json timings = timings_;
+  timings["total_s"] = total_seconds;
+  report["timings"] = timings;
+  report["candidate"] = nullptr;
+  report.erase("refusal");
+  report["error"] = {{"phase", phase}, {"message", message}, {"exit_code", exit_code}};
+  if (!published_.is_null()) report["kept_candidate"] = published_;
+  try {
+    write_file_atomic(ctx_.layout().report, report.dump(2) + "\n");
+    write_html_report(ctx_.layout().dir, report.dump());
+  } catch (const std::exception& e) {
+    logger().error("cannot write the report: {}", e.what());
+  }
+}
+
+}  // namespace qat::train

@@ -1,0 +1,156 @@
+#include "qat/train/run_context.h"
+
+#include "qat/core/error.h"
+#include "qat/core/run_lock.h"
+#include "qat/graph/executor.h"
+#include "qat/train/loader_factory.h"
+#include "qat/train/recipe_detector.h"
+#include "qat/train/run_layout.h"
+#include "support/test_support.h"
+
+namespace qat::train {
+namespace {
+
+DataSection data_section() {
+  DataSection d;
+  d.batch_size = 6;
+  d.image_size = 64;
+  d.prefetch = 5;
+  d.hflip = 0.25;
+  return d;
+}
+
+void expect_options(const data::LoaderOptions& o, bool shuffle, double hflip, uint64_t seed, int64_t prefetch,
+                    bool drop_last) {
+  EXPECT_EQ(o.batch_size, 6);
+  EXPECT_EQ(o.image_size, 64);
+  EXPECT_EQ(o.shuffle, shuffle);
+  EXPECT_EQ(o.hflip, hflip);
+  EXPECT_EQ(o.seed, seed);
+  EXPECT_EQ(o.prefetch, prefetch);
+  EXPECT_EQ(o.drop_last, drop_last);
+  EXPECT_EQ(o.limit, -1);
+}
+
+}  // namespace
+
+// Each purpose in each phase, as the phases read before the factory (seed 7).
+TEST(LoaderFactory, OptionsPerPurposeAndPhase) {
+  const LoaderFactory f(data_section(), 7);
+  struct Row {
+    const char* name;
+    LoaderPurpose purpose;
+    LoaderPhase phase;
+    bool shuffle;
+    double hflip;
+    uint64_t seed;
+    int64_t prefetch;
+    bool drop_last;
+  };
+  const Row rows[] = {
+      {"train fp32", LoaderPurpose::train, LoaderPhase::fp32, true, 0.25, 7, 5, true},
+      {"train qat: another order", LoaderPurpose::train, LoaderPhase::qat, true, 0.25, 8, 5, true},
+      {"eval fp32", LoaderPurpose::eval, LoaderPhase::fp32, false, 0.0, 7, 5, false},
+      {"eval qat", LoaderPurpose::eval, LoaderPhase::qat, false, 0.0, 8, 5, false},
+      {"eval check: the loader's default read-ahead", LoaderPurpose::eval, LoaderPhase::check, false, 0.0, 7, 2,
+       false},
+      {"calibration", LoaderPurpose::calibration, LoaderPhase::check, true, 0.0, 7, 2, false},
+  };
+  for (const Row& r : rows) {
+    SCOPED_TRACE(r.name);
+    expect_options(f.options(r.purpose, r.phase), r.shuffle, r.hflip, r.seed, r.prefetch, r.drop_last);
+  }
+  const data::LoaderOptions ort = f.onnxruntime_options(200);
+  EXPECT_EQ(ort.batch_size, 200);
+  EXPECT_EQ(ort.image_size, 64);
+  EXPECT_FALSE(ort.shuffle);
+  EXPECT_EQ(ort.hflip, 0.0);
+  EXPECT_EQ(ort.seed, 0u);
+  EXPECT_EQ(ort.prefetch, 2);
+  EXPECT_FALSE(ort.drop_last);
+  const data::LoaderOptions samples = f.sample_options(4);
+  EXPECT_EQ(samples.batch_size, 4);
+  EXPECT_EQ(samples.limit, 4);
+  EXPECT_EQ(samples.image_size, 64);
+  EXPECT_FALSE(samples.shuffle);
+  EXPECT_EQ(samples.hflip, 0.0);
+  EXPECT_EQ(samples.seed, 0u);
+}
+
+TEST(LoaderFactory, TrainingOutsideTrainingAndCalibrationInsideAreBugs) {
+  const LoaderFactory f(data_section(), 0);
+  EXPECT_THROW(f.options(LoaderPurpose::train, LoaderPhase::check), Error);
+  EXPECT_THROW(f.options(LoaderPurpose::calibration, LoaderPhase::qat), Error);
+}
+
+TEST(RunLayout, EveryPathOfARun) {
+  Recipe recipe;
+  recipe.output_dir = "/runs";
+  recipe.name = "tiny";
+  const RunLayout l(recipe);
+  EXPECT_EQ(l.dir, "/runs/tiny");
+  EXPECT_EQ(run_directory(recipe), "/runs/tiny");
+  EXPECT_EQ(l.fp32_dir, "/runs/tiny/fp32");
+  EXPECT_EQ(l.fp32_last, "/runs/tiny/fp32/last.h5");
+  EXPECT_EQ(l.fp32_best, "/runs/tiny/fp32/best.h5");
+  EXPECT_EQ(l.fp32_metrics, "/runs/tiny/fp32/metrics.csv");
+  EXPECT_EQ(l.fp32_onnx, "/runs/tiny/fp32/model.fp32.onnx");
+  EXPECT_EQ(l.model, "/runs/tiny/model.int8.onnx");
+  EXPECT_EQ(l.manifest, "/runs/tiny/model.int8.threshold.json");
+  EXPECT_EQ(l.student, "/runs/tiny/qat/best.h5");
+  EXPECT_EQ(l.rejected_model, "/runs/tiny/rejected.model.int8.onnx");
+  EXPECT_EQ(l.rejected_student, "/runs/tiny/qat/rejected.best.h5");
+  EXPECT_EQ(l.report, "/runs/tiny/report.json");
+  EXPECT_EQ(l.metrics, "/runs/tiny/metrics.csv");
+  EXPECT_EQ(l.html, "/runs/tiny/report.html");
+  EXPECT_EQ(l.ptq_report, "/runs/tiny/ptq/report.json");
+  EXPECT_EQ(l.sweep_report, "/runs/tiny/sweep/report.json");
+  EXPECT_EQ(RunLayout::staged(l.student), "/runs/tiny/qat/" + staging_name("best.h5"));
+}
+
+// Nothing is read until asked for, so each command meets errors in its own order.
+TEST(RunContext, OpensNothingUntilAsked) {
+  testing::TempDir dir;
+  Recipe recipe;
+  recipe.data.path = dir.file("missing.h5");
+  recipe.qat.gate = testing::write_gate(dir, "lenient");
+  RunContext ctx(recipe);
+  EXPECT_EQ(ctx.gate().min_recall, 0.0);
+  EXPECT_THROW(ctx.train_set(), IoError);
+  EXPECT_FALSE(ctx.has_teacher());
+  EXPECT_THROW(ctx.teacher(), Error);
+}
+
+// The teacher's val detections are computed once, and equal a pass of the QAT
+// phase's eval loader (its other seed and read-ahead change no batch).
+TEST(RunContext, TeacherValDetectionsAreComputedOnce) {
+  testing::TempDir dir;
+  testing::write_tiny_scenes(dir.file("d.h5"));
+  Recipe recipe;
+  recipe.data.path = dir.file("d.h5");
+  recipe.data.image_size = 64;
+  recipe.data.batch_size = 6;
+  recipe.data.prefetch = 3;
+  recipe.model.arch = (testing::source_dir() / "configs/arch/yolo-nano.yaml").string();
+  recipe.eval.score_threshold = 0.01;
+  RunContext ctx(recipe);
+  ctx.set_teacher(fresh_detector(recipe, ctx.class_names()));
+  EXPECT_FALSE(ctx.teacher_executor().training());
+  const DetectionSet& first = ctx.teacher_val_detections();
+  EXPECT_EQ(&ctx.teacher_val_detections(), &first);
+  ASSERT_EQ(static_cast<int64_t>(first.images.size()), ctx.val_set().size());
+  const auto qat_eval = ctx.loader(LoaderPurpose::eval, LoaderPhase::qat);
+  const DetectionSet again =
+      collect_detections(ctx.teacher_executor(), ctx.teacher().info, *qat_eval, recipe.eval, 0.01);
+  ASSERT_EQ(again.images.size(), first.images.size());
+  int64_t detections = 0;
+  for (const auto& d : first.images) detections += d.scores.numel();
+  EXPECT_GT(detections, 0);  // an untrained head scores about 0.5 everywhere
+  for (size_t i = 0; i < first.images.size(); ++i) {
+    EXPECT_TRUE(at::equal(first.images[i].boxes, again.images[i].boxes)) << i;
+    EXPECT_TRUE(at::equal(first.images[i].scores, again.images[i].scores)) << i;
+    EXPECT_TRUE(at::equal(first.images[i].labels, again.images[i].labels)) << i;
+  }
+}
+
+}  // namespace qat::train
