@@ -46,6 +46,12 @@ Recipe Recipe::from_yaml(const YAML::Node& node, const KeyPath& path) {
   }
   r.qat = QatSection::from_yaml(m.node("qat"), m.path("qat"));
   r.export_ = ExportSection::from_yaml(m.node("export"), m.path("export"));
+  if (r.model.is_onnx()) {
+    // An imported model exports at its own opset (model::export_opset reads it from
+    // the file when the model is opened): a lower one may not have its ops' meaning.
+    const YAML::Node& exp = m.node("export");
+    if (!exp.IsMap() || !exp["opset"].IsDefined()) r.export_.opset = 0;
+  }
   m.finish();
   // Threshold-weighted score distillation centres on the deployed threshold unless told otherwise.
   for (auto& loss : r.qat.losses) {
@@ -66,6 +72,7 @@ YAML::Node Recipe::to_yaml() const {
   n["quant"] = quant.to_yaml();
   n["qat"] = qat.to_yaml();
   n["export"] = export_.to_yaml();
+  if (export_.opset == 0) n["export"].remove("opset");  // the imported model's own, read again as not given
   return n;
 }
 

@@ -22,6 +22,8 @@
 #include "qat/export/manifest.h"
 #include "qat/export/onnx_exporter.h"
 #include "qat/export/qdq_exporter.h"
+#include "qat/graph/onnx_importer.h"
+#include "qat/model/imported_defaults.h"
 #include "qat/runtime/onnx_runtime.h"
 #include "qat/train/calibrate.h"
 #include "qat/train/detection_set.h"
@@ -162,7 +164,9 @@ nlohmann::json published_candidate(const PipelineResult& r) {
 void check_later_phases(const Recipe& recipe, const model::Detector* teacher,
                         const std::vector<std::string>& class_names) {
   if (teacher != nullptr) {
-    exporter::check_opset(teacher->graph, recipe.export_.opset);
+    const std::optional<int> own =
+        recipe.model.is_onnx() ? std::optional<int>(graph::onnx_opset(recipe.model.onnx)) : std::nullopt;
+    exporter::check_opset(teacher->graph, model::export_opset(recipe), own);
   } else {
     const model::Detector built = model::build_detector(model::load_arch(recipe.model.arch), class_names,
                                                         recipe.data.image_size, static_cast<uint64_t>(recipe.seed));
@@ -266,7 +270,7 @@ void run_phases(const Recipe& recipe, const PipelineOptions& options, PipelineRe
     const StagedFiles staged({staged_model, staged_manifest, staged_student});
     exporter::QdqExportOptions eo;
     eo.profile = recipe.export_.profile;
-    eo.opset = recipe.export_.opset;
+    eo.opset = model::export_opset(recipe);
     eo.metadata["qat.recipe_hash"] = recipe.hash();
     eo.metadata["qat.score_threshold"] = std::to_string(chosen.threshold);
     if (eo.profile == "ort") {
@@ -326,11 +330,20 @@ void run_phases(const Recipe& recipe, const PipelineOptions& options, PipelineRe
       move_into_place(staged_model, result.run_dir + "/rejected.model.int8.onnx");
       move_into_place(staged_student, result.run_dir + "/qat/rejected.best.h5");
       report["candidate"] = nullptr;
-      report["refusal"] = "the exported model fails the gate in ONNX Runtime: " + ort_verdict.summary();
+      report["refusal"] = "the exported model fails the gate in ONNX Runtime: " +
+                          metrics::refusal_text(ort_stats, ort_verdict, t, recipe.data.val_split,
+                                                "eval.score_threshold");
     }
   } else {
     report["candidate"] = nullptr;
     report["refusal"] = "no epoch passed the gate " + recipe.qat.gate;
+    const QatEpoch& ptq = qat.history.front();
+    if (ptq.at_teacher_threshold.teacher_count == 0) {
+      report["refusal"] = report["refusal"].get<std::string>() + ": " +
+                          metrics::refusal_text(ptq.at_teacher_threshold, ptq.verdict_at_teacher_threshold,
+                                                recipe.eval.score_threshold, recipe.data.val_split,
+                                                "eval.score_threshold");
+    }
   }
   if (!result.candidate && !published.is_null()) report["kept_candidate"] = published;
   phase = "done";

@@ -20,6 +20,7 @@
 #include "qat/export/onnx_exporter.h"
 #include "qat/export/onnx_summary.h"
 #include "qat/export/qdq_exporter.h"
+#include "qat/model/imported_defaults.h"
 #include "qat/model/onnx_detector.h"
 #include "qat/quant/quantize.h"
 #include "qat/runtime/onnx_runtime.h"
@@ -203,7 +204,7 @@ ProvenanceReport check_provenance(const ProvenanceOptions& o) {
     student->quantizers().set_fake_quant(true);
     exporter::QdqExportOptions eo;
     eo.profile = recipe.export_.profile;
-    eo.opset = recipe.export_.opset;
+    eo.opset = model::export_opset(recipe);
     eo.output_qparams = ck.output_qparams;
     r.profile = eo.profile;
     reference = exporter::to_qdq_onnx(student->detector().graph, student->quantizers(), eo);

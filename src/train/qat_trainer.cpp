@@ -156,6 +156,10 @@ QatResult train_qat(const Recipe& recipe, const model::Detector& teacher, Quanti
     QatEpoch ptq = measure(-1, teacher_set, student, info, val_loader, recipe, result.gate);
     ptq.seconds = std::chrono::duration<double>(Clock::now() - start).count();
     log_epoch(ptq, t);
+    if (ptq.at_teacher_threshold.teacher_count == 0 && !ptq.verdict_at_teacher_threshold.passed) {
+      logger().warn("{}", metrics::refusal_text(ptq.at_teacher_threshold, ptq.verdict_at_teacher_threshold, t,
+                                                recipe.data.val_split, "eval.score_threshold"));
+    }
     result.history.push_back(ptq);
     snapshots.push_back(take(student));
   }

@@ -14,6 +14,7 @@
 #include "qat/data/loader.h"
 #include "qat/graph/fold_batch_norm.h"
 #include "qat/graph/name_pattern.h"
+#include "qat/model/imported_defaults.h"
 #include "qat/quant/quant_plan.h"
 #include "qat/train/calibrate.h"
 #include "qat/train/detection_set.h"
@@ -99,9 +100,12 @@ SweepResult run_sweep(const Recipe& recipe, const SweepOptions& options) {
 
   model::Detector folded = model::clone_detector(teacher);
   graph::fold_batch_norm(folded.graph);
+  // The region `qat train` and `qat ptq` would quantize: an imported model's empty
+  // include is every Conv/Gemm/MatMul but the head layers (model/imported_defaults.h).
+  const QuantSection quant = model::resolve_quant_region(teacher, recipe.quant);
   SweepResult result;
   result.mode = options.mode;
-  result.rows = planned_regions(folded.graph, recipe.quant, options.mode);
+  result.rows = planned_regions(folded.graph, quant, options.mode);
   logger().info("sweep ({}): {} regions, {}", options.mode, result.rows.size(),
                 options.qat_epochs > 0 ? std::to_string(options.qat_epochs) + " QAT epochs each" : "PTQ");
 
@@ -134,12 +138,12 @@ SweepResult run_sweep(const Recipe& recipe, const SweepOptions& options) {
     // every layer that fails alone, measured as a whole (failures may add up).
     SweepRow combined;
     combined.region = "region without failing layers";
-    combined.include = recipe.quant.include;
-    combined.exclude = recipe.quant.exclude;
+    combined.include = quant.include;
+    combined.exclude = quant.exclude;
     for (const auto& row : result.rows) {
       if (!row.verdict.passed) combined.exclude.push_back(row.region);
     }
-    if (combined.exclude.size() - recipe.quant.exclude.size() < result.rows.size()) {
+    if (combined.exclude.size() - quant.exclude.size() < result.rows.size()) {
       measure(combined);
       result.rows.push_back(combined);
       if (combined.verdict.passed) result.chosen = static_cast<int64_t>(result.rows.size()) - 1;
