@@ -102,7 +102,11 @@ SweepResult run_sweep(const Recipe& recipe, const SweepOptions& options) {
   graph::fold_batch_norm(folded.graph);
   // The region `qat train` and `qat ptq` would quantize: an imported model's empty
   // include is every Conv/Gemm/MatMul but the head layers (model/imported_defaults.h).
-  const QuantSection quant = model::resolve_quant_region(teacher, recipe.quant);
+  // Those stay excluded, or a block pattern that names their module would take them in.
+  QuantSection quant = model::resolve_quant_region(teacher, recipe.quant);
+  if (recipe.quant.include.empty()) {
+    for (const auto& node : model::find_head_layers(teacher).nodes) quant.exclude.push_back(node);
+  }
   SweepResult result;
   result.mode = options.mode;
   result.rows = planned_regions(folded.graph, quant, options.mode);
