@@ -1,5 +1,8 @@
 #include "qat/distill/box_loss.h"
 
+#include <algorithm>
+#include <cmath>
+
 #include "distill/context_values.h"
 #include "qat/metrics/box_ops.h"
 
@@ -28,14 +31,24 @@ at::Tensor BoxL1GiouLoss::compute(const DistillContext& ctx) const {
   const auto t = boxes.teacher.reshape({-1, 4}).index_select(0, keep);
   const auto weight = w.reshape({-1}).index_select(0, keep);
   // L1 in strides makes one pixel at stride 8 cost what four do at stride 32, as the
-  // detection loss does. A model without anchors (an imported export that computes
-  // them) divides by the teacher box's mean side instead, at least one pixel: the
-  // same relative error at every scale. GIoU adds a scale-free overlap term.
-  const auto scale = ctx.anchor_strides.defined()
-                         ? ctx.anchor_strides.to(s.dtype()).expand({b, a}).reshape({-1}).index_select(0, keep)
-                         : ((t.select(1, 2) - t.select(1, 0) + t.select(1, 3) - t.select(1, 1)) / 2).clamp_min(1.0);
-  const auto l1 = (s - t).abs().sum(-1) / scale;
-  const auto per_anchor = l1 + (1 - metrics::giou(s, t));
+  // detection loss does. GIoU adds a scale-free overlap term.
+  if (ctx.anchor_strides.defined()) {
+    const auto strides = ctx.anchor_strides.to(s.dtype()).expand({b, a}).reshape({-1}).index_select(0, keep);
+    const auto per_anchor = (s - t).abs().sum(-1) / strides + (1 - metrics::giou(s, t));
+    return (weight * per_anchor).sum() / weight.sum();
+  }
+  // A model without anchors (an imported export that computes them) divides by the
+  // teacher box's mean side instead, the same relative error at every scale, but at
+  // least one cell, an anchor's share of the image (sqrt(H * W / A), the finest
+  // stride's order in an FPN head): the relative error of a box smaller than that is
+  // quantization noise whose gradient grows as the box shrinks. GIoU, scale-free, is
+  // left out for such boxes for the same reason. (An untrained FCOS head draws boxes of
+  // a pixel or less; relative to them one SGD step at lr 1e-3 moved every box by more
+  // than its size, and the student lost every teacher detection.)
+  const double cell = ctx.image_area > 0 ? std::max(1.0, std::sqrt(ctx.image_area / static_cast<double>(a))) : 1.0;
+  const auto side = (t.select(1, 2) - t.select(1, 0) + t.select(1, 3) - t.select(1, 1)) / 2;
+  const auto l1 = (s - t).abs().sum(-1) / side.clamp_min(cell);
+  const auto per_anchor = l1 + (1 - metrics::giou(s, t)) * (side >= cell).to(s.dtype());
   return (weight * per_anchor).sum() / weight.sum();
 }
 

@@ -98,18 +98,50 @@ void check_finite_weights(const graph::Graph& graph, const std::string& path) {
   }
 }
 
-void check_opset(const graph::Graph& graph, int opset) {
+namespace {
+
+// The first opset in (opset, 17] whose schema of `op` satisfies `fits`, or 0.
+template <typename Fits>
+int first_opset_where(const std::string& op, int opset, Fits fits) {
+  for (int v = opset + 1; v <= 17; ++v) {
+    const auto* schema = onnx::OpSchemaRegistry::Schema(op, v, "");
+    if (schema != nullptr && fits(*schema)) return v;
+  }
+  return 0;
+}
+
+}  // namespace
+
+void check_opset(const graph::Graph& graph, int opset, std::optional<int> model_opset) {
   QAT_CHECK(opset >= 13 && opset <= 17, "export.opset: ONNX opset ", opset, " is not supported (13 to 17)");
+  const std::string head = "export.opset " + std::to_string(opset) + ": node '";
+  const std::string model = model_opset ? " (the model is opset " + std::to_string(*model_opset) + ")" : "";
+  auto refuse = [&](const graph::Node& node, const std::string& what, int since) {
+    throw Error(head + node.name + "' is a " + node.op_type + what + ", which ONNX defines from opset " +
+                std::to_string(since) + model + "; set export.opset to " + std::to_string(since) + " or higher");
+  };
   for (const auto& node : graph.nodes()) {
-    if (onnx::OpSchemaRegistry::Schema(node.op_type, opset, "") != nullptr) continue;
-    const auto* latest = onnx::OpSchemaRegistry::Schema(node.op_type, 17, "");
-    if (latest == nullptr) {
-      throw Error("export.opset " + std::to_string(opset) + ": node '" + node.name + "' is a " + node.op_type +
-                  ", which ONNX does not define (up to opset 17)");
+    const auto* schema = onnx::OpSchemaRegistry::Schema(node.op_type, opset, "");
+    if (schema == nullptr) {
+      const auto* latest = onnx::OpSchemaRegistry::Schema(node.op_type, 17, "");
+      if (latest == nullptr) {
+        throw Error(head + node.name + "' is a " + node.op_type + ", which ONNX does not define (up to opset 17)");
+      }
+      refuse(node, "", latest->since_version());
     }
-    throw Error("export.opset " + std::to_string(opset) + ": node '" + node.name + "' is a " + node.op_type +
-                ", which ONNX defines from opset " + std::to_string(latest->since_version()) +
-                "; set export.opset to " + std::to_string(latest->since_version()) + " or higher");
+    // An op whose later version added an attribute changed meaning there
+    // (Reshape's allowzero from 14): the node needs the version it was written for.
+    for (const auto& [name, value] : node.attrs.all()) {
+      if (schema->attributes().count(name)) continue;
+      const int since = first_opset_where(node.op_type, opset, [&](const onnx::OpSchema& s) {
+        return s.attributes().count(name) > 0;
+      });
+      if (since == 0) {
+        throw Error(head + node.name + "' is a " + node.op_type + " with attribute '" + name +
+                    "', which ONNX does not define (up to opset 17)");
+      }
+      refuse(node, " with attribute '" + name + "'", since);
+    }
   }
 }
 

@@ -431,6 +431,14 @@ Graph import_onnx(const std::string& path, const ImportOptions& options) {
   return convert(model, path, options);
 }
 
+int onnx_opset(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw IoError(path, "", "cannot open the file");
+  onnx::ModelProto model;
+  if (!model.ParseFromIstream(&in)) throw IoError(path, "", "not an ONNX model (the protobuf does not parse)");
+  return default_opset(model, path);
+}
+
 at::Tensor read_onnx_tensor(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw IoError(path, "", "cannot open the file");

@@ -72,4 +72,12 @@ GateVerdict Gate::check(const BehaviourStats& s) const {
   return v;
 }
 
+std::string refusal_text(const BehaviourStats& stats, const GateVerdict& verdict, double threshold,
+                         const std::string& split, const std::string& setting) {
+  if (verdict.passed || stats.teacher_count > 0) return verdict.summary();
+  return "the teacher detects nothing at threshold " + shortest(threshold) + " on split '" + split +
+         "', so the gate has no detections to compare the student with (lower " + setting +
+         ", or use a trained model)";
+}
+
 }  // namespace qat::metrics

@@ -5,6 +5,7 @@
 
 #include "qat/core/did_you_mean.h"
 #include "qat/core/error.h"
+#include "qat/graph/op_traits.h"
 
 namespace qat::model {
 namespace {
@@ -108,8 +109,8 @@ class AdapterBuilder {
 // or a Concat whose last input is (Ultralytics: Concat(dbox, Sigmoid(cls))).
 std::string sigmoid_input(const graph::Graph& g, const std::string& value) {
   const graph::Node* p = g.producer(value);
-  if (p && p->op_type == "Concat" && !p->inputs.empty()) p = g.producer(p->inputs.back());
-  return p && p->op_type == "Sigmoid" ? p->inputs[0] : std::string();
+  if (p && graph::op_traits(p->op_type).joins_inputs && !p->inputs.empty()) p = g.producer(p->inputs.back());
+  return p && graph::op_traits(p->op_type).silu == graph::SiluRole::sigmoid ? p->inputs[0] : std::string();
 }
 
 HeadValues adapt(AdapterBuilder& b, const OnnxHeadSection& head, const std::string& path,

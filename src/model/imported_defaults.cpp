@@ -10,6 +10,8 @@
 #include "qat/core/error.h"
 #include "qat/core/logging.h"
 #include "qat/graph/name_pattern.h"
+#include "qat/graph/onnx_importer.h"
+#include "qat/graph/op_traits.h"
 #include "qat/model/onnx_detector.h"
 #include "qat/quant/quant_plan.h"
 
@@ -39,11 +41,12 @@ class HeadWalk {
       }
       return false;
     }
+    const graph::OpTraits& traits = graph::op_traits(p->op_type);
     const bool softmax = p->op_type == "Softmax";
     const State next = state == State::kPast && softmax ? State::kDecode : state;
     bool seen = softmax;
     // Shape reads only its input's shape: what computes that input is not the head.
-    if (p->op_type != "Shape") {
+    if (!traits.reads_shape_only) {
       for (const auto& in : p->inputs) {
         if (!in.empty()) seen = walk(in, next) || seen;
       }
@@ -166,10 +169,16 @@ void check_recipe_names(const Detector& det, const Recipe& recipe) {
   check_patterns(quant.exclude, node_names, "quant.exclude", "node");
 }
 
-void check_imported_model(const Recipe& recipe) {
-  if (!recipe.model.is_onnx()) return;
-  const Detector det = load_onnx_detector(recipe.model);
+int export_opset(const Recipe& recipe) {
+  if (recipe.export_.opset != 0) return recipe.export_.opset;
+  QAT_ASSERT(recipe.model.is_onnx(), "export.opset 0 without model.onnx");
+  return std::max(13, graph::onnx_opset(recipe.model.onnx));
+}
+
+Detector check_imported_model(const Recipe& recipe) {
+  Detector det = load_onnx_detector(recipe.model);
   check_recipe_names(det, recipe);
+  return det;
 }
 
 }  // namespace qat::model

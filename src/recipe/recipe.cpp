@@ -49,7 +49,14 @@ const FieldTable<Recipe>& recipe_fields() {
                 if (!quant.IsMap() || !quant["exclude"].IsDefined()) r.quant.exclude.clear();
               }),
           section("qat", &S::qat, qat_fields(), "fine-tuning the fake-quantized student"),
-          section("export", &S::export_, export_fields(), "the Q/DQ ONNX export"),
+          section("export", &S::export_, export_fields(), "the Q/DQ ONNX export")
+              .then([](S& r, YamlMap& m) {
+                if (!r.model.is_onnx()) return;
+                // An imported model exports at its own opset (model::export_opset reads it from
+                // the file when the model is opened): a lower one may not have its ops' meaning.
+                const YAML::Node& exp = m.node("export");
+                if (!exp.IsMap() || !exp["opset"].IsDefined()) r.export_.opset = 0;
+              }),
       },
       [](S& r, YamlMap& m) {
         r.file = m.path().file();
@@ -70,7 +77,11 @@ Recipe Recipe::from_yaml(const YAML::Node& node, const KeyPath& path) {
   return r;
 }
 
-YAML::Node Recipe::to_yaml() const { return recipe_fields().write(*this); }
+YAML::Node Recipe::to_yaml() const {
+  YAML::Node n = recipe_fields().write(*this);
+  if (export_.opset == 0) n["export"].remove("opset");  // the imported model's own, read again as not given
+  return n;
+}
 
 std::string Recipe::to_yaml_text() const {
   YAML::Emitter out;

@@ -195,7 +195,8 @@ std::string onnx_eval_json(const OnnxEvalResult& r) {
     j["teacher"] = r.teacher;
     j["teacher_evaluation"] = evaluation_json(*r.teacher_evaluation);
     j["behaviour"] = behaviour_to_json(*r.behaviour);
-    j["gate"] = {{"passed", r.verdict->passed}, {"summary", r.verdict->summary()}};
+    j["gate"] = {{"passed", r.verdict->passed},
+                 {"summary", metrics::refusal_text(*r.behaviour, *r.verdict, r.threshold, r.split, "--threshold")}};
   }
   return j.dump(2) + "\n";
 }
@@ -223,7 +224,8 @@ std::string onnx_eval_text(const OnnxEvalResult& r) {
   if (r.teacher_evaluation) {
     evaluation("teacher", *r.teacher_evaluation);
     const auto& s = *r.behaviour;
-    out << "vs teacher: " << metrics::format_behaviour(s, ", ") << " -> " << r.verdict->summary() << "\n";
+    out << "vs teacher: " << metrics::format_behaviour(s, ", ") << " -> "
+        << metrics::refusal_text(s, *r.verdict, r.threshold, r.split, "--threshold") << "\n";
     out << "missed " << (s.teacher_count - s.matched) << " of " << s.teacher_count << " teacher detections: "
         << s.misses.below_threshold << " below threshold, " << s.misses.wrong_class << " wrong class, "
         << s.misses.box << " box, " << s.misses.absent << " absent\n";

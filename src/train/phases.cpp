@@ -16,7 +16,9 @@
 #include "qat/export/onnx_exporter.h"
 #include "qat/export/qdq_exporter.h"
 #include "qat/graph/executor.h"
+#include "qat/graph/onnx_importer.h"
 #include "qat/metrics/behaviour_metrics.h"
+#include "qat/model/imported_defaults.h"
 #include "qat/runtime/onnx_runtime.h"
 #include "qat/train/calibrate.h"
 #include "qat/train/detection_set.h"
@@ -109,7 +111,9 @@ void check_run(RunContext& ctx) {
   const Recipe& recipe = ctx.recipe();
   if (recipe.model.is_onnx() || !recipe.qat.fp32_weights.empty()) {
     ctx.set_teacher(load_fp32_detector(recipe, ctx.class_names(), recipe.qat.fp32_weights));
-    exporter::check_opset(ctx.teacher().graph, recipe.export_.opset);
+    const std::optional<int> own =
+        recipe.model.is_onnx() ? std::optional<int>(graph::onnx_opset(recipe.model.onnx)) : std::nullopt;
+    exporter::check_opset(ctx.teacher().graph, model::export_opset(recipe), own);
   } else {
     exporter::check_opset(fresh_detector(recipe, ctx.class_names()).graph, recipe.export_.opset);
   }
@@ -173,7 +177,7 @@ ExportResult export_phase(RunContext& ctx, PtqPhaseResult& ptq, const QatPhaseRe
   r.staged = StagedFiles({r.staged_model, r.staged_manifest, r.staged_student});
   exporter::QdqExportOptions eo;
   eo.profile = recipe.export_.profile;
-  eo.opset = recipe.export_.opset;
+  eo.opset = model::export_opset(recipe);
   eo.metadata["qat.recipe_hash"] = recipe.hash();
   eo.metadata["qat.score_threshold"] = std::to_string(r.chosen.threshold);
   save_student_checkpoint(r.staged_student, student, recipe, ctx.class_names(), r.chosen.epoch);
@@ -214,7 +218,9 @@ PublishResult publish_phase(RunContext& ctx, ExportResult& exported, const Verif
   if (!verified.verdict.passed) {
     move_into_place(exported.staged_model, layout.rejected_model);
     move_into_place(exported.staged_student, layout.rejected_student);
-    r.refusal = "the exported model fails the gate in ONNX Runtime: " + verified.verdict.summary();
+    r.refusal = "the exported model fails the gate in ONNX Runtime: " +
+                metrics::refusal_text(verified.behaviour, verified.verdict, ctx.recipe().eval.score_threshold,
+                                      ctx.recipe().data.val_split, "eval.score_threshold");
     return r;
   }
   exporter::ThresholdManifest& m = r.manifest;

@@ -64,7 +64,7 @@ void run_phases(RunContext& ctx, const PipelineOptions& options, ReportWriter& r
   const auto versions = run_versions();
   report.add(versions);
   if (qat.qat.selected < 0) {
-    report.add_no_passing_epoch();
+    report.add_no_passing_epoch(qat.qat);
     phase = "done";
     return;
   }

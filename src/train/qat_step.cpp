@@ -47,7 +47,8 @@ distill::DistillObjective::Parts QatStep::losses(const at::Tensor& images, const
   graph::ValueMap student_out = student_.executor().run({{info.input, images}}, taps_);
   alias_contract_values(teacher_out, info);
   alias_contract_values(student_out, info);
-  const distill::DistillContext ctx{teacher_out, student_out, anchor_points_, anchor_strides_, targets};
+  const distill::DistillContext ctx{teacher_out, student_out, anchor_points_, anchor_strides_, targets,
+                                    static_cast<double>(images.size(2) * images.size(3))};
   return objective_.compute(ctx);
 }
 

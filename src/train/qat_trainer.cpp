@@ -250,6 +250,10 @@ QatResult train_qat(RunContext& ctx, QuantizedStudent& student, const QatSection
   QatEpoch ptq = measured(-1);
   ptq.seconds = seconds_since(ptq_start);
   log_epoch(ptq, t);
+  if (ptq.at_teacher_threshold.teacher_count == 0 && !ptq.verdict_at_teacher_threshold.passed) {
+    logger().warn("{}", metrics::refusal_text(ptq.at_teacher_threshold, ptq.verdict_at_teacher_threshold, t,
+                                              recipe.data.val_split, "eval.score_threshold"));
+  }
   result.history.push_back(ptq);
   snapshots.push_back(take(student));
 

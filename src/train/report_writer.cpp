@@ -126,9 +126,16 @@ void ReportWriter::add(const PublishResult& p) {
                           {"threshold", m.score_threshold}, {"teacher_threshold", m.teacher_threshold}};
 }
 
-void ReportWriter::add_no_passing_epoch() {
+void ReportWriter::add_no_passing_epoch(const QatResult& qat) {
+  const Recipe& recipe = ctx_.recipe();
   report_["candidate"] = nullptr;
-  report_["refusal"] = "no epoch passed the gate " + ctx_.recipe().qat.gate;
+  std::string refusal = "no epoch passed the gate " + recipe.qat.gate;
+  const QatEpoch& ptq = qat.history.front();
+  if (ptq.at_teacher_threshold.teacher_count == 0) {
+    refusal += ": " + metrics::refusal_text(ptq.at_teacher_threshold, ptq.verdict_at_teacher_threshold,
+                                            recipe.eval.score_threshold, recipe.data.val_split, "eval.score_threshold");
+  }
+  report_["refusal"] = refusal;
 }
 
 void ReportWriter::write(bool candidate, double total_seconds) {

@@ -28,7 +28,7 @@ class ReportWriter {
   void add(const VerifyResult& verified);
   void add(const PublishResult& published);
   /// The QAT phase selected no epoch.
-  void add_no_passing_epoch();
+  void add_no_passing_epoch(const QatResult& qat);
 
   /// report.json of a run that ran to the end, `total_seconds` after it started.
   void write(bool candidate, double total_seconds);

@@ -17,6 +17,7 @@
 #include "qat/metrics/behaviour_metrics.h"
 #include "qat/graph/fold_batch_norm.h"
 #include "qat/graph/name_pattern.h"
+#include "qat/model/imported_defaults.h"
 #include "qat/quant/quant_plan.h"
 #include "qat/train/calibrate.h"
 #include "qat/train/detection_set.h"
@@ -141,7 +142,14 @@ SweepResult run_sweep(const Recipe& recipe, const SweepOptions& options) {
   graph::fold_batch_norm(folded.graph);
   SweepResult result;
   result.mode = options.mode;
-  result.rows = planned_regions(folded.graph, recipe.quant, options.mode);
+  // The region `qat train` and `qat ptq` would quantize: an imported model's empty
+  // include is every Conv/Gemm/MatMul but the head layers (model/imported_defaults.h).
+  // Those stay excluded, or a block pattern that names their module would take them in.
+  QuantSection quant = model::resolve_quant_region(teacher, recipe.quant);
+  if (recipe.quant.include.empty()) {
+    for (const auto& node : model::find_head_layers(teacher).nodes) quant.exclude.push_back(node);
+  }
+  result.rows = planned_regions(folded.graph, quant, options.mode);
   logger().info("sweep ({}): {} regions, {}", options.mode, result.rows.size(),
                 options.qat_epochs > 0 ? std::to_string(options.qat_epochs) + " QAT epochs each" : "PTQ");
 
@@ -166,7 +174,7 @@ SweepResult run_sweep(const Recipe& recipe, const SweepOptions& options) {
   };
   for (auto& row : result.rows) measure(row);
 
-  choose_region(result, recipe.quant, measure);
+  choose_region(result, quant, measure);
   write_sweep_report(ctx, options, weights, result);
   return result;
 }

@@ -48,6 +48,23 @@ expect_stdout yolo-detects "model: mAP@0.5 0.8000, recall at 0.7 0.3000 (T-shirt
 expect fcos-trained 0 "" -- "$qat" -q eval "$fcos" --data "$work/d.h5"
 expect_stdout fcos-detects "model: mAP@0.5 0.9333, recall at 0.7 0.4000 (T-shirt/top 0.0000, Trouser 1.0000, Pullover 0.0000, Dress -, Coat 0.0000, Sandal -, Shirt -, Sneaker -, Bag 1.0000, Ankle boot -)"
 
+# An imported model exports at its own opset; a lower export.opset that changes an
+# op's meaning (Reshape's allowzero, from 14) is refused by `qat recipe check`.
+op17=$models/yolov8-tiny-op17-static.onnx
+printf 'data:\n  path: %s\n  image_size: 64\nmodel:\n  onnx: %s\n  head: {layout: ultralytics}\n' "$work/d.h5" "$op17" \
+  >"$work/op17.yaml"
+expect op17-own-opset 0 "" -- "$qat" -q recipe check "$work/op17.yaml"
+expect op17-at-13 2 "error: export.opset 13: node '/model.22/Reshape' is a Reshape with attribute 'allowzero', which \
+ONNX defines from opset 14 (the model is opset 17); set export.opset to 14 or higher" \
+  -- "$qat" -q recipe check "$work/op17.yaml" --set export.opset=13
+
+# A teacher without detections at the threshold: the gate line says so.
+expect nothing-at-threshold 0 "" -- "$qat" -q eval "$yolo" --data "$work/d.h5" --threshold 0.9999 --teacher "$yolo" \
+  --gate "$gate"
+expect_stdout nothing-at-threshold-line "vs teacher: recall 1.0000, precision agreement 1.0000, median IoU 0.0000, \
+confidence MAE 0.0000 -> the teacher detects nothing at threshold 0.9999 on split 'val', so the gate has no \
+detections to compare the student with (lower --threshold, or use a trained model)"
+
 expect no-data 2 "error: qat eval: give --data (or --recipe)" -- "$qat" -q eval "$fcos"
 expect bad-split 2 "" -- "$qat" -q eval "$fcos" --data "$work/d.h5" --split nope
 expect missing-model 2 "" -- "$qat" -q eval "$work/none.onnx" --data "$work/d.h5"

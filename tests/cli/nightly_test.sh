@@ -55,7 +55,7 @@ rm -rf "$work/candidates"
 "$root/scripts/nightly" "$work/refuse.yaml" >"$work/out" 2>&1
 code=$?
 if [ $code -eq 3 ] &&
-   grep -qxF "nightly: no candidate for $id: no epoch passed the gate $work/strict.yaml (run: $work/runs/$id/refuse)" "$work/out" &&
+   grep -qxF "nightly: no candidate for $id: no epoch passed the gate $work/strict.yaml: the teacher detects nothing at threshold 0.05 on split 'val', so the gate has no detections to compare the student with (lower eval.score_threshold, or use a trained model) (run: $work/runs/$id/refuse)" "$work/out" &&
    [ ! -e "$work/candidates/$id" ]; then
   echo "ok refusal"
 else

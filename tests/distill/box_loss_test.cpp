@@ -54,6 +54,25 @@ TEST(BoxL1Giou, WithoutAnchorsTheL1IsInTeacherBoxSides) {
   EXPECT_NEAR(BoxL1GiouLoss(0.05).compute(c.ctx()).item<double>(), (w0 * (0.25 + 1.0 / 6)) / (w0 + w2), 1e-6);
 }
 
+// Without anchors the unit is at least one cell, sqrt(H * W / A): 3 anchors on a
+// 192-px image make cells of 8 px. A 2 x 2 teacher box (mean side 2 < 8) costs its
+// L1 in cells and no GIoU; the 8 x 8 box of anchor 2 (one cell) keeps its GIoU.
+TEST(BoxL1Giou, WithoutAnchorsBoxesSmallerThanACellAreMeasuredInCellsWithoutGiou) {
+  Three c;
+  c.strides = at::Tensor();
+  c.teacher["boxes"] = boxes({0, 0, 2, 2, 0, 0, 8, 8, 0, 0, 8, 8});
+  c.student["boxes"] = boxes({0, 0, 2, 6, 100, 100, 120, 120, 0, 0, 8, 12});
+  const double w0 = sigmoid(2), w2 = 0.5;
+  // Anchor 0: L1 = 4 / 8 = 0.5. Anchor 2: L1 4 / 8 = 0.5, IoU 64/96 with the student's
+  // box enclosing both: 1 - GIoU = 1/3.
+  DistillContext ctx{c.teacher, c.student, c.points, c.strides, c.targets, 192.0};
+  EXPECT_NEAR(BoxL1GiouLoss(0.05).compute(ctx).item<double>(), (w0 * 0.5 + w2 * (0.5 + 1.0 / 3)) / (w0 + w2), 1e-6);
+  // Image size unknown: cells of one pixel, as before: anchor 0 L1 = 4 / 2 = 2 and
+  // 1 - GIoU = 1 - 4/12 = 2/3; anchor 2 L1 = 4 / 8.
+  EXPECT_NEAR(BoxL1GiouLoss(0.05).compute(c.ctx()).item<double>(),
+              (w0 * (2 + 2.0 / 3) + w2 * (0.5 + 1.0 / 3)) / (w0 + w2), 1e-6);
+}
+
 TEST(BoxL1Giou, NothingAboveTheFloorIsZeroAndStillBackpropagates) {
   Three c;
   auto student_boxes = c.student["boxes"].clone().requires_grad_(true);

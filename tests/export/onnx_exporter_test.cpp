@@ -73,4 +73,30 @@ TEST(OnnxExporter, RefusesUnsupportedOpset) {
   ASSERT_THROWS_WITH(to_onnx(g, {12, "qat", {}}), Error, "ONNX opset 12 is not supported (13 to 17)");
 }
 
+// An opset-17 export's Reshape carries allowzero (Reshape-14): at export.opset 13
+// it would mean something else, so the check names the node, the attribute and
+// both opsets; HardSwish (from 14) the same without the attribute.
+TEST(CheckOpset, AnAttributeALaterOpVersionAddedNeedsThatVersion) {
+  graph::Graph g;
+  g.add_input({"x", {1, 4}});
+  g.set_initializer("shape", at::tensor(std::vector<int64_t>{2, 2}));
+  graph::Node reshape{"/head/Reshape", "Reshape", {"x", "shape"}, {"y"}, {}};
+  reshape.attrs.set("allowzero", int64_t{0});
+  g.add_node(reshape);
+  g.add_node({"/head/HardSwish", "HardSwish", {"y"}, {"z"}, {}});
+  g.add_output({"z", {2, 2}});
+  ASSERT_THROWS_WITH(check_opset(g, 13, 17), Error,
+                     "export.opset 13: node '/head/Reshape' is a Reshape with attribute 'allowzero', which ONNX "
+                     "defines from opset 14 (the model is opset 17); set export.opset to 14 or higher");
+  EXPECT_NO_THROW(check_opset(g, 14, 17));
+  g.nodes()[0].attrs.erase("allowzero");
+  ASSERT_THROWS_WITH(check_opset(g, 13, 17), Error,
+                     "export.opset 13: node '/head/HardSwish' is a HardSwish, which ONNX defines from opset 14 "
+                     "(the model is opset 17); set export.opset to 14 or higher");
+  g.nodes()[0].attrs.set("no_such", int64_t{1});
+  ASSERT_THROWS_WITH(check_opset(g, 17), Error,
+                     "export.opset 17: node '/head/Reshape' is a Reshape with attribute 'no_such', which ONNX does "
+                     "not define (up to opset 17)");
+}
+
 }  // namespace qat::exporter

@@ -170,7 +170,8 @@ TEST(ExportOpset, ThePipelineChecksTheImportedModelBeforeTheFirstPhase) {
   const Recipe recipe = load_recipe(file);
   ASSERT_THROWS_WITH(train::run_pipeline(recipe, {}), Error,
                      "export.opset 13: node '" + act +
-                         "' is a HardSwish, which ONNX defines from opset 14; set export.opset to 14 or higher");
+                         "' is a HardSwish, which ONNX defines from opset 14 (the model is opset 14); set "
+                         "export.opset to 14 or higher");
   const auto report = nlohmann::json::parse(read_file(dir.file("runs/hs/report.json")));
   EXPECT_EQ(report["error"]["phase"], "setup");
   EXPECT_EQ(report["error"]["exit_code"], 2);

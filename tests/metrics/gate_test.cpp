@@ -26,6 +26,23 @@ TEST(Gate, PassesOnlyWhenEveryFigureMeetsItsBound) {
   EXPECT_EQ(v.summary(), "recall 0.9312 < 0.95; median IoU 0.8500 < 0.9; confidence MAE 0.0600 > 0.05");
 }
 
+// A teacher without detections fails every figure for want of them (median IoU 0):
+// the refusal names that, the threshold and the split; otherwise it is the summary.
+TEST(Gate, ARefusalForATeacherWithoutDetectionsNamesThresholdAndSplit) {
+  const Gate g;
+  BehaviourStats none{};  // recall 1, precision agreement 1, median IoU 0
+  const auto v = g.check(none);
+  EXPECT_EQ(v.summary(), "median IoU 0.0000 < 0.9");
+  EXPECT_EQ(refusal_text(none, v, 0.7, "val", "eval.score_threshold"),
+            "the teacher detects nothing at threshold 0.7 on split 'val', so the gate has no detections to compare "
+            "the student with (lower eval.score_threshold, or use a trained model)");
+  BehaviourStats some = stats(0.9312, 0.95, 0.85, 0.06);
+  some.teacher_count = 3;
+  EXPECT_EQ(refusal_text(some, g.check(some), 0.7, "val", "--threshold"),
+            "recall 0.9312 < 0.95; median IoU 0.8500 < 0.9; confidence MAE 0.0600 > 0.05");
+  EXPECT_EQ(refusal_text(stats(1, 1, 1, 0), g.check(stats(1, 1, 1, 0)), 0.7, "val", "--threshold"), "passed");
+}
+
 TEST(Gate, ClassRecallFloorIgnoresClassesTheTeacherNeverFound) {
   Gate g;
   g.min_class_recall = 0.6;

@@ -94,5 +94,20 @@ TEST(ImportedDefaults, RecipeNamesAreCheckedAgainstTheGraphWithSuggestions) {
                      "r.yaml: quant.exclude[1]: 'reluu' matches no node of model tiny.onnx; did you mean 'relu'?");
 }
 
+// export.opset not given for an imported model: its own opset (opset 12 exports at
+// 13, qat's lowest); given: as given; a native model: 13.
+TEST(ImportedDefaults, TheExportOpsetIsTheModelsOwnUnlessGiven) {
+  const auto models = testing::source_dir() / "tests/data/models";
+  Recipe r;
+  r.model.onnx = (models / "yolov8-tiny-op17-static.onnx").string();
+  r.export_.opset = 0;  // as load_recipe leaves it for model.onnx without export.opset
+  EXPECT_EQ(export_opset(r), 17);
+  r.model.onnx = (models / "yolov8-tiny-op12-static.onnx").string();
+  EXPECT_EQ(export_opset(r), 13);
+  r.export_.opset = 15;
+  EXPECT_EQ(export_opset(r), 15);
+  EXPECT_EQ(export_opset(Recipe{}), 13);
+}
+
 }  // namespace
 }  // namespace qat::model

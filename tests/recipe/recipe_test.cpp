@@ -154,6 +154,22 @@ TEST(Recipe, ExportSectionIsReadStrictlyAndRoundTrips) {
                      dir.file("typo.yaml") + ":2:3: export.opsett: unknown key; did you mean 'opset'?");
 }
 
+// An imported model without export.opset exports at its own opset (0 here, resolved
+// by model::export_opset from the file): recipe show leaves the key out, so the
+// round trip keeps it unset; a given opset stays.
+TEST(Recipe, AnImportedModelWithoutExportOpsetLeavesItToTheModel) {
+  testing::TempDir dir;
+  const Recipe r = load_recipe(dir.write("r.yaml", "model:\n  onnx: det.onnx\n"));
+  EXPECT_EQ(r.export_.opset, 0);
+  EXPECT_FALSE(r.to_yaml()["export"]["opset"].IsDefined());
+  EXPECT_EQ(r.to_yaml()["export"]["profile"].as<std::string>(), "tensorrt");
+  const Recipe again = load_recipe(dir.write("again.yaml", r.to_yaml_text()));
+  EXPECT_EQ(again.export_.opset, 0);
+  EXPECT_EQ(again.to_yaml_text(), r.to_yaml_text());
+  EXPECT_EQ(load_recipe(dir.file("r.yaml"), {"export.opset=14"}).export_.opset, 14);
+  EXPECT_EQ(load_recipe(dir.write("n.yaml", "seed: 1\n")).export_.opset, 13);  // native: 13
+}
+
 }  // namespace qat
 
 namespace qat {

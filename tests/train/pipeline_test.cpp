@@ -169,7 +169,13 @@ TEST(Pipeline, RefusesWithExitThreeAndPublishesNothingWhenNoEpochPasses) {
   expect_common_artifacts(r, report);
   EXPECT_TRUE(report["candidate"].is_null());
   EXPECT_FALSE(report.contains("export"));
-  EXPECT_EQ(report["refusal"], "no epoch passed the gate " + tiny.dir.file("strict.yaml"));
+  // The tiny teacher (one FP32 epoch) detects nothing at 0.05: the refusal says so
+  // rather than "median IoU 0.0000 < 0.9", which reads as a bad student.
+  EXPECT_EQ(report["qat"]["epochs"][0]["at_teacher_threshold"]["teacher_count"], 0);
+  EXPECT_EQ(report["refusal"], "no epoch passed the gate " + tiny.dir.file("strict.yaml") +
+                                   ": the teacher detects nothing at threshold 0.05 on split 'val', so the gate "
+                                   "has no detections to compare the student with (lower eval.score_threshold, or "
+                                   "use a trained model)");
   EXPECT_FALSE(std::filesystem::exists(r.model_path));
   EXPECT_FALSE(std::filesystem::exists(r.manifest_path));
   EXPECT_FALSE(std::filesystem::exists(r.run_dir + "/qat/best.h5"));

@@ -4,9 +4,12 @@
 
 #include "qat/core/atomic_file.h"
 #include "qat/data/dataset.h"
+#include "qat/export/onnx_exporter.h"
 #include "qat/graph/fold_batch_norm.h"
 #include "qat/model/arch_spec.h"
 #include "qat/model/detector.h"
+#include "qat/model/imported_defaults.h"
+#include "qat/model/onnx_detector.h"
 #include "qat/quant/quant_plan.h"
 #include "qat/train/checkpoint.h"
 #include "support/test_support.h"
@@ -111,6 +114,36 @@ TEST(Sweep, LayersModeMeasuresEachLayerThenTheRegionWithoutFailingOnes) {
   EXPECT_EQ(r.rows[2].region, "region without failing layers");
   EXPECT_EQ(r.rows[2].quantized_ops, 2);
   EXPECT_EQ(r.chosen, 2);
+}
+
+// An imported model without quant.include sweeps the region `qat train` and `qat ptq`
+// quantize: every Conv but the head layers (model::resolve_quant_region), not nothing.
+TEST(Sweep, AnImportedModelSweepsTheImportedDefaultRegion) {
+  SweepRun run;
+  const auto det = model::build_detector(model::load_arch(SweepRun::arch()),
+                                         data::DetectionDataset(run.dir.file("d.h5"), "train").class_names(), 64, 0);
+  exporter::export_onnx(det.graph, run.dir.file("det.onnx"), {});
+  const Recipe recipe = load_recipe(run.dir.write(
+      "i.yaml", "name: sweep\noutput_dir: " + run.dir.file("runs") + "\n" +
+                    "data:\n  path: " + run.dir.file("d.h5") + "\n  image_size: 64\n  batch_size: 8\n" +
+                    "model:\n  onnx: " + run.dir.file("det.onnx") + "\n" +
+                    "  head: {logits: logits, anchor_points: head.anchor_points, anchor_strides: head.anchor_strides}\n" +
+                    "eval:\n  score_threshold: 0.01\nquant:\n  calibration_images: 8\n" +
+                    "qat:\n  gate: " + testing::write_gate(run.dir, "lenient") + "\n"));
+  ASSERT_TRUE(recipe.quant.include.empty());
+  const model::Detector teacher = model::load_onnx_detector(recipe.model);
+  const QuantSection region = model::resolve_quant_region(teacher, recipe.quant);
+  const auto head = model::find_head_layers(teacher).nodes;
+  int64_t convs = 0;
+  for (const auto& n : teacher.graph.nodes()) convs += quant::is_quantizable(n.op_type);
+  ASSERT_GT(head.size(), 0u);
+  EXPECT_EQ(static_cast<int64_t>(region.include.size()), convs - static_cast<int64_t>(head.size()));
+  const SweepResult r = run_sweep(recipe, {});
+  ASSERT_FALSE(r.rows.empty());
+  EXPECT_EQ(r.rows.front().region, "backbone.0");
+  // The widest block region is the whole default region.
+  EXPECT_EQ(r.rows.back().quantized_ops, static_cast<int64_t>(region.include.size()));
+  EXPECT_EQ(r.chosen, static_cast<int64_t>(r.rows.size()) - 1);
 }
 
 TEST(Sweep, UnknownModeIsRefused) {

@@ -20,6 +20,7 @@ struct DistillContext {
   const at::Tensor& anchor_points;   ///< [A,2] (cx, cy) pixels
   const at::Tensor& anchor_strides;  ///< [A] pixels
   const at::Tensor& targets;         ///< [T,6] ground truth: batch index, label, x1, y1, x2, y2
+  double image_area = 0;             ///< H * W of the input in pixels; 0 when unknown
 };
 
 class DistillLoss {

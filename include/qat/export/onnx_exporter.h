@@ -4,6 +4,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 
 #include "qat/graph/graph.h"
@@ -33,11 +34,14 @@ void write_checked_onnx(onnx::ModelProto& model, const std::string& path);
 /// weight: a diverged model is never written.
 void check_finite_weights(const graph::Graph& graph, const std::string& path);
 
-/// Refuses (qat::Error naming the node and the first opset that has its op) a graph
-/// with an op that ONNX does not define at `opset` (HardSwish needs 14), and an opset
-/// outside 13..17. The pipeline calls it before training, so a recipe whose export
-/// would fail stops before the first phase.
-void check_opset(const graph::Graph& graph, int opset);
+/// Refuses (qat::Error naming the node, its op, the first opset that has it and
+/// `model_opset`, the imported model's own, when given) a graph with an op that ONNX
+/// does not define at `opset` (HardSwish needs 14) or with an attribute that opset's
+/// version of the op lacks (a later version changed its meaning: Reshape's allowzero
+/// needs 14), and an opset outside 13..17. The pipeline and
+/// `qat recipe check` call it before training, so a recipe whose export would fail
+/// stops before the first phase.
+void check_opset(const graph::Graph& graph, int opset, std::optional<int> model_opset = std::nullopt);
 
 /// check_finite_weights + to_onnx + check_onnx + write to `path` atomically.
 void export_onnx(const graph::Graph& graph, const std::string& path, const ExportOptions& options);

@@ -66,6 +66,10 @@ Graph import_onnx(const std::string& path, const ImportOptions& options = {});
 /// The same for a model in memory; `where` names it in errors.
 Graph import_onnx(const onnx::ModelProto& model, const std::string& where, const ImportOptions& options = {});
 
+/// The ai.onnx opset `path` imports (what torch.onnx.export's opset_version was).
+/// Throws IoError naming the file when it cannot be read or imports none.
+int onnx_opset(const std::string& path);
+
 /// Reads a serialized onnx.TensorProto (the ONNX test data's input_0.pb, ...).
 at::Tensor read_onnx_tensor(const std::string& path);
 

@@ -34,4 +34,11 @@ struct Gate {
   GateVerdict check(const BehaviourStats& stats) const;
 };
 
+/// What a failed verdict says: its summary, or, when the teacher has no detections
+/// at `threshold` on `split` (the gate compares the student with them, so every
+/// figure fails for want of them), that, with the remedy: a lower `setting`
+/// (eval.score_threshold, --threshold) or a trained model.
+std::string refusal_text(const BehaviourStats& stats, const GateVerdict& verdict, double threshold,
+                         const std::string& split, const std::string& setting);
+
 }  // namespace qat::metrics

@@ -43,8 +43,13 @@ std::vector<distill::LossSpec> resolve_loss_taps(const Detector& det, const std:
 /// ConfigError naming the recipe key and the closest names of the model.
 void check_recipe_names(const Detector& det, const Recipe& recipe);
 
+/// The opset a run exports at: export.opset when the recipe gives it (a native
+/// model's default is 13), else the imported model's own (graph::onnx_opset; one
+/// before 13 exports at 13, as the importer rewrites it to opset-13 forms).
+int export_opset(const Recipe& recipe);
+
 /// For `qat recipe check` of a recipe with `model.onnx`: imports the model (the
-/// head section against the graph) and check_recipe_names. A no-op for a native model.
-void check_imported_model(const Recipe& recipe);
+/// head section against the graph), check_recipe_names, and returns it.
+Detector check_imported_model(const Recipe& recipe);
 
 }  // namespace qat::model

@@ -135,7 +135,7 @@ struct QuantSection {
 /// `export:` how the quantized student is written as a Q/DQ ONNX model (docs/export.md).
 struct ExportSection {
   std::string profile = "tensorrt";  ///< tensorrt | ort
-  int opset = 13;                    ///< 13 to 17
+  int opset = 13;                    ///< 13 to 17; 0: an imported model's own (Recipe)
 
   static ExportSection from_yaml(const YAML::Node& node, const KeyPath& path);
   YAML::Node to_yaml() const;
