@@ -2,8 +2,8 @@
 #include <iostream>
 
 #include "cli/command.h"
-#include "qat/model/imported_defaults.h"
 #include "qat/recipe/recipe.h"
+#include "qat/recipe/recipe_check.h"
 
 namespace qat::cli {
 
@@ -26,7 +26,7 @@ void add_recipe_command(CLI::App& app, Action& action) {
   check->callback([&action, args] {
     action = [args] {
       const Recipe r = load_recipe(args->file, args->overrides);
-      model::check_imported_model(r);
+      check_imported_model(r);
       std::cout << args->file << ": ok (name " << r.name << ", hash " << r.hash().substr(0, 12)
                 << ")\n";
       return 0;

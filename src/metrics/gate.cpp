@@ -4,7 +4,7 @@
 
 #include "qat/core/atomic_file.h"
 #include "qat/core/did_you_mean.h"
-#include "qat/recipe/yaml_map.h"
+#include "qat/core/yaml_map.h"
 
 namespace qat::metrics {
 

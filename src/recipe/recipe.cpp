@@ -4,8 +4,8 @@
 
 #include "qat/core/atomic_file.h"
 #include "qat/core/sha256.h"
+#include "qat/core/yaml_map.h"
 #include "qat/recipe/overrides.h"
-#include "qat/recipe/yaml_map.h"
 
 namespace qat {
 

@@ -1,6 +1,6 @@
 #include "qat/recipe/sections.h"
 
-#include "qat/recipe/yaml_map.h"
+#include "qat/core/yaml_map.h"
 
 namespace qat {
 

@@ -18,7 +18,7 @@
 #include "qat/export/onnx_exporter.h"
 #include "qat/graph/executor.h"
 #include "qat/train/checkpoint.h"
-#include "qat/train/detection_loss.h"
+#include "qat/loss/detection_loss.h"
 #include "qat/train/evaluate.h"
 #include "qat/train/lr_schedule.h"
 #include "qat/train/optimizer.h"
@@ -175,7 +175,7 @@ Fp32Result train_fp32(const Recipe& recipe, const TrainOptions& options) {
             "' has fewer images than one batch (", recipe.data.batch_size, ")");
   const auto anchor_points = det.anchor_points();
   const auto anchor_strides = det.anchor_strides();
-  DetectionLossOptions loss_options;
+  loss::DetectionLossOptions loss_options;
   BadBatches bad_batches("fp32", cfg.max_bad_batches, cfg.lr);
 
   logger().info("fp32: {} epochs of {} iterations, {} train / {} val images, {} classes", cfg.epochs,
@@ -197,8 +197,8 @@ Fp32Result train_fp32(const Recipe& recipe, const TrainOptions& options) {
       throw_if_interrupted();
       const double lr = schedule.at(static_cast<double>(epoch) + static_cast<double>(it) / iterations);
       const auto out = exec.run({{det.info.input, batch->images}}, {det.info.logits});
-      const LossParts loss = detection_loss(out.at(det.info.logits), out.at(det.info.boxes), anchor_points,
-                                            anchor_strides, batch->targets, loss_options);
+      const loss::LossParts loss = loss::detection_loss(out.at(det.info.logits), out.at(det.info.boxes), anchor_points,
+                                                  anchor_strides, batch->targets, loss_options);
       const double loss_value = loss.total.item<double>();
       optimizer->zero_grad();
       if (!bad_batches.loss_ok(loss_value, epoch, it)) {

@@ -16,8 +16,8 @@
 #include <vector>
 
 #include "qat/graph/graph.h"
+#include "qat/quant/quant_options.h"
 #include "qat/quant/quant_spec.h"
-#include "qat/recipe/sections.h"
 
 namespace qat::quant {
 
