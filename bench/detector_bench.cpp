@@ -16,9 +16,9 @@
 #include "qat/core/allocator.h"
 #include "qat/distill/distill_objective.h"
 #include "qat/graph/executor.h"
+#include "qat/loss/detection_loss.h"
 #include "qat/model/detector.h"
 #include "qat/recipe/recipe.h"
-#include "qat/train/detection_loss.h"
 #include "qat/train/optimizer.h"
 #include "qat/train/qat_step.h"
 #include "qat/train/quantized_student.h"
@@ -123,10 +123,10 @@ void BM_Fp32TrainStep(benchmark::State& state) {
   const auto points = det.anchor_points(), strides = det.anchor_strides();
   const auto images = at::rand({batch, 3, size, size});
   const auto targets = targets_for(batch, size);
-  const qat::train::DetectionLossOptions loss_options;
+  const qat::loss::DetectionLossOptions loss_options;
   for (auto _ : state) {
     const auto out = exec.run({{det.info.input, images}}, {det.info.logits});
-    const auto loss = qat::train::detection_loss(out.at(det.info.logits), out.at(det.info.boxes), points, strides,
+    const auto loss = qat::loss::detection_loss(out.at(det.info.logits), out.at(det.info.boxes), points, strides,
                                                  targets, loss_options);
     optimizer->zero_grad();
     loss.total.backward();

@@ -5,7 +5,9 @@ function(qat_set_warnings target)
 endfunction()
 
 # Targets whose sources include ATen/torch headers reuse one precompiled header
-# (built once for the library) instead of parsing torch in every translation unit.
+# (built once for the library, src/CMakeLists.txt) instead of parsing torch in every
+# translation unit. The areas reuse qat_core's (cmake/QatLayers.cmake), built from
+# the same pch.h with the same flags.
 function(qat_use_torch_pch target)
   target_precompile_headers(${target} REUSE_FROM qat)
 endfunction()

@@ -2,10 +2,8 @@
 #include <iostream>
 
 #include "cli/command.h"
-#include "qat/export/onnx_exporter.h"
-#include "qat/graph/onnx_importer.h"
-#include "qat/model/imported_defaults.h"
 #include "qat/recipe/recipe.h"
+#include "qat/recipe/recipe_check.h"
 
 namespace qat::cli {
 
@@ -28,11 +26,7 @@ void add_recipe_command(CLI::App& app, Action& action) {
   check->callback([&action, args] {
     action = [args] {
       const Recipe r = load_recipe(args->file, args->overrides);
-      if (r.model.is_onnx()) {
-        // The names the recipe uses, and the export opset against the model's ops.
-        const model::Detector det = model::check_imported_model(r);
-        exporter::check_opset(det.graph, model::export_opset(r), graph::onnx_opset(r.model.onnx));
-      }
+      check_imported_model(r);
       std::cout << args->file << ": ok (name " << r.name << ", hash " << r.hash().substr(0, 12)
                 << ")\n";
       return 0;

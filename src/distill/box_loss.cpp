@@ -18,9 +18,9 @@ at::Tensor BoxL1GiouLoss::compute(const DistillContext& ctx) const {
   const auto boxes = detail::value_pair(ctx, "boxes", what);
   const int64_t b = logits.student.size(0), a = logits.student.size(1);
   const std::string ba = "[" + std::to_string(b) + "," + std::to_string(a);
-  metrics::detail::check_shape(boxes.student, {b, a, 4}, ba + ",4]", what, "boxes");
+  qat::detail::check_shape(boxes.student, {b, a, 4}, ba + ",4]", what, "boxes");
   if (ctx.anchor_strides.defined()) {
-    metrics::detail::check_shape(ctx.anchor_strides, {a}, "[" + std::to_string(a) + "]", what, "anchor_strides");
+    qat::detail::check_shape(ctx.anchor_strides, {a}, "[" + std::to_string(a) + "]", what, "anchor_strides");
   }
 
   const auto w = at::sigmoid(std::get<0>(logits.teacher.max(-1)));  // [B,A]

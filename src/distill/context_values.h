@@ -5,7 +5,7 @@
 
 #include <string>
 
-#include "metrics/shape_check.h"
+#include "qat/core/detail/shape_check.h"
 #include "qat/distill/distill_loss.h"
 
 namespace qat::distill::detail {
@@ -29,8 +29,8 @@ inline const at::Tensor& find_value(const graph::ValueMap& values, const std::st
 inline ValuePair value_pair(const DistillContext& ctx, const std::string& name, const std::string& loss) {
   ValuePair p{find_value(ctx.student, name), find_value(ctx.teacher, name).detach()};
   if (!p.student.sizes().equals(p.teacher.sizes())) {
-    throw ShapeError(loss + ": '" + name + "' of the student is " + metrics::detail::shape_text(p.student) +
-                     " but of the teacher " + metrics::detail::shape_text(p.teacher));
+    throw ShapeError(loss + ": '" + name + "' of the student is " + qat::detail::shape_text(p.student) +
+                     " but of the teacher " + qat::detail::shape_text(p.teacher));
   }
   return p;
 }
@@ -38,7 +38,7 @@ inline ValuePair value_pair(const DistillContext& ctx, const std::string& name, 
 /// value_pair for "logits", checked to be [B,A,C].
 inline ValuePair logits_pair(const DistillContext& ctx, const std::string& loss) {
   ValuePair p = value_pair(ctx, "logits", loss);
-  metrics::detail::check_shape(p.student, {-1, -1, -1}, "[B,A,C]", loss, "logits");
+  qat::detail::check_shape(p.student, {-1, -1, -1}, "[B,A,C]", loss, "logits");
   return p;
 }
 

@@ -43,7 +43,7 @@ FeatureCosineLoss::FeatureCosineLoss(std::vector<std::string> taps)
 at::Tensor FeatureCosineLoss::compute(const DistillContext& ctx) const {
   return average_taps(ctx, taps_, "feature_cosine", [](const at::Tensor& s, const at::Tensor& t, const std::string& tap) {
     if (s.dim() < 2) {
-      throw ShapeError("feature_cosine: tap '" + tap + "' must be [B,C,...], got " + metrics::detail::shape_text(s));
+      throw ShapeError("feature_cosine: tap '" + tap + "' must be [B,C,...], got " + qat::detail::shape_text(s));
     }
     return (1 - at::cosine_similarity(s, t, 1, 1e-8)).mean();
   });

@@ -4,7 +4,7 @@
 
 namespace qat::distill {
 
-GroundTruthLoss::GroundTruthLoss(train::DetectionLossOptions options) : options_(options) {}
+GroundTruthLoss::GroundTruthLoss(loss::DetectionLossOptions options) : options_(options) {}
 
 at::Tensor GroundTruthLoss::compute(const DistillContext& ctx) const {
   QAT_CHECK(ctx.anchor_points.defined() && ctx.anchor_strides.defined(),
@@ -12,7 +12,7 @@ at::Tensor GroundTruthLoss::compute(const DistillContext& ctx) const {
             "(model.head.anchor_points/anchor_strides)");
   const auto& logits = detail::find_value(ctx.student, "logits");
   const auto& boxes = detail::find_value(ctx.student, "boxes");
-  return train::detection_loss(logits, boxes, ctx.anchor_points, ctx.anchor_strides, ctx.targets, options_).total;
+  return loss::detection_loss(logits, boxes, ctx.anchor_points, ctx.anchor_strides, ctx.targets, options_).total;
 }
 
 std::unique_ptr<DistillLoss> make_ground_truth(const LossSpec& /*spec*/) {

@@ -1,7 +1,7 @@
 #include "qat/distill/loss_spec.h"
 
+#include "qat/core/yaml_map.h"
 #include "qat/distill/registry.h"
-#include "qat/recipe/yaml_map.h"
 
 namespace qat::distill {
 namespace {

@@ -4,7 +4,7 @@
 #include <cmath>
 #include <numeric>
 
-#include "metrics/shape_check.h"
+#include "qat/core/detail/shape_check.h"
 #include "qat/metrics/box_ops.h"
 
 namespace qat::metrics {

@@ -1,6 +1,6 @@
 #include "qat/metrics/box_ops.h"
 
-#include "metrics/shape_check.h"
+#include "qat/core/detail/shape_check.h"
 
 namespace qat::metrics {
 

@@ -1,6 +1,6 @@
 #include "qat/metrics/detections.h"
 
-#include "metrics/shape_check.h"
+#include "qat/core/detail/shape_check.h"
 #include "qat/metrics/nms.h"
 
 namespace qat::metrics {

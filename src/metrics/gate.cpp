@@ -4,8 +4,8 @@
 
 #include "qat/core/atomic_file.h"
 #include "qat/core/did_you_mean.h"
+#include "qat/core/yaml_map.h"
 #include "qat/metrics/behaviour_metrics.h"
-#include "qat/recipe/yaml_map.h"
 
 namespace qat::metrics {
 

@@ -5,7 +5,7 @@
 #include <limits>
 #include <numeric>
 
-#include "metrics/shape_check.h"
+#include "qat/core/detail/shape_check.h"
 #include "qat/metrics/box_ops.h"
 
 namespace qat::metrics {

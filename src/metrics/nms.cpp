@@ -4,7 +4,7 @@
 #include <numeric>
 #include <vector>
 
-#include "metrics/shape_check.h"
+#include "qat/core/detail/shape_check.h"
 
 namespace qat::metrics {
 

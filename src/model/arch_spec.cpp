@@ -1,7 +1,7 @@
 #include "qat/model/arch_spec.h"
 
 #include "qat/core/atomic_file.h"
-#include "qat/recipe/yaml_map.h"
+#include "qat/core/yaml_map.h"
 
 namespace qat::model {
 namespace {

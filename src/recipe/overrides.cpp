@@ -2,7 +2,7 @@
 
 #include <yaml-cpp/yaml.h>
 
-#include "qat/recipe/key_path.h"
+#include "qat/core/key_path.h"
 
 namespace qat {
 

@@ -4,9 +4,9 @@
 
 #include "qat/core/atomic_file.h"
 #include "qat/core/sha256.h"
+#include "qat/core/yaml_map.h"
 #include "qat/recipe/overrides.h"
 #include "qat/recipe/recipe_fields.h"
-#include "qat/recipe/yaml_map.h"
 
 namespace qat {
 
@@ -52,7 +52,7 @@ const FieldTable<Recipe>& recipe_fields() {
           section("export", &S::export_, export_fields(), "the Q/DQ ONNX export")
               .then([](S& r, YamlMap& m) {
                 if (!r.model.is_onnx()) return;
-                // An imported model exports at its own opset (model::export_opset reads it from
+                // An imported model exports at its own opset (export_opset in recipe/recipe_check.h reads it from
                 // the file when the model is opened): a lower one may not have its ops' meaning.
                 const YAML::Node& exp = m.node("export");
                 if (!exp.IsMap() || !exp["opset"].IsDefined()) r.export_.opset = 0;

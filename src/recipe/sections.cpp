@@ -2,10 +2,10 @@
 // and its meaning. from_yaml/to_yaml of every section are its table's read and write.
 #include "qat/recipe/sections.h"
 
+#include "qat/core/yaml_map.h"
 #include "qat/metrics/behaviour_metrics.h"
 #include "qat/quant/registry.h"
 #include "qat/recipe/recipe_fields.h"
-#include "qat/recipe/yaml_map.h"
 
 namespace qat {
 

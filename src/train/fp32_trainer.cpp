@@ -19,7 +19,7 @@
 #include "qat/export/onnx_exporter.h"
 #include "qat/graph/executor.h"
 #include "qat/train/checkpoint.h"
-#include "qat/train/detection_loss.h"
+#include "qat/loss/detection_loss.h"
 #include "qat/train/evaluate.h"
 #include "qat/train/lr_schedule.h"
 #include "qat/train/optimizer.h"
@@ -182,12 +182,12 @@ EpochRecord Fp32Training::train_epoch(int64_t epoch) {
   rec.epoch = epoch;
   int64_t it = 0;
   const int64_t skipped_before = bad_batches_.skipped();
-  const DetectionLossOptions loss_options;
+  const loss::DetectionLossOptions loss_options;
   for (; auto batch = train_loader_->next(); ++it) {
     throw_if_interrupted();
     const double lr = schedule_.at(static_cast<double>(epoch) + static_cast<double>(it) / iterations_);
     const auto out = exec_.run({{det_.info.input, batch->images}}, {det_.info.logits});
-    const LossParts loss = detection_loss(out.at(det_.info.logits), out.at(det_.info.boxes), anchor_points_,
+    const loss::LossParts loss = loss::detection_loss(out.at(det_.info.logits), out.at(det_.info.boxes), anchor_points_,
                                           anchor_strides_, batch->targets, loss_options);
     const double loss_value = loss.total.item<double>();
     optimizer_->zero_grad();

@@ -19,6 +19,7 @@
 #include "qat/graph/onnx_importer.h"
 #include "qat/metrics/behaviour_metrics.h"
 #include "qat/model/imported_defaults.h"
+#include "qat/recipe/recipe_check.h"
 #include "qat/runtime/onnx_runtime.h"
 #include "qat/train/calibrate.h"
 #include "qat/train/detection_set.h"
@@ -113,7 +114,7 @@ void check_run(RunContext& ctx) {
     ctx.set_teacher(load_fp32_detector(recipe, ctx.class_names(), recipe.qat.fp32_weights));
     const std::optional<int> own =
         recipe.model.is_onnx() ? std::optional<int>(graph::onnx_opset(recipe.model.onnx)) : std::nullopt;
-    exporter::check_opset(ctx.teacher().graph, model::export_opset(recipe), own);
+    exporter::check_opset(ctx.teacher().graph, export_opset(recipe), own);
   } else {
     exporter::check_opset(fresh_detector(recipe, ctx.class_names()).graph, recipe.export_.opset);
   }
@@ -177,7 +178,7 @@ ExportResult export_phase(RunContext& ctx, PtqPhaseResult& ptq, const QatPhaseRe
   r.staged = StagedFiles({r.staged_model, r.staged_manifest, r.staged_student});
   exporter::QdqExportOptions eo;
   eo.profile = recipe.export_.profile;
-  eo.opset = model::export_opset(recipe);
+  eo.opset = export_opset(recipe);
   eo.metadata["qat.recipe_hash"] = recipe.hash();
   eo.metadata["qat.score_threshold"] = std::to_string(r.chosen.threshold);
   save_student_checkpoint(r.staged_student, student, recipe, ctx.class_names(), r.chosen.epoch);

@@ -22,6 +22,7 @@
 #include "qat/export/export_profile.h"
 #include "qat/export/qdq_exporter.h"
 #include "qat/model/imported_defaults.h"
+#include "qat/recipe/recipe_check.h"
 #include "qat/quant/quantize.h"
 #include "qat/runtime/onnx_runtime.h"
 #include "qat/train/checkpoint.h"
@@ -188,7 +189,7 @@ void load_checkpoint_model(const Checkpoint& ck, const Recipe& recipe, const std
     m.student->quantizers().set_fake_quant(true);
     exporter::QdqExportOptions eo;
     eo.profile = recipe.export_.profile;
-    eo.opset = model::export_opset(recipe);
+    eo.opset = export_opset(recipe);
     m.profile = eo.profile;
     m.reference = exporter::to_qdq_onnx(m.student->detector().graph, m.student->quantizers(), eo);
   }

@@ -16,7 +16,7 @@ TEST(GroundTruthLoss, IsTheDetectionLossOfTheStudent) {
   student["boxes"] = at::cat({points - 8, points + 8}, 1).unsqueeze(0);
   const auto t = targets.reshape({1, 6});
   const DistillContext ctx{teacher, student, points, strides, t};
-  const auto want = train::detection_loss(student["logits"], student["boxes"], points, strides, t, {}).total;
+  const auto want = loss::detection_loss(student["logits"], student["boxes"], points, strides, t, {}).total;
   const double got = GroundTruthLoss().compute(ctx).item<double>();
   EXPECT_DOUBLE_EQ(got, want.item<double>());
   EXPECT_GT(got, 0.1);

@@ -3,6 +3,7 @@
 // the default feature taps, and the names a recipe uses are checked against the graph.
 #include "qat/model/imported_defaults.h"
 
+#include "qat/recipe/recipe_check.h"
 #include "support/test_support.h"
 
 namespace qat::model {
@@ -78,19 +79,19 @@ TEST(ImportedDefaults, RecipeNamesAreCheckedAgainstTheGraphWithSuggestions) {
   r.file = "r.yaml";
   r.quant.include.clear();
   r.quant.exclude.clear();
-  check_recipe_names(det, r);  // the defaults fit
+  qat::check_recipe_names(det, r);  // the defaults fit
   r.qat.losses[0].taps = {"featurs"};
-  ASSERT_THROWS_WITH(check_recipe_names(det, r), ConfigError,
+  ASSERT_THROWS_WITH(qat::check_recipe_names(det, r), ConfigError,
                      "r.yaml: qat.losses[0].taps: 'featurs' is not a value of model tiny.onnx; did you mean "
                      "'features'?");
   r.qat.losses = distill::default_losses();
   r.quant.include = {"bodi"};
-  ASSERT_THROWS_WITH(check_recipe_names(det, r), ConfigError,
+  ASSERT_THROWS_WITH(qat::check_recipe_names(det, r), ConfigError,
                      "r.yaml: quant.include[0]: 'bodi' matches no Conv/Gemm/MatMul node of model tiny.onnx; did "
                      "you mean 'body'?");
   r.quant.include = {"body"};
   r.quant.exclude = {"cls_pred", "reluu"};
-  ASSERT_THROWS_WITH(check_recipe_names(det, r), ConfigError,
+  ASSERT_THROWS_WITH(qat::check_recipe_names(det, r), ConfigError,
                      "r.yaml: quant.exclude[1]: 'reluu' matches no node of model tiny.onnx; did you mean 'relu'?");
 }
 

@@ -3,8 +3,8 @@
 // and long values quoted back only as an excerpt.
 #include <filesystem>
 
+#include "qat/core/yaml_map.h"
 #include "qat/recipe/recipe.h"
-#include "qat/recipe/yaml_map.h"
 #include "support/test_support.h"
 
 namespace qat {

@@ -155,7 +155,7 @@ TEST(Recipe, ExportSectionIsReadStrictlyAndRoundTrips) {
 }
 
 // An imported model without export.opset exports at its own opset (0 here, resolved
-// by model::export_opset from the file): recipe show leaves the key out, so the
+// by export_opset (recipe/recipe_check.h) from the file): recipe show leaves the key out, so the
 // round trip keeps it unset; a given opset stays.
 TEST(Recipe, AnImportedModelWithoutExportOpsetLeavesItToTheModel) {
   testing::TempDir dir;

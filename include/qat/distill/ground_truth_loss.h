@@ -3,18 +3,18 @@
 #pragma once
 
 #include "qat/distill/distill_loss.h"
-#include "qat/train/detection_loss.h"
+#include "qat/loss/detection_loss.h"
 
 namespace qat::distill {
 
-/// train::detection_loss(student logits, student boxes, ...).total with default options.
+/// loss::detection_loss(student logits, student boxes, ...).total with default options.
 class GroundTruthLoss : public DistillLoss {
  public:
-  explicit GroundTruthLoss(train::DetectionLossOptions options = {});
+  explicit GroundTruthLoss(loss::DetectionLossOptions options = {});
   at::Tensor compute(const DistillContext& ctx) const override;
 
  private:
-  train::DetectionLossOptions options_;
+  loss::DetectionLossOptions options_;
 };
 
 std::unique_ptr<DistillLoss> make_ground_truth(const LossSpec& spec);

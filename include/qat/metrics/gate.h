@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "qat/core/key_path.h"
 #include "qat/metrics/behaviour.h"
-#include "qat/recipe/key_path.h"
 
 namespace qat::metrics {
 

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "qat/recipe/key_path.h"
+#include "qat/core/key_path.h"
 
 namespace qat::model {
 

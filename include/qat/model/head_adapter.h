@@ -17,7 +17,7 @@
 
 #include "qat/graph/executor.h"
 #include "qat/graph/graph.h"
-#include "qat/recipe/sections.h"
+#include "qat/model/model_options.h"
 
 namespace qat::model {
 

@@ -1,5 +1,6 @@
-// Defaults and name checks for an imported detector, whose node names are the
-// exporter's (torch: "/model.22/cv2.0/cv2.0.2/Conv") rather than qat's.
+// Defaults for an imported detector, whose node names are the exporter's
+// (torch: "/model.22/cv2.0/cv2.0.2/Conv") rather than qat's; recipe/recipe_check.h
+// checks a recipe's names against the graph after these resolutions.
 //
 // The head layers are the Conv/Gemm/MatMul nodes that produce the head outputs:
 // reached from the contract's boxes and scores through ops that are not
@@ -14,7 +15,7 @@
 
 #include "qat/distill/loss_spec.h"
 #include "qat/model/detector.h"
-#include "qat/recipe/recipe.h"
+#include "qat/quant/quant_options.h"
 
 namespace qat::model {
 
@@ -36,20 +37,5 @@ QuantSection resolve_quant_region(const Detector& det, const QuantSection& quant
 /// them taps the head layers' inputs instead (logged); the default losses on a model
 /// without anchor constants leave out ground_truth, which assigns labels to anchors (logged).
 std::vector<distill::LossSpec> resolve_loss_taps(const Detector& det, const std::vector<distill::LossSpec>& losses);
-
-/// Checks the names `recipe` uses against `det` (after the resolutions above):
-/// every feature tap is a value of the graph, every quant.include pattern selects
-/// a quantizable node, every quant.exclude pattern matches a node. Throws
-/// ConfigError naming the recipe key and the closest names of the model.
-void check_recipe_names(const Detector& det, const Recipe& recipe);
-
-/// The opset a run exports at: export.opset when the recipe gives it (a native
-/// model's default is 13), else the imported model's own (graph::onnx_opset; one
-/// before 13 exports at 13, as the importer rewrites it to opset-13 forms).
-int export_opset(const Recipe& recipe);
-
-/// For `qat recipe check` of a recipe with `model.onnx`: imports the model (the
-/// head section against the graph), check_recipe_names, and returns it.
-Detector check_imported_model(const Recipe& recipe);
 
 }  // namespace qat::model

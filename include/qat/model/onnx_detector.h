@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "qat/model/detector.h"
-#include "qat/recipe/sections.h"
+#include "qat/model/model_options.h"
 
 namespace qat::model {
 

@@ -19,8 +19,8 @@
 
 #include "qat/graph/graph.h"
 #include "qat/quant/placement.h"
+#include "qat/quant/quant_options.h"
 #include "qat/quant/quant_spec.h"
-#include "qat/recipe/sections.h"
 
 namespace qat::quant {
 

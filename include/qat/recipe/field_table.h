@@ -14,7 +14,7 @@
 #include <utility>
 #include <vector>
 
-#include "qat/recipe/yaml_map.h"
+#include "qat/core/yaml_map.h"
 
 namespace qat {
 

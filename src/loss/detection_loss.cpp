@@ -1,17 +1,17 @@
-#include "qat/train/detection_loss.h"
+#include "qat/loss/detection_loss.h"
 
 #include <algorithm>
 #include <string>
 
-#include "metrics/shape_check.h"
+#include "qat/core/detail/shape_check.h"
 #include "qat/core/error.h"
 #include "qat/metrics/box_ops.h"
 
-namespace qat::train {
+namespace qat::loss {
 
 namespace {
 
-using metrics::detail::check_shape;
+using detail::check_shape;
 
 // The exponent of IoU in the alignment metric (TOOD uses 6): localisation dominates,
 // so positives are anchors whose boxes already fit, not merely confident ones.
@@ -138,4 +138,4 @@ LossParts detection_loss(const at::Tensor& logits, const at::Tensor& boxes, cons
   return parts;
 }
 
-}  // namespace qat::train
+}  // namespace qat::loss

@@ -1,4 +1,4 @@
-#include "qat/recipe/yaml_map.h"
+#include "qat/core/yaml_map.h"
 
 #include <yaml-cpp/depthguard.h>
 

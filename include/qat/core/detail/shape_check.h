@@ -1,4 +1,4 @@
-// Shape checks shared by the metrics and loss code (not public API).
+// Shape checks shared by the metrics, loss and distill code (not public API).
 #pragma once
 
 #include <ATen/ATen.h>
@@ -8,7 +8,7 @@
 
 #include "qat/core/error.h"
 
-namespace qat::metrics::detail {
+namespace qat::detail {
 
 /// "[2,8,4]" for a tensor of that shape.
 inline std::string shape_text(const at::Tensor& t) {
@@ -29,4 +29,4 @@ inline void check_shape(const at::Tensor& t, const std::vector<int64_t>& dims, c
   }
 }
 
-}  // namespace qat::metrics::detail
+}  // namespace qat::detail

@@ -1,10 +1,10 @@
-#include "qat/train/detection_loss.h"
+#include "qat/loss/detection_loss.h"
 
 #include <cmath>
 
 #include "support/test_support.h"
 
-namespace qat::train {
+namespace qat::loss {
 namespace {
 
 // A 4x4 grid of stride 8 (a 32x32 input): anchor y*4+x sits at (4+8x, 4+8y).
@@ -196,4 +196,4 @@ TEST(DetectionLoss, RejectsBadInput) {
                      "detection_loss: target batch indices must be in [0,1), got 1..1");
 }
 
-}  // namespace qat::train
+}  // namespace qat::loss

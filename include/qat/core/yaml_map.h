@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "qat/core/did_you_mean.h"
-#include "qat/recipe/key_path.h"
+#include "qat/core/key_path.h"
 
 namespace qat {
 

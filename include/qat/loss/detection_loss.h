@@ -6,7 +6,7 @@
 
 #include <cstdint>
 
-namespace qat::train {
+namespace qat::loss {
 
 struct DetectionLossOptions {
   double cls_weight = 1.0;
@@ -58,4 +58,4 @@ LossParts detection_loss(const at::Tensor& logits, const at::Tensor& boxes, cons
                          const at::Tensor& anchor_strides, const at::Tensor& targets,
                          const DetectionLossOptions& options);
 
-}  // namespace qat::train
+}  // namespace qat::loss

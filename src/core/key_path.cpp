@@ -1,4 +1,4 @@
-#include "qat/recipe/key_path.h"
+#include "qat/core/key_path.h"
 
 #include <yaml-cpp/yaml.h>
 
