@@ -73,7 +73,7 @@ void add_weight(const graph::Graph& graph, const quant::QuantPoint& p, const qua
 
 }  // namespace
 
-onnx::ModelProto to_qdq_onnx(const graph::Graph& graph, const quant::FakeQuantGraph& quantizers,
+onnx::ModelProto to_qdq_onnx(const graph::Graph& graph, const quant::QuantizerSet& quantizers,
                              const QdqExportOptions& options) {
   const std::unique_ptr<ExportProfile> profile = make_export_profile(options.profile);
   const auto qparams = quantizers.qparams();
@@ -104,7 +104,7 @@ onnx::ModelProto to_qdq_onnx(const graph::Graph& graph, const quant::FakeQuantGr
   return model;
 }
 
-void export_qdq_onnx(const graph::Graph& graph, const quant::FakeQuantGraph& quantizers, const std::string& path,
+void export_qdq_onnx(const graph::Graph& graph, const quant::QuantizerSet& quantizers, const std::string& path,
                      const QdqExportOptions& options) {
   check_finite_weights(graph, path);
   for (const auto& [name, qp] : quantizers.qparams()) {

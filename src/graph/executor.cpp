@@ -107,12 +107,6 @@ void Executor::set_edge_transform(const std::string& node, size_t input_index,
   throw Error("no node '" + node + "' to attach a transform to");
 }
 
-void Executor::clear_edge_transforms() {
-  for (auto& step : steps_) {
-    for (auto& t : step.transforms) t = nullptr;
-  }
-}
-
 ValueMap Executor::run(const ValueMap& inputs, const std::vector<std::string>& taps) const {
   std::vector<at::Tensor> slots(num_slots_);
   for (const auto& [slot, tensor] : initializer_slots_) slots[slot] = *tensor;

@@ -11,7 +11,7 @@
 
 namespace qat::train {
 
-int64_t calibrate(quant::FakeQuantGraph& quantizers, graph::Executor& executor, const std::string& input,
+int64_t calibrate(quant::QuantizerSet& quantizers, graph::Executor& executor, const std::string& input,
                   data::DataLoader& loader, int64_t images) {
   at::NoGradGuard no_grad;
   const bool was_training = executor.training();

@@ -12,7 +12,7 @@ QuantizedStudent::QuantizedStudent(const model::Detector& teacher, const QuantSe
   executor_ = std::make_unique<graph::Executor>(detector_->graph);
   // An imported model's empty include is filled from its graph (model/imported_defaults.h).
   const QuantSection region = model::resolve_quant_region(*detector_, quant);
-  quantizers_ = std::make_unique<quant::FakeQuantGraph>(quant::make_quant_plan(detector_->graph, region, placement),
+  quantizers_ = std::make_unique<quant::QuantizerSet>(quant::make_quant_plan(detector_->graph, region, placement),
                                                         quant.learnable_scale);
   quantizers_->attach(*executor_);
 }

@@ -17,7 +17,7 @@ namespace {
 struct Planned {
   graph::Graph graph;
   std::unique_ptr<graph::Executor> exec;
-  std::unique_ptr<quant::FakeQuantGraph> fq;
+  std::unique_ptr<quant::QuantizerSet> fq;
   onnx::ModelProto model;
 };
 
@@ -30,7 +30,7 @@ std::unique_ptr<Planned> ort_export(graph::Graph g) {
   s.include = {"**"};
   s.exclude = {};
   s.activations.observer = "minmax";
-  p->fq = std::make_unique<quant::FakeQuantGraph>(quant::make_quant_plan(p->graph, s, ort_placement()));
+  p->fq = std::make_unique<quant::QuantizerSet>(quant::make_quant_plan(p->graph, s, ort_placement()));
   p->exec = std::make_unique<graph::Executor>(p->graph);
   p->fq->attach(*p->exec);
   at::manual_seed(3);

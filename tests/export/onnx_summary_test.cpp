@@ -54,7 +54,7 @@ TEST(OnnxSummary, CountsQdqPerRegionAndTheQuantizedNodesOfAnExportedDetector) {
   QuantSection section;
   section.include = {"backbone.[0-1]"};
   section.activations.observer = "minmax";
-  quant::FakeQuantGraph fq(quant::make_quant_plan(det.graph, section));
+  quant::QuantizerSet fq(quant::make_quant_plan(det.graph, section));
   graph::Executor exec(det.graph);
   fq.attach(exec);
   fq.set_observing(true, true);

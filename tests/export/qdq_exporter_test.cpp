@@ -22,7 +22,7 @@ namespace {
 struct Calibrated {
   model::Detector det;
   std::unique_ptr<graph::Executor> exec;
-  std::unique_ptr<quant::FakeQuantGraph> fq;
+  std::unique_ptr<quant::QuantizerSet> fq;
   at::Tensor images;
 };
 
@@ -39,7 +39,7 @@ std::unique_ptr<Calibrated> calibrated(const std::vector<std::string>& include, 
   s.weights.bits = weight_bits;
   s.activations.observer = "minmax";
   c->exec = std::make_unique<graph::Executor>(c->det.graph);
-  c->fq = std::make_unique<quant::FakeQuantGraph>(quant::make_quant_plan(c->det.graph, s, placement));
+  c->fq = std::make_unique<quant::QuantizerSet>(quant::make_quant_plan(c->det.graph, s, placement));
   c->fq->attach(*c->exec);
   at::manual_seed(1);
   c->images = at::rand({4, 3, 64, 64});
@@ -91,7 +91,7 @@ int count_op(const onnx::ModelProto& m, const std::string& op, const std::string
 struct SharedHead {
   graph::Graph graph = testing::shared_head();
   std::unique_ptr<graph::Executor> exec;
-  std::unique_ptr<quant::FakeQuantGraph> fq;
+  std::unique_ptr<quant::QuantizerSet> fq;
   graph::ValueMap inputs;
 };
 
@@ -105,7 +105,7 @@ std::unique_ptr<SharedHead> quantized_shared_head(const quant::Placement& placem
   s.exclude = {};
   s.activations.observer = "minmax";
   h->exec = std::make_unique<graph::Executor>(h->graph);
-  h->fq = std::make_unique<quant::FakeQuantGraph>(quant::make_quant_plan(h->graph, s, placement));
+  h->fq = std::make_unique<quant::QuantizerSet>(quant::make_quant_plan(h->graph, s, placement));
   h->fq->attach(*h->exec);
   at::manual_seed(4);
   h->inputs = {{"p3", at::rand({1, 2, 6, 6})}, {"p4", at::rand({1, 2, 3, 3})}};
@@ -363,7 +363,7 @@ TEST(QdqExporter, OrtProfileReusesThePlannedPairOfAConvFeedingAConv) {
   s.include = {"**"};
   s.exclude = {};
   s.activations.observer = "minmax";
-  quant::FakeQuantGraph fq(quant::make_quant_plan(g, s, ort_placement()));
+  quant::QuantizerSet fq(quant::make_quant_plan(g, s, ort_placement()));
   graph::Executor exec(g);
   fq.attach(exec);
   fq.set_observing(true, true);

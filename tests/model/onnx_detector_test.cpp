@@ -12,7 +12,7 @@
 #include "qat/export/qdq_exporter.h"
 #include "qat/graph/executor.h"
 #include "qat/graph/fold_batch_norm.h"
-#include "qat/quant/fake_quant_graph.h"
+#include "qat/quant/quantizer_set.h"
 #include "qat/quant/quant_plan.h"
 #include "support/test_support.h"
 
@@ -117,7 +117,7 @@ TEST(OnnxDetector, ImportedModelGoesThroughQuantPlanAndQdqExportKeepingNames) {
   QuantSection section;
   section.activations.observer = "minmax";
   graph::Executor exec(det.graph);
-  quant::FakeQuantGraph fq(quant::make_quant_plan(det.graph, section));
+  quant::QuantizerSet fq(quant::make_quant_plan(det.graph, section));
   EXPECT_GT(fq.plan().quantized_nodes.size(), 10u);
   fq.attach(exec);
   {

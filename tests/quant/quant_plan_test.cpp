@@ -2,7 +2,7 @@
 
 #include "qat/graph/fold_batch_norm.h"
 #include "qat/model/detector.h"
-#include "qat/quant/fake_quant_graph.h"
+#include "qat/quant/quantizer_set.h"
 #include "support/test_support.h"
 
 namespace qat::quant {
@@ -146,11 +146,11 @@ TEST(QuantPlan, EmptyRegionIsAnError) {
                      "the quantization region (include: backbone.[20-30]; exclude: ) selects no Conv, Gemm or MatMul node");
 }
 
-TEST(FakeQuantGraph, ObservingChangesNothingAndFakeQuantStaysWithinAFewSteps) {
+TEST(QuantizerSet, ObservingChangesNothingAndFakeQuantStaysWithinAFewSteps) {
   auto det = folded_detector();
   QuantSection s;
   const QuantPlan plan = make_quant_plan(det.graph, s);
-  FakeQuantGraph fq(plan);
+  QuantizerSet fq(plan);
   graph::Executor exec(det.graph);
   at::NoGradGuard no_grad;
   at::manual_seed(0);
@@ -176,12 +176,12 @@ TEST(FakeQuantGraph, ObservingChangesNothingAndFakeQuantStaysWithinAFewSteps) {
   EXPECT_LE(qp.at("images").scale.item<float>(), 1.0f / 127.5f + 1e-7f);
 }
 
-TEST(FakeQuantGraph, APointReadTwiceGivesWhatQuantizingEachEdgeGives) {
+TEST(QuantizerSet, APointReadTwiceGivesWhatQuantizingEachEdgeGives) {
   // attach() reuses a point's image for its later edges in a run; quantizing each
   // edge on its own must give the same outputs and gradients.
   auto det = folded_detector();
   const QuantPlan plan = make_quant_plan(det.graph, QuantSection{});
-  FakeQuantGraph fq(plan);
+  QuantizerSet fq(plan);
   graph::Executor shared(det.graph), separate(det.graph);
   fq.attach(shared);
   size_t shared_points = 0;
@@ -243,7 +243,7 @@ TEST(QuantPlan, ShareConcatScalesGivesTheConcatInputsOneQuantizer) {
   EXPECT_EQ(find(plan, "c")->shares_with, "");
   EXPECT_EQ(find(plan, "x")->shares_with, "");
 
-  FakeQuantGraph fq(plan);
+  QuantizerSet fq(plan);
   graph::Executor exec(g);
   fq.attach(exec);
   fq.set_observing(true, true);

@@ -4,7 +4,7 @@
 #include "qat/data/loader.h"
 #include "qat/graph/executor.h"
 #include "qat/model/detector.h"
-#include "qat/quant/fake_quant_graph.h"
+#include "qat/quant/quantizer_set.h"
 #include "qat/quant/quant_spec.h"
 #include "qat/train/quantized_student.h"
 #include "support/test_support.h"

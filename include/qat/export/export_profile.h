@@ -13,7 +13,7 @@
 #include "qat/core/registry.h"
 #include "qat/graph/executor.h"
 #include "qat/graph/graph.h"
-#include "qat/quant/fake_quant_graph.h"
+#include "qat/quant/quantizer_set.h"
 #include "qat/quant/placement.h"
 #include "qat/quant/quant_plan.h"
 
@@ -61,7 +61,7 @@ class ExportProfile {
 
   /// The libtorch image of the deployed graph: the plan's fake quantizers on `executor`
   /// (the plan already holds every point the profile writes).
-  void simulate(quant::FakeQuantGraph& quantizers, graph::Executor& executor) const { quantizers.attach(executor); }
+  void simulate(quant::QuantizerSet& quantizers, graph::Executor& executor) const { quantizers.attach(executor); }
 };
 
 using ExportProfileFactory = std::unique_ptr<ExportProfile> (*)();

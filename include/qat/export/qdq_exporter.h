@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "qat/graph/graph.h"
-#include "qat/quant/fake_quant_graph.h"
+#include "qat/quant/quantizer_set.h"
 
 namespace onnx { class ModelProto; }
 
@@ -25,11 +25,11 @@ struct QdqExportOptions {
 
 /// The Q/DQ model: every plan point as its profile writes it. Throws qat::Error when the
 /// target cannot take a quantizer (ExportProfile::validate) or the profile is unknown.
-onnx::ModelProto to_qdq_onnx(const graph::Graph& graph, const quant::FakeQuantGraph& quantizers,
+onnx::ModelProto to_qdq_onnx(const graph::Graph& graph, const quant::QuantizerSet& quantizers,
                              const QdqExportOptions& options);
 
 /// to_qdq_onnx + ONNX checker and shape inference + atomic write.
-void export_qdq_onnx(const graph::Graph& graph, const quant::FakeQuantGraph& quantizers, const std::string& path,
+void export_qdq_onnx(const graph::Graph& graph, const quant::QuantizerSet& quantizers, const std::string& path,
                      const QdqExportOptions& options);
 
 }  // namespace qat::exporter

@@ -35,7 +35,6 @@ class Executor {
   /// Applies `transform` to input `input_index` of node `node` on every run
   /// (replacing an earlier transform on that edge). Throws for an unknown node/edge.
   void set_edge_transform(const std::string& node, size_t input_index, EdgeTransform transform);
-  void clear_edge_transforms();
 
  private:
   struct Step {

@@ -49,7 +49,6 @@ class FakeQuantizer {
   /// Fixes the parameters (validated against spec()); a learnable scale is overwritten in place.
   void set_qparams(QParams qparams);
   const QuantSpec& spec() const { return spec_; }
-  const Observer& observer() const { return *observer_; }
 
   /// The trainable tensors: {scale} when learnable (after calibration), else empty.
   std::vector<at::Tensor> parameters();

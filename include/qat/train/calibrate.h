@@ -5,7 +5,7 @@
 #include <cstdint>
 
 #include "qat/graph/executor.h"
-#include "qat/quant/fake_quant_graph.h"
+#include "qat/quant/quantizer_set.h"
 
 namespace qat::data { class DataLoader; }
 
@@ -15,7 +15,7 @@ namespace qat::train {
 /// quantization off), then freezes activation ranges and enables fake
 /// quantization. Weight quantizers keep observing (their ranges follow the
 /// weights in QAT). Returns the number of images seen.
-int64_t calibrate(quant::FakeQuantGraph& quantizers, graph::Executor& executor, const std::string& input,
+int64_t calibrate(quant::QuantizerSet& quantizers, graph::Executor& executor, const std::string& input,
                   data::DataLoader& loader, int64_t images);
 
 }  // namespace qat::train

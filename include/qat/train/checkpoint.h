@@ -42,7 +42,7 @@ struct Checkpoint {
   /// (empty in checkpoints written before qat recorded them).
   std::string recipe_yaml;               ///< Recipe::to_yaml_text() of the run
   std::vector<std::string> class_names;  ///< the detector's classes
-  /// phase "qat": the student's quantizers (FakeQuantGraph::qparams()) and, for the
+  /// phase "qat": the student's quantizers (QuantizerSet::qparams()) and, for the
   /// ort export profile, the Conv-output qparams (QdqExportOptions::output_qparams).
   std::map<std::string, quant::QParams> qparams;
   std::map<std::string, quant::QParams> output_qparams;

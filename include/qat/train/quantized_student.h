@@ -7,7 +7,7 @@
 
 #include "qat/graph/executor.h"
 #include "qat/model/detector.h"
-#include "qat/quant/fake_quant_graph.h"
+#include "qat/quant/quantizer_set.h"
 #include "qat/recipe/sections.h"
 
 namespace qat::train {
@@ -25,13 +25,13 @@ class QuantizedStudent {
   const model::Detector& detector() const { return *detector_; }
   graph::Executor& executor() { return *executor_; }
   const graph::Executor& executor() const { return *executor_; }
-  quant::FakeQuantGraph& quantizers() { return *quantizers_; }
-  const quant::FakeQuantGraph& quantizers() const { return *quantizers_; }
+  quant::QuantizerSet& quantizers() { return *quantizers_; }
+  const quant::QuantizerSet& quantizers() const { return *quantizers_; }
 
  private:
   std::unique_ptr<model::Detector> detector_;
   std::unique_ptr<graph::Executor> executor_;
-  std::unique_ptr<quant::FakeQuantGraph> quantizers_;
+  std::unique_ptr<quant::QuantizerSet> quantizers_;
 };
 
 }  // namespace qat::train

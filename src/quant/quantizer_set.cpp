@@ -1,4 +1,4 @@
-#include "qat/quant/fake_quant_graph.h"
+#include "qat/quant/quantizer_set.h"
 
 #include <c10/util/intrusive_ptr.h>
 
@@ -45,7 +45,7 @@ class EdgeMemo {
 
 }  // namespace
 
-FakeQuantGraph::FakeQuantGraph(QuantPlan plan, bool learnable_scale) : plan_(std::move(plan)) {
+QuantizerSet::QuantizerSet(QuantPlan plan, bool learnable_scale) : plan_(std::move(plan)) {
   std::map<std::string, size_t> index;
   for (size_t i = 0; i < plan_.points.size(); ++i) index[plan_.points[i].value] = i;
   quantizers_.resize(plan_.points.size());
@@ -70,7 +70,7 @@ FakeQuantGraph::FakeQuantGraph(QuantPlan plan, bool learnable_scale) : plan_(std
   }
 }
 
-void FakeQuantGraph::attach(graph::Executor& executor) {
+void QuantizerSet::attach(graph::Executor& executor) {
   for (size_t i = 0; i < plan_.points.size(); ++i) {
     std::shared_ptr<FakeQuantizer> q = quantizers_[i];
     const auto& edges = plan_.points[i].edges;
@@ -85,18 +85,18 @@ void FakeQuantGraph::attach(graph::Executor& executor) {
   }
 }
 
-void FakeQuantGraph::set_observing(bool weights, bool activations) {
+void QuantizerSet::set_observing(bool weights, bool activations) {
   for (size_t i = 0; i < quantizers_.size(); ++i) {
     if (plan_.points[i].fixed) continue;  // fixed qparams never observe
     quantizers_[i]->set_observing(plan_.points[i].is_weight ? weights : activations);
   }
 }
 
-void FakeQuantGraph::set_fake_quant(bool enabled) {
+void QuantizerSet::set_fake_quant(bool enabled) {
   for (auto& q : quantizers_) q->set_fake_quant(enabled);
 }
 
-std::vector<std::pair<std::string, at::Tensor>> FakeQuantGraph::parameters() {
+std::vector<std::pair<std::string, at::Tensor>> QuantizerSet::parameters() {
   std::vector<std::pair<std::string, at::Tensor>> out;
   for (size_t i = 0; i < quantizers_.size(); ++i) {
     if (!quantizers_[i]->learnable() || !plan_.points[i].shares_with.empty()) continue;
@@ -105,13 +105,13 @@ std::vector<std::pair<std::string, at::Tensor>> FakeQuantGraph::parameters() {
   return out;
 }
 
-std::map<std::string, QParams> FakeQuantGraph::qparams() const {
+std::map<std::string, QParams> QuantizerSet::qparams() const {
   std::map<std::string, QParams> out;
   for (size_t i = 0; i < quantizers_.size(); ++i) out[plan_.points[i].value] = quantizers_[i]->qparams();
   return out;
 }
 
-void FakeQuantGraph::set_qparams(const std::map<std::string, QParams>& qparams) {
+void QuantizerSet::set_qparams(const std::map<std::string, QParams>& qparams) {
   for (size_t i = 0; i < quantizers_.size(); ++i) {
     auto it = qparams.find(plan_.points[i].value);
     QAT_CHECK(it != qparams.end(), "no quantization parameters for '", plan_.points[i].value, "'");

@@ -13,13 +13,13 @@
 
 namespace qat::quant {
 
-class FakeQuantGraph {
+class QuantizerSet {
  public:
   /// Builds each point's quantizer with its observer from the registry.
-  explicit FakeQuantGraph(QuantPlan plan, bool learnable_scale = false);
+  explicit QuantizerSet(QuantPlan plan, bool learnable_scale = false);
 
   /// Routes every planned edge of `executor` through its quantizer. The
-  /// FakeQuantGraph must outlive the executor's runs.
+  /// QuantizerSet must outlive the executor's runs.
   void attach(graph::Executor& executor);
 
   /// Observing updates ranges from the tensors that pass (calibration, early QAT).
