@@ -155,12 +155,11 @@ struct QatSetup {
     auto& q = student.quantizers();
     {
       at::NoGradGuard no_grad;
-      q.set_observing(true, true);
-      q.set_fake_quant(false);
+      q.set_mode(qat::quant::QuantizerMode::calibrate);
       student.executor().run({{teacher.info.input, images}});
     }
-    q.set_observing(true, default_recipe().qat.observer_freeze_epoch > 0);
-    q.set_fake_quant(true);
+    q.set_mode(default_recipe().qat.observer_freeze_epoch > 0 ? qat::quant::QuantizerMode::train_observing
+                                                              : qat::quant::QuantizerMode::train);
     student.executor().set_training(true);
   }
   std::unique_ptr<qat::train::Optimizer> optimizer() {
@@ -186,8 +185,7 @@ void BM_StudentForwardBackward(benchmark::State& state) {
   set_threads(state, 3);
   QatSetup setup(batch, size);
   if (state.range(2) == 0) {
-    setup.student.quantizers().set_observing(false, false);
-    setup.student.quantizers().set_fake_quant(false);
+    setup.student.quantizers().set_mode(qat::quant::QuantizerMode::bypass);
   }
   auto& exec = setup.student.executor();
   for (auto _ : state) {

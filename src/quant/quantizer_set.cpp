@@ -85,15 +85,16 @@ void QuantizerSet::attach(graph::Executor& executor) {
   }
 }
 
-void QuantizerSet::set_observing(bool weights, bool activations) {
+void QuantizerSet::set_mode(QuantizerMode mode) {
+  const bool weights = mode == QuantizerMode::calibrate || mode == QuantizerMode::train_observing ||
+                       mode == QuantizerMode::train;
+  const bool activations = mode == QuantizerMode::calibrate || mode == QuantizerMode::train_observing;
+  const bool fake_quant = mode != QuantizerMode::calibrate && mode != QuantizerMode::bypass;
   for (size_t i = 0; i < quantizers_.size(); ++i) {
+    quantizers_[i]->set_fake_quant(fake_quant);
     if (plan_.points[i].fixed) continue;  // fixed qparams never observe
     quantizers_[i]->set_observing(plan_.points[i].is_weight ? weights : activations);
   }
-}
-
-void QuantizerSet::set_fake_quant(bool enabled) {
-  for (auto& q : quantizers_) q->set_fake_quant(enabled);
 }
 
 std::vector<std::pair<std::string, at::Tensor>> QuantizerSet::parameters() {

@@ -16,8 +16,7 @@ int64_t calibrate(quant::QuantizerSet& quantizers, graph::Executor& executor, co
   at::NoGradGuard no_grad;
   const bool was_training = executor.training();
   executor.set_training(false);
-  quantizers.set_observing(true, true);
-  quantizers.set_fake_quant(false);
+  quantizers.set_mode(quant::QuantizerMode::calibrate);
   int64_t seen = 0;
   Progress progress("calibrate images", std::min(images, loader.images()));
   loader.begin_epoch(0);
@@ -29,8 +28,7 @@ int64_t calibrate(quant::QuantizerSet& quantizers, graph::Executor& executor, co
     seen += batch->images.size(0);
     progress.update(std::min(seen, images));
   }
-  quantizers.set_observing(true, false);
-  quantizers.set_fake_quant(true);
+  quantizers.set_mode(quant::QuantizerMode::train);
   executor.set_training(was_training);
   logger().info("calibrated {} quantizers on {} images", quantizers.size(), seen);
   return seen;

@@ -185,8 +185,7 @@ void load_checkpoint_model(const Checkpoint& ck, const Recipe& recipe, const std
     m.student = std::make_unique<QuantizedStudent>(
         teacher, recipe.quant, exporter::make_export_profile(recipe.export_.profile)->placement());
     restore_student(ck, *m.student, path);
-    m.student->quantizers().set_observing(false, false);
-    m.student->quantizers().set_fake_quant(true);
+    m.student->quantizers().set_mode(quant::QuantizerMode::deploy);
     exporter::QdqExportOptions eo;
     eo.profile = recipe.export_.profile;
     eo.opset = export_opset(recipe);

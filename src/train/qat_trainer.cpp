@@ -174,7 +174,8 @@ QatLoop::QatLoop(const Recipe& recipe, const QatSection& qat, const model::Detec
 
 QatEpoch QatLoop::train_epoch(int64_t epoch) {
   // Activation ranges follow the student until the freeze epoch, then stay fixed.
-  student_.quantizers().set_observing(true, epoch < q_.observer_freeze_epoch);
+  student_.quantizers().set_mode(epoch < q_.observer_freeze_epoch ? quant::QuantizerMode::train_observing
+                                                                 : quant::QuantizerMode::train);
   QatEpoch rec;
   Progress progress(fmt::format("qat epoch {}/{} iter", epoch + 1, q_.epochs), iterations_,
                     (q_.epochs - epoch - 1) * iterations_);

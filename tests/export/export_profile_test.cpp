@@ -35,11 +35,9 @@ std::unique_ptr<Planned> ort_export(graph::Graph g) {
   p->fq->attach(*p->exec);
   at::manual_seed(3);
   at::NoGradGuard no_grad;
-  p->fq->set_observing(true, true);
-  p->fq->set_fake_quant(false);
+  p->fq->set_mode(quant::QuantizerMode::calibrate);
   p->exec->run({{"x", at::rand({1, 2, 4, 4}) - 0.5}});
-  p->fq->set_observing(false, false);
-  p->fq->set_fake_quant(true);
+  p->fq->set_mode(quant::QuantizerMode::deploy);
   QdqExportOptions o;
   o.profile = "ort";
   p->model = to_qdq_onnx(p->graph, *p->fq, o);

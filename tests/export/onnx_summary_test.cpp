@@ -57,8 +57,7 @@ TEST(OnnxSummary, CountsQdqPerRegionAndTheQuantizedNodesOfAnExportedDetector) {
   quant::QuantizerSet fq(quant::make_quant_plan(det.graph, section));
   graph::Executor exec(det.graph);
   fq.attach(exec);
-  fq.set_observing(true, true);
-  fq.set_fake_quant(false);
+  fq.set_mode(quant::QuantizerMode::calibrate);
   at::manual_seed(1);
   {
     at::NoGradGuard no_grad;

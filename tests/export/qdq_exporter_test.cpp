@@ -44,11 +44,9 @@ std::unique_ptr<Calibrated> calibrated(const std::vector<std::string>& include, 
   at::manual_seed(1);
   c->images = at::rand({4, 3, 64, 64});
   at::NoGradGuard no_grad;
-  c->fq->set_observing(true, true);
-  c->fq->set_fake_quant(false);
+  c->fq->set_mode(quant::QuantizerMode::calibrate);
   c->exec->run({{"images", c->images}});
-  c->fq->set_observing(false, false);
-  c->fq->set_fake_quant(true);
+  c->fq->set_mode(quant::QuantizerMode::deploy);
   return c;
 }
 
@@ -110,16 +108,15 @@ std::unique_ptr<SharedHead> quantized_shared_head(const quant::Placement& placem
   at::manual_seed(4);
   h->inputs = {{"p3", at::rand({1, 2, 6, 6})}, {"p4", at::rand({1, 2, 3, 3})}};
   at::NoGradGuard no_grad;
-  h->fq->set_observing(true, true);
-  h->fq->set_fake_quant(false);
+  h->fq->set_mode(quant::QuantizerMode::calibrate);
   h->exec->run(h->inputs);
-  h->fq->set_observing(false, false);
+  h->fq->set_mode(quant::QuantizerMode::bypass);
   auto qp = h->fq->qparams();
   qp.at("p3").scale.fill_(1.0 / 64);
   qp.at("p4").scale.fill_(1.0 / 64);
   qp.at("head.conv.weight").scale.fill_(1.0 / 32);
   h->fq->set_qparams(qp);
-  h->fq->set_fake_quant(true);
+  h->fq->set_mode(quant::QuantizerMode::deploy);
   return h;
 }
 
@@ -366,8 +363,7 @@ TEST(QdqExporter, OrtProfileReusesThePlannedPairOfAConvFeedingAConv) {
   quant::QuantizerSet fq(quant::make_quant_plan(g, s, ort_placement()));
   graph::Executor exec(g);
   fq.attach(exec);
-  fq.set_observing(true, true);
-  fq.set_fake_quant(false);
+  fq.set_mode(quant::QuantizerMode::calibrate);
   exec.run({{"x", at::rand({1, 2, 4, 4})}});
   QdqExportOptions o;
   o.profile = "ort";

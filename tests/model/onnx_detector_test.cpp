@@ -123,11 +123,9 @@ TEST(OnnxDetector, ImportedModelGoesThroughQuantPlanAndQdqExportKeepingNames) {
   {
     at::NoGradGuard no_grad;
     at::manual_seed(2);
-    fq.set_observing(true, true);
-    fq.set_fake_quant(false);
+    fq.set_mode(quant::QuantizerMode::calibrate);
     exec.run({{"images", at::rand({2, 3, 64, 64})}});
-    fq.set_observing(false, false);
-    fq.set_fake_quant(true);
+    fq.set_mode(quant::QuantizerMode::deploy);
   }
   const auto path = dir.file("int8.onnx");
   exporter::export_qdq_onnx(det.graph, fq, path, {});

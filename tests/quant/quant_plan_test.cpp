@@ -160,11 +160,9 @@ TEST(QuantizerSet, ObservingChangesNothingAndFakeQuantStaysWithinAFewSteps) {
   const std::string tap = "backbone.1.act";
   const auto fp32 = exec.run({{"images", images}}, {tap}).at(tap);
   fq.attach(exec);
-  fq.set_observing(true, true);
-  fq.set_fake_quant(false);
+  fq.set_mode(QuantizerMode::calibrate);
   EXPECT_TRUE(at::equal(exec.run({{"images", images}}, {tap}).at(tap), fp32));
-  fq.set_observing(true, false);
-  fq.set_fake_quant(true);
+  fq.set_mode(QuantizerMode::train);
   const auto int8 = exec.run({{"images", images}}, {tap}).at(tap);
   EXPECT_FALSE(at::equal(int8, fp32));
   EXPECT_LT((int8 - fp32).abs().max().item<double>(), 0.05 * fp32.abs().max().item<double>());
@@ -174,6 +172,48 @@ TEST(QuantizerSet, ObservingChangesNothingAndFakeQuantStaysWithinAFewSteps) {
   EXPECT_EQ(qp.at("images").scale.numel(), 1);
   // The input image lies in [0, 1]: its symmetric int8 scale is at most 1/127.5.
   EXPECT_LE(qp.at("images").scale.item<float>(), 1.0f / 127.5f + 1e-7f);
+}
+
+TEST(QuantizerSet, ModesSayWhichRangesFollowTheTensors) {
+  auto det = folded_detector();
+  QuantSection s;
+  s.activations.observer = "minmax";  // ranges are the running min/max: exact to predict
+  QuantizerSet fq(make_quant_plan(det.graph, s));
+  graph::Executor exec(det.graph);
+  at::NoGradGuard no_grad;
+  at::manual_seed(0);
+  const auto images = at::rand({2, 3, 64, 64});
+  const std::string w = "backbone.0.conv.weight";
+  const auto fp32 = exec.run({{"images", images}}, {"logits"}).at("logits");
+  fq.attach(exec);
+  fq.set_mode(QuantizerMode::calibrate);
+  exec.run({{"images", images}});
+  const auto calibrated = fq.qparams();
+  auto scale = [&fq](const std::string& name) { return fq.qparams().at(name).scale.clone(); };
+  // train: activation ranges stay, weight ranges follow the weights.
+  fq.set_mode(QuantizerMode::train);
+  exec.run({{"images", images * 4}});
+  EXPECT_TRUE(at::equal(scale("images"), calibrated.at("images").scale));
+  det.graph.initializer(w).mul_(2);
+  exec.run({{"images", images}});
+  EXPECT_TRUE(at::allclose(scale(w), calibrated.at(w).scale * 2));
+  // deploy: nothing follows.
+  fq.set_mode(QuantizerMode::deploy);
+  det.graph.initializer(w).mul_(2);
+  exec.run({{"images", images * 4}});
+  EXPECT_TRUE(at::allclose(scale(w), calibrated.at(w).scale * 2));
+  EXPECT_TRUE(at::equal(scale("images"), calibrated.at("images").scale));
+  // train_observing: activation ranges follow too.
+  fq.set_mode(QuantizerMode::train_observing);
+  exec.run({{"images", images * 4}});
+  EXPECT_TRUE(at::allclose(scale("images"), calibrated.at("images").scale * 4, 1e-6));
+  // bypass: FP32 values, nothing observed.
+  det.graph.initializer(w).div_(4);
+  const auto before = fq.qparams();
+  fq.set_mode(QuantizerMode::bypass);
+  EXPECT_TRUE(at::equal(exec.run({{"images", images}}, {"logits"}).at("logits"), fp32));
+  exec.run({{"images", images * 8}});
+  EXPECT_TRUE(at::equal(scale("images"), before.at("images").scale));
 }
 
 TEST(QuantizerSet, APointReadTwiceGivesWhatQuantizingEachEdgeGives) {
@@ -196,12 +236,10 @@ TEST(QuantizerSet, APointReadTwiceGivesWhatQuantizingEachEdgeGives) {
   const auto images = at::rand({2, 3, 64, 64});
   {
     at::NoGradGuard no_grad;
-    fq.set_observing(true, true);
-    fq.set_fake_quant(false);
+    fq.set_mode(QuantizerMode::calibrate);
     shared.run({{"images", images}});
   }
-  fq.set_observing(false, false);
-  fq.set_fake_quant(true);
+  fq.set_mode(QuantizerMode::deploy);
   std::vector<at::Tensor> outputs, grads;
   for (auto* exec : {&shared, &separate}) {
     const auto x = images.clone().requires_grad_(true);
@@ -246,8 +284,7 @@ TEST(QuantPlan, ShareConcatScalesGivesTheConcatInputsOneQuantizer) {
   QuantizerSet fq(plan);
   graph::Executor exec(g);
   fq.attach(exec);
-  fq.set_observing(true, true);
-  fq.set_fake_quant(false);
+  fq.set_mode(QuantizerMode::calibrate);
   at::NoGradGuard no_grad;
   exec.run({{"x", at::tensor({-1.0f, 0.5f, 0.25f, 1.0f}).reshape({1, 1, 2, 2})}});
   // a in [-1, 1] and b in [-3, 3] observed by one minmax quantizer: scale 3 / 127.5 for both.

@@ -58,11 +58,9 @@ void write_student(const Recipe& r, const std::string& checkpoint, const std::st
   const at::Tensor images = at::rand({4, 3, 64, 64});
   at::NoGradGuard no_grad;
   s.executor().set_training(false);
-  s.quantizers().set_observing(true, true);
-  s.quantizers().set_fake_quant(false);
+  s.quantizers().set_mode(quant::QuantizerMode::calibrate);
   s.executor().run({{"images", images}});
-  s.quantizers().set_observing(false, false);
-  s.quantizers().set_fake_quant(true);
+  s.quantizers().set_mode(quant::QuantizerMode::deploy);
   exporter::QdqExportOptions eo;
   eo.profile = r.export_.profile;
   save_student_checkpoint(checkpoint, s, r, kClasses, 0);

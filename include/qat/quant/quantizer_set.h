@@ -13,6 +13,16 @@
 
 namespace qat::quant {
 
+/// What the quantizers of a set do while the executor runs. Observing updates a
+/// quantizer's range from the tensors that pass; fixed-qparams points never observe.
+enum class QuantizerMode {
+  calibrate,        ///< every range observed, nothing fake-quantized (FP32 values, PTQ calibration)
+  train_observing,  ///< fake-quantized, weight and activation ranges follow the student (early QAT)
+  train,            ///< fake-quantized, weight ranges follow the weights, activation ranges fixed
+  deploy,           ///< fake-quantized with fixed qparams, nothing observed (as exported)
+  bypass,           ///< neither: the student computes in FP32 (comparisons, benchmarks)
+};
+
 class QuantizerSet {
  public:
   /// Builds each point's quantizer with its observer from the registry.
@@ -22,10 +32,8 @@ class QuantizerSet {
   /// QuantizerSet must outlive the executor's runs.
   void attach(graph::Executor& executor);
 
-  /// Observing updates ranges from the tensors that pass (calibration, early QAT).
-  void set_observing(bool weights, bool activations);
-  /// Whether quantizers fake-quantize (off while calibrating on FP32 values).
-  void set_fake_quant(bool enabled);
+  /// What every quantizer does with the tensors that pass (QuantizerMode).
+  void set_mode(QuantizerMode mode);
 
   const QuantPlan& plan() const { return plan_; }
   FakeQuantizer& quantizer(size_t point) { return *quantizers_[point]; }
