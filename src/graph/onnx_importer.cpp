@@ -11,6 +11,7 @@
 #include "qat/graph/fold_constants.h"
 #include "qat/graph/onnx_tensor.h"
 #include "qat/graph/op_registry.h"
+#include "qat/graph/op_traits.h"
 #include "qat/graph/shape_inference.h"
 
 namespace qat::graph {
@@ -205,8 +206,9 @@ std::string ints_text(const std::vector<int64_t>& v) {
 int copy_batch_in_reshapes(Graph& graph, const ShapeInfo& info, const std::vector<DynamicBatch>& rewritten) {
   int changed = 0;
   for (auto& node : graph.nodes()) {
-    if (node.op_type != "Reshape" || node.attrs.get_int("allowzero", 0) != 0 || node.inputs.size() < 2) continue;
-    const std::string& target = node.inputs[1];
+    const auto slot = op_traits(node.op_type).target_shape_input;
+    if (!slot || node.attrs.get_int("allowzero", 0) != 0 || node.inputs.size() <= *slot) continue;
+    const std::string& target = node.inputs[*slot];
     if (!graph.has_initializer(target) || graph.is_trainable(target)) continue;
     auto it = info.shapes.find(node.inputs[0]);
     if (it == info.shapes.end() || it->second.empty() || it->second[0] >= 0) continue;
@@ -221,7 +223,7 @@ int copy_batch_in_reshapes(Graph& graph, const ShapeInfo& info, const std::vecto
     std::string name = target + "/dynamic_batch";
     while (graph.has_initializer(name)) name += "_";
     graph.set_initializer(name, t, /*trainable=*/false);
-    node.inputs[1] = name;
+    node.inputs[*slot] = name;
     ++changed;
   }
   std::set<std::string> used;
@@ -240,16 +242,17 @@ int copy_batch_in_reshapes(Graph& graph, const ShapeInfo& info, const std::vecto
 void check_batch_rewrite(const Graph& graph, const ShapeInfo& info, const std::vector<DynamicBatch>& rewritten,
                          const BatchSize& batch, const std::string& where) {
   for (const auto& node : graph.nodes()) {
-    if (node.op_type != "Reshape" || node.inputs.size() < 2 || !graph.has_initializer(node.inputs[1])) continue;
+    const auto slot = op_traits(node.op_type).target_shape_input;
+    if (!slot || node.inputs.size() <= *slot || !graph.has_initializer(node.inputs[*slot])) continue;
     auto it = info.shapes.find(node.inputs[0]);
     if (it == info.shapes.end() || it->second.empty() || it->second[0] >= 0) continue;
-    const at::Tensor t = graph.initializer(node.inputs[1]).to(at::kLong).contiguous();
+    const at::Tensor t = graph.initializer(node.inputs[*slot]).to(at::kLong).contiguous();
     if (t.dim() != 1 || t.numel() == 0) continue;
     const std::vector<int64_t> target(t.data_ptr<int64_t>(), t.data_ptr<int64_t>() + t.numel());
     if (target[0] == 0 || target[0] == -1) continue;
     const ValueInfo input{rewritten[0].input, {rewritten[0].exported}, at::kFloat};
     throw IoError(where, "input '" + input.name + "'",
-                  static_batch_text(input, batch) + ": node '" + node.name + "' (Reshape) fixes dimension 0 to " +
+                  static_batch_text(input, batch) + ": node '" + node.name + "' (" + node.op_type + ") fixes dimension 0 to " +
                       std::to_string(target[0]) + " (shape " + ints_text(target) + ")" + dynamic_axes_hint(input));
   }
 }

@@ -42,7 +42,7 @@ class HeadWalk {
       return false;
     }
     const graph::OpTraits& traits = graph::op_traits(p->op_type);
-    const bool softmax = p->op_type == "Softmax";
+    const bool softmax = traits.distribution;
     const State next = state == State::kPast && softmax ? State::kDecode : state;
     bool seen = softmax;
     // Shape reads only its input's shape: what computes that input is not the head.

@@ -8,6 +8,7 @@
 #include "qat/core/excerpt.h"
 #include "qat/graph/executor.h"
 #include "qat/graph/onnx_importer.h"
+#include "qat/graph/op_traits.h"
 #include "qat/model/head_adapter.h"
 
 namespace qat::model {
@@ -30,7 +31,9 @@ std::string shape_text(const std::vector<int64_t>& shape) {
 at::Tensor constant_value(const graph::Graph& g, const std::string& name, const std::string& path) {
   if (g.has_initializer(name)) return g.initializer(name);
   const graph::Node* p = g.producer(name);
-  if (p && p->op_type == "Constant" && p->attrs.has("value")) return p->attrs.get_tensor("value");
+  if (p && graph::op_traits(p->op_type).value_from_attribute && p->attrs.has("value")) {
+    return p->attrs.get_tensor("value");
+  }
   throw IoError(path, "", "anchor constant '" + name + "' is neither an initializer nor a Constant node's output");
 }
 

@@ -55,6 +55,12 @@ TEST(OpTraits, ConstantSlotsSeeThroughAndRoles) {
   EXPECT_EQ(op_traits("Sigmoid").silu, SiluRole::sigmoid);
   EXPECT_EQ(op_traits("Mul").silu, SiluRole::product);
   EXPECT_TRUE(op_traits("NoSuchOp").constant_inputs.empty());
+  EXPECT_EQ(op_traits("Reshape").target_shape_input, std::optional<size_t>(1));
+  EXPECT_FALSE(op_traits("Expand").target_shape_input);  // its 0s do not copy
+  EXPECT_TRUE(op_traits("Constant").value_from_attribute);
+  EXPECT_FALSE(op_traits("ConstantOfShape").value_from_attribute);
+  EXPECT_TRUE(op_traits("Softmax").distribution);
+  EXPECT_FALSE(op_traits("LogSoftmax").distribution);
 }
 
 TEST(WeightSource, TracesThroughIdentityAndReshapeButNotThroughComputation) {

@@ -62,6 +62,15 @@ struct OpTraits {
   bool residual_sum = false;
   /// The output depends on input 0's shape only (Shape): folds when that shape is static.
   bool reads_shape_only = false;
+  /// The input holding the output's shape, where an element 0 copies input 0's
+  /// dimension unless the node's allowzero is set (Reshape 1): a static batch baked
+  /// into it can be made to follow the input.
+  std::optional<size_t> target_shape_input;
+  /// The output is the node's `value` attribute (Constant): a constant without an initializer.
+  bool value_from_attribute = false;
+  /// The output is a probability distribution over an axis (Softmax): a quantizable op
+  /// reading it decodes that distribution (YOLOv8's DFL), so it belongs to the head.
+  bool distribution = false;
   SiluRole silu = SiluRole::none;
 
   bool quantizable() const { return weight_input.has_value(); }

@@ -64,6 +64,7 @@ OpTraits reshape_traits() {
   OpTraits t;
   t.constant_inputs = {1};
   t.weight_view = WeightView::relayout;
+  t.target_shape_input = 1;
   return t;
 }
 
@@ -107,6 +108,18 @@ OpTraits shape_traits() {
 OpTraits mul_traits() {
   OpTraits t;
   t.silu = SiluRole::product;
+  return t;
+}
+
+OpTraits constant_traits() {
+  OpTraits t;
+  t.value_from_attribute = true;
+  return t;
+}
+
+OpTraits softmax_traits() {
+  OpTraits t;
+  t.distribution = true;
   return t;
 }
 

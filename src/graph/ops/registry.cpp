@@ -41,7 +41,7 @@ const Registry<OpSpec>& op_registry() {
     reg.add("Tanh", {make_tanh, 1, 1});
     reg.add("Exp", {make_exp, 1, 1});
     reg.add("Identity", {make_identity, 1, 1, identity_traits()});
-    reg.add("Softmax", {make_softmax, 1, 1});
+    reg.add("Softmax", {make_softmax, 1, 1, softmax_traits()});
     reg.add("Clip", {make_clip, 1, 3, clip_traits()});
     reg.add("Concat", {make_concat, 1, 1 << 20, concat_traits()});
     reg.add("Split", {make_split, 1, 2});
@@ -52,7 +52,7 @@ const Registry<OpSpec>& op_registry() {
     reg.add("Unsqueeze", {make_unsqueeze, 2, 2});
     reg.add("Squeeze", {make_squeeze, 1, 2});
     reg.add("Shape", {make_shape, 1, 1, shape_traits()});
-    reg.add("Constant", {make_constant, 0, 0});
+    reg.add("Constant", {make_constant, 0, 0, constant_traits()});
     reg.add("ConstantOfShape", {make_constant_of_shape, 1, 1});
     reg.add("Cast", {make_cast, 1, 1});
     reg.add("Gather", {make_gather, 2, 2});

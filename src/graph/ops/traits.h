@@ -10,7 +10,7 @@ OpTraits gemm_traits();                 // quantizable (weight 1, axis 0 with tr
 OpTraits matmul_traits();               // quantizable (weight 1, its last axis)
 OpTraits batch_normalization_traits();  // folds into its producer; statistics 3, 4
 OpTraits identity_traits();             // see-through for a weight, same layout
-OpTraits reshape_traits();              // see-through for a weight, new layout; shape 1 constant
+OpTraits reshape_traits();              // see-through for a weight, new layout; shape 1 constant and a target
 OpTraits resize_traits();               // roi, scales, sizes constant; empty roi/scales omitted
 OpTraits clip_traits();                 // min, max constant
 OpTraits range_traits();                // start, limit, delta constant
@@ -19,5 +19,7 @@ OpTraits add_traits();                  // residual sum
 OpTraits shape_traits();                // reads its input's shape only
 OpTraits mul_traits();                  // the product of a SiLU
 OpTraits sigmoid_traits();              // the gate of a SiLU
+OpTraits constant_traits();             // its value is an attribute
+OpTraits softmax_traits();              // a distribution over an axis
 
 }  // namespace qat::graph::ops
