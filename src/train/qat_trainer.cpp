@@ -72,6 +72,11 @@ void restore(QuantizedStudent& s, const Snapshot& snap) {
   s.quantizers().set_qparams(snap.qparams);
 }
 
+// "ptq" for the PTQ starting point (epoch -1), else "qat epoch N" (1-based): log lines and labels.
+std::string epoch_label(int64_t epoch) {
+  return epoch < 0 ? std::string("ptq") : "qat epoch " + std::to_string(epoch + 1);
+}
+
 QatEpoch measure(int64_t epoch, const DetectionSet& teacher_set, QuantizedStudent& student,
                  const model::DetectorInfo& info, data::DataLoader& val_loader, const Recipe& recipe,
                  const QatSection& q, const metrics::Gate& gate) {
@@ -81,7 +86,7 @@ QatEpoch measure(int64_t epoch, const DetectionSet& teacher_set, QuantizedStuden
   student.executor().set_training(false);
   const DetectionSet student_set = collect_detections(
       student.executor(), info, val_loader, recipe.eval, floor,
-      (epoch < 0 ? std::string("ptq") : "qat epoch " + std::to_string(epoch + 1)) + " behaviour images");
+      epoch_label(epoch) + " behaviour images");
   student.executor().set_training(was_training);
   const int classes = static_cast<int>(info.num_classes);
   const ThresholdChoice choice = search_threshold(teacher_set, t, student_set, gate,
@@ -102,7 +107,7 @@ QatEpoch measure(int64_t epoch, const DetectionSet& teacher_set, QuantizedStuden
 
 void log_epoch(const QatEpoch& e, double teacher_threshold) {
   const auto& s = e.at_teacher_threshold;
-  const std::string name = e.epoch < 0 ? std::string("ptq") : "qat epoch " + std::to_string(e.epoch + 1);
+  const std::string name = epoch_label(e.epoch);
   logger().info("{} at {:.2f}: {} -> {}", name, teacher_threshold, metrics::format_behaviour(s, " "),
                 e.verdict_at_teacher_threshold.summary());
   const auto& m = s.misses;

@@ -119,11 +119,14 @@ TEST(RecipeFields, ObserverChoicesAreTheRegistrysObservers) {
                      file + ":3:15: quant.weights.observer: must be one of ema_minmax, entropy, minmax, mse, "
                             "percentile; got 'entropyy' (did you mean 'entropy'?)");
   EXPECT_EQ(join(quant::observer_registry().names()), "ema_minmax, entropy, minmax, mse, percentile");
+  int observer_fields = 0;
   for (const auto& doc : recipe_field_docs()) {
     if (doc.path == "quant.weights.observer" || doc.path == "quant.activations.observer") {
       EXPECT_EQ(doc.choices, quant::observer_registry().names());
+      ++observer_fields;
     }
   }
+  EXPECT_EQ(observer_fields, 2);
 }
 
 TEST(RecipeFields, ObjectiveChoicesAreTheBehaviourMetricsAndF1) {
