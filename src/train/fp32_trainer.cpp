@@ -16,6 +16,7 @@
 #include "qat/core/progress.h"
 #include "qat/data/dataset.h"
 #include "qat/data/loader.h"
+#include "qat/dist/process_group.h"
 #include "qat/export/onnx_exporter.h"
 #include "qat/graph/executor.h"
 #include "qat/train/checkpoint.h"
@@ -27,6 +28,7 @@
 #include "qat/train/run_context.h"
 #include "qat/train/weight_ema.h"
 #include "train/bad_batches.h"
+#include "train/distributed.h"
 
 namespace qat::train {
 namespace fs = std::filesystem;
@@ -193,11 +195,13 @@ EpochRecord Fp32Training::train_epoch(int64_t epoch) {
     optimizer_->zero_grad();
     if (!bad_batches_.loss_ok(loss_value, epoch, it)) continue;
     loss.total.backward();
+    average_gradients(ctx_.group(), det_.graph.parameters());
     if (!bad_batches_.gradients_ok(det_.graph.parameters(), epoch, it)) {
       optimizer_->zero_grad();
       continue;
     }
     optimizer_->step(lr);
+    average_buffers(ctx_.group(), det_.graph);
     if (ema_) ema_->update(det_.graph);
     rec.lr = lr;
     rec.loss += loss_value;
@@ -209,6 +213,7 @@ EpochRecord Fp32Training::train_epoch(int64_t epoch) {
   rec.loss /= stepped;
   rec.loss_cls /= stepped;
   rec.loss_box /= stepped;
+  average_values(ctx_.group(), {&rec.loss, &rec.loss_cls, &rec.loss_box});
   rec.seconds = seconds_since(epoch_start);  // the evaluation adds to it (finish_epoch)
   return rec;
 }
@@ -306,8 +311,11 @@ void export_fp32_onnx(const RunContext& ctx, const Fp32Result& fp32) {
 }
 
 Fp32Result train_fp32(const Recipe& recipe, const TrainOptions& options) {
+  const std::unique_ptr<dist::Group> group = dist::join_from_environment(recipe.distributed);
   const InterruptScope interrupts;
+  const RankScratch scratch(group.get());
   RunContext ctx(recipe);
+  if (group != nullptr) ctx.join(*group, scratch.dir());
   check_splits(ctx);
   const RunLock lock(ctx.layout().dir);
   for (const auto& p : remove_stale_temp_files(ctx.layout().dir)) logger().info("removed {} (its run is gone)", p);
