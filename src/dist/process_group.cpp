@@ -102,7 +102,7 @@ std::string Group::peers() const {
   return s;
 }
 
-void Group::guarded(const char* what, const std::function<void()>& call) {
+void Group::guarded(const char* what, const std::function<void()>& call, const std::string& peer) {
   try {
     call();
   } catch (const Error&) {
@@ -111,7 +111,7 @@ void Group::guarded(const char* what, const std::function<void()>& call) {
     std::string reason = e.what();
     if (const auto nl = reason.find('\n'); nl != std::string::npos) reason.resize(nl);  // c10's backtrace follows
     throw DistributedError("rank " + std::to_string(env_.rank) + " of " + std::to_string(env_.world_size) + ": " +
-                           peers() + " is gone or did not answer during " + what + " (distributed.timeout_s " +
+                           (peer.empty() ? peers() : peer) + " is gone or did not answer during " + what + " (distributed.timeout_s " +
                            std::to_string(options_.timeout_s) + "): " + reason);
   }
 }
@@ -163,12 +163,15 @@ void Group::post(const std::string& key, const std::string& value) {
 
 std::string Group::await(const std::string& key) {
   std::string value;
-  guarded("waiting for rank 0", [&] {
-    impl_->store->wait({key}, std::chrono::hours(24 * 365));
-    const std::vector<uint8_t> v = impl_->store->get(key);
-    value.assign(v.begin(), v.end());
-    impl_->store->add(key + "/read", 1);
-  });
+  guarded(
+      "the wait for rank 0's end",
+      [&] {
+        impl_->store->wait({key}, std::chrono::hours(24 * 365));
+        const std::vector<uint8_t> v = impl_->store->get(key);
+        value.assign(v.begin(), v.end());
+        impl_->store->add(key + "/read", 1);
+      },
+      "rank 0");
   return value;
 }
 

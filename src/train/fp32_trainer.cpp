@@ -140,7 +140,7 @@ Fp32Training::Fp32Training(RunContext& context, Fp32Result& result)
 }
 
 int64_t Fp32Training::resume() {
-  const std::string& last_path = ctx_.layout().fp32_last;
+  const std::string& last_path = ctx_.run_layout().fp32_last;  // rank 0's, on every rank
   const Checkpoint ck = load_checkpoint(last_path);
   if (ck.recipe_hash != recipe_.hash()) {
     throw IoError(last_path, "", "checkpoint was written by another recipe (hash " + ck.recipe_hash.substr(0, 12) +
@@ -273,7 +273,7 @@ Fp32Result train_fp32(RunContext& ctx, const TrainOptions& options) {
             " is trained already; FP32 training applies to an architecture (model.arch)");
   Fp32Training training(ctx, result);
   int64_t start_epoch = 0;
-  if (options.resume && fs::exists(ctx.layout().fp32_last)) start_epoch = training.resume();
+  if (options.resume && fs::exists(ctx.run_layout().fp32_last)) start_epoch = training.resume();
   for (const auto& r : result.history) {
     if (result.best_epoch < 0 || r.val_map50 > result.best_map50) {
       result.best_epoch = r.epoch;
@@ -298,7 +298,9 @@ Fp32Result train_fp32(RunContext& ctx, const TrainOptions& options) {
   result.finished = true;
   logger().info("fp32 finished in {}: best epoch {} with val mAP@0.5 {:.4f}", clock_text(seconds_since(run_start)),
                 result.best_epoch + 1, result.best_map50);
-  const std::string& best_path = ctx.layout().fp32_best;
+  // Every rank takes the best epoch rank 0 kept (a resumed run's may predate this run).
+  if (ctx.group() != nullptr) ctx.group()->barrier("the end of the FP32 phase");
+  const std::string& best_path = ctx.run_layout().fp32_best;
   if (fs::exists(best_path)) restore_weights(load_checkpoint(best_path), result.detector.graph, best_path);
   return result;
 }

@@ -7,7 +7,7 @@
 namespace qat::train {
 
 RunContext::RunContext(const Recipe& recipe)
-    : recipe_(recipe), layout_(recipe), loaders_(recipe.data, recipe.seed) {}
+    : recipe_(recipe), layout_(recipe), run_layout_(recipe), loaders_(recipe.data, recipe.seed) {}
 
 RunContext::~RunContext() = default;
 

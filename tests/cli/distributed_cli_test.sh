@@ -6,7 +6,8 @@
 # each rank calibrates on its shard and the ranges are MIN/MAX-reduced); two runs of
 # 2 ranks give the same metrics; per-epoch FP32 losses are within 5% of one process
 # at the same global batch; a killed rank
-# ends the other with exit 7 naming it, within distributed.timeout_s, and ends
+# ends the other with exit 7 naming it, within distributed.timeout_s (then --resume
+# continues from rank 0's checkpoint on 2 ranks and on 1), and ends
 # `--nproc` with the rank's signal; a missing peer fails the rendezvous naming it;
 # nccl is refused with exit 2 on this CPU build.
 # Usage: distributed_cli_test.sh QAT_BINARY
@@ -81,8 +82,8 @@ port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); p
 export WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=$port
 RANK=0 "$qat" --threads 1 train "$work/killed.yaml" >/dev/null 2>"$work/r0.log" & r0=$!
 RANK=1 "$qat" --threads 1 train "$work/killed.yaml" >/dev/null 2>"$work/r1.log" & r1=$!
-for _ in $(seq 600); do grep -q '^info fp32: ' "$work/r1.log" && break; sleep 0.1; done
-sleep 1
+# After the first epoch's checkpoint (rank 0 logs the epoch, then writes fp32/last.h5).
+for _ in $(seq 1200); do grep -q '^info fp32 epoch 1/2 done' "$work/r0.log" && break; sleep 0.1; done
 kill -9 $r1
 start=$SECONDS
 wait $r0; code=$?
@@ -105,6 +106,15 @@ RANK=0 "$qat" -q train "$work/alone.yaml" >/dev/null 2>"$work/err"; code=$?
 expect nccl 2 "error: distributed.backend: nccl needs a CUDA build of libtorch; this one is CPU-only (use gloo)" -- \
   env RANK=0 "$qat" -q train "$work/alone.yaml" --set distributed.backend=nccl
 unset WORLD_SIZE MASTER_ADDR MASTER_PORT
+
+# --- --resume continues from rank 0's last checkpoint, on 2 ranks and on 1
+cp -r "$work/runs/killed" "$work/killed.saved"
+expect resume-2-ranks 0 "" -- "$qat" --threads 1 train "$work/killed.yaml" --nproc 2 --resume
+[ "$(grep -c '^info resuming killed from epoch 2 ' "$work/err")" = 2 ] && echo "ok resume-2-ranks-epoch-2" ||
+  fail resume-2-ranks-epoch-2 "$work/err"
+rm -rf "$work/runs/killed" && cp -r "$work/killed.saved" "$work/runs/killed"
+expect resume-1-rank 0 "" -- "$qat" --threads 2 train "$work/killed.yaml" --resume
+grep -q '^info resuming killed from epoch 2 ' "$work/err" && echo "ok resume-1-rank-epoch-2" || fail resume-1-rank-epoch-2 "$work/err"
 
 # --- --nproc: a killed rank stops the others and names it
 "$qat" --threads 1 train "$work/killed.yaml" --nproc 2 >/dev/null 2>"$work/l.log" & launcher=$!

@@ -78,8 +78,9 @@ class Group {
   static constexpr int64_t kBucketBytes = int64_t(16) << 20;
 
  private:
-  /// Runs `call`, turning a c10d/gloo failure into DistributedError naming the peer.
-  void guarded(const char* what, const std::function<void()>& call);
+  /// Runs `call`, turning a c10d/gloo failure into DistributedError naming `peer`
+  /// (empty: the other ranks).
+  void guarded(const char* what, const std::function<void()>& call, const std::string& peer = "");
   std::string peers() const;
 
   struct Impl;

@@ -33,7 +33,11 @@ class RunContext {
   RunContext& operator=(const RunContext&) = delete;
 
   const Recipe& recipe() const { return recipe_; }
+  /// Where this process writes: the run's directory, or a rank's scratch (join).
   const RunLayout& layout() const { return layout_; }
+  /// The run's directory as rank 0 writes it, what every rank reads back (a resume's
+  /// checkpoint, the best FP32 epoch); layout() itself in one process.
+  const RunLayout& run_layout() const { return run_layout_; }
   const LoaderFactory& loaders() const { return loaders_; }
 
   /// Makes this process one rank of `group` (which must outlive the context): the train
@@ -72,6 +76,7 @@ class RunContext {
  private:
   const Recipe& recipe_;
   RunLayout layout_;
+  RunLayout run_layout_;
   LoaderFactory loaders_;
   dist::Group* group_ = nullptr;
   std::optional<data::DetectionDataset> train_set_, val_set_;
