@@ -11,8 +11,10 @@
 # tests/layers/layers_test.cmake proves the enforcement (ctest -R layers).
 #
 # Order: an area appears after every area it uses.
-set(QAT_AREAS core data graph runtime metrics quant export loss distill model recipe train)
+set(QAT_AREAS core dist data graph runtime metrics quant export loss distill model recipe train)
 set(QAT_USES_core)
+# dist: the ranks of a data-parallel run (c10d behind qat::dist::Group) and the local launcher.
+set(QAT_USES_dist core)
 set(QAT_USES_data core)
 set(QAT_USES_graph core)
 set(QAT_USES_runtime core)
@@ -23,9 +25,9 @@ set(QAT_USES_loss core metrics)
 set(QAT_USES_distill core graph metrics loss)
 set(QAT_USES_model core graph quant distill)
 # recipe composes the options structs each area owns for its section of a recipe.
-set(QAT_USES_recipe core data graph metrics quant export distill model)
+set(QAT_USES_recipe core dist data graph metrics quant export distill model)
 # train runs the phases of a recipe; it uses everything.
-set(QAT_USES_train core data graph runtime metrics quant export loss distill model recipe)
+set(QAT_USES_train core dist data graph runtime metrics quant export loss distill model recipe)
 
 # qat_area_below(area out): every area `area` may include, itself excluded (the
 # transitive closure of QAT_USES_<area>), in QAT_AREAS order.

@@ -1,5 +1,6 @@
-// `qat train RECIPE [--phase all|fp32] [--resume] [--smoke] [--set key=value ...]`
+// `qat train RECIPE [--phase all|fp32] [--resume] [--smoke] [--nproc N] [--set key=value ...]`
 #include "cli/command.h"
+#include "qat/dist/launcher.h"
 #include "qat/recipe/recipe.h"
 #include "qat/train/fp32_trainer.h"
 #include "qat/train/pipeline.h"
@@ -13,6 +14,7 @@ void add_train_command(CLI::App& app, Action& action) {
     std::string phase = "all";
     bool resume = false;
     bool smoke = false;
+    int nproc = 1;
   };
   auto args = std::make_shared<Args>();
   auto* train = app.add_subcommand(
@@ -25,8 +27,13 @@ void add_train_command(CLI::App& app, Action& action) {
   train->add_flag("--resume", args->resume, "Continue the FP32 phase from its last checkpoint");
   train->add_flag("--smoke", args->smoke,
                   "A minutes-long check of the whole path: 1 FP32 epoch, 1 QAT epoch, 64 calibration images");
+  train->add_option("--nproc", args->nproc,
+                    "Start N local ranks of this run, data parallel (docs/distributed.md); "
+                    "torchrun and srun set RANK/WORLD_SIZE instead")
+      ->check(CLI::Range(1, 256));
   train->callback([&action, args] {
     action = [args] {
+      if (args->nproc > 1) return dist::launch_local(args->nproc, dist::own_arguments_without("--nproc"));
       std::vector<std::string> overrides;
       if (args->smoke) overrides = {"fp32.epochs=1", "qat.epochs=1", "quant.calibration_images=64"};
       overrides.insert(overrides.end(), args->overrides.begin(), args->overrides.end());

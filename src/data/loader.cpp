@@ -25,7 +25,11 @@ DataLoader::DataLoader(const DetectionDataset& dataset, LoaderOptions options)
     : dataset_(dataset), options_(options) {
   QAT_CHECK(options_.batch_size >= 1, "batch size must be at least 1");
   QAT_CHECK(options_.prefetch >= 1, "prefetch must be at least 1");
-  images_ = options_.limit >= 0 ? std::min(options_.limit, dataset.size()) : dataset.size();
+  QAT_CHECK(options_.shard_count >= 1 && options_.shard_rank >= 0 && options_.shard_rank < options_.shard_count,
+            "shard ", options_.shard_rank, " of ", options_.shard_count, " does not exist");
+  all_images_ = options_.limit >= 0 ? std::min(options_.limit, dataset.size()) : dataset.size();
+  const int64_t r = options_.shard_rank, w = options_.shard_count;
+  images_ = options_.drop_last ? all_images_ / w : (all_images_ - r + w - 1) / w;
 }
 
 DataLoader::~DataLoader() { stop(); }
@@ -36,7 +40,7 @@ int64_t DataLoader::batches_per_epoch() const {
 }
 
 std::vector<int64_t> DataLoader::order(int64_t epoch) const {
-  std::vector<int64_t> idx(static_cast<size_t>(images_));
+  std::vector<int64_t> idx(static_cast<size_t>(all_images_));
   std::iota(idx.begin(), idx.end(), 0);
   if (options_.shuffle) {
     SceneRng rng(mix(options_.seed, static_cast<uint64_t>(epoch)));
@@ -44,7 +48,12 @@ std::vector<int64_t> DataLoader::order(int64_t epoch) const {
       std::swap(idx[i - 1], idx[static_cast<size_t>(rng.integer(0, static_cast<int64_t>(i) - 1))]);
     }
   }
-  return idx;
+  if (options_.shard_count == 1) return idx;
+  std::vector<int64_t> shard(static_cast<size_t>(images_));
+  for (int64_t k = 0; k < images_; ++k) {
+    shard[static_cast<size_t>(k)] = idx[static_cast<size_t>(options_.shard_rank + k * options_.shard_count)];
+  }
+  return shard;
 }
 
 Batch DataLoader::make_batch(const std::vector<int64_t>& indices, int64_t epoch) const {

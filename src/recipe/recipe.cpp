@@ -57,6 +57,8 @@ const FieldTable<Recipe>& recipe_fields() {
                 const YAML::Node& exp = m.node("export");
                 if (!exp.IsMap() || !exp["opset"].IsDefined()) r.export_.opset = 0;
               }),
+          section("distributed", &S::distributed, distributed_fields(),
+                  "how the ranks of a data-parallel run talk (docs/distributed.md)"),
       },
       [](S& r, YamlMap& m) {
         r.file = m.path().file();
@@ -80,6 +82,9 @@ Recipe Recipe::from_yaml(const YAML::Node& node, const KeyPath& path) {
 YAML::Node Recipe::to_yaml() const {
   YAML::Node n = recipe_fields().write(*this);
   if (export_.opset == 0) n["export"].remove("opset");  // the imported model's own, read again as not given
+  // How ranks talk changes no result: left out at its defaults, so recipes (and their
+  // hashes, which checkpoints carry) read as before the section existed.
+  if (distributed == DistributedSection{}) n.remove("distributed");
   return n;
 }
 

@@ -194,6 +194,16 @@ const FieldTable<QuantSection>& quant_fields() {
   return table;
 }
 
+const FieldTable<DistributedSection>& distributed_fields() {
+  using S = DistributedSection;
+  static const FieldTable<S> table({
+      field("backend", &S::backend, one_of({"gloo", "nccl"}), "collectives between ranks (nccl: CUDA builds)"),
+      field("timeout_s", &S::timeout_s, in<int64_t>(1, 86400),
+            "seconds a rank waits for a peer at rendezvous and in each collective"),
+  });
+  return table;
+}
+
 const FieldTable<ExportSection>& export_fields() {
   using S = ExportSection;
   static const FieldTable<S> table({
@@ -252,6 +262,7 @@ QAT_SECTION_READ_WRITE(EvalSection, eval_fields)
 QAT_SECTION_READ_WRITE(QuantSection, quant_fields)
 QAT_SECTION_READ_WRITE(ExportSection, export_fields)
 QAT_SECTION_READ_WRITE(QatSection, qat_fields)
+QAT_SECTION_READ_WRITE(DistributedSection, distributed_fields)
 #undef QAT_SECTION_READ_WRITE
 
 // The weights and activations defaults differ (QuantSection's members): read over them.

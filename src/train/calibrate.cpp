@@ -8,11 +8,12 @@
 #include "qat/core/logging.h"
 #include "qat/core/progress.h"
 #include "qat/data/loader.h"
+#include "train/distributed.h"
 
 namespace qat::train {
 
 int64_t calibrate(quant::QuantizerSet& quantizers, graph::Executor& executor, const std::string& input,
-                  data::DataLoader& loader, int64_t images) {
+                  data::DataLoader& loader, int64_t images, dist::Group* group) {
   at::NoGradGuard no_grad;
   const bool was_training = executor.training();
   executor.set_training(false);
@@ -28,6 +29,7 @@ int64_t calibrate(quant::QuantizerSet& quantizers, graph::Executor& executor, co
     seen += batch->images.size(0);
     progress.update(std::min(seen, images));
   }
+  combine_observers(group, quantizers);
   quantizers.set_mode(quant::QuantizerMode::train);
   executor.set_training(was_training);
   logger().info("calibrated {} quantizers on {} images", quantizers.size(), seen);

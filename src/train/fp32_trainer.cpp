@@ -16,6 +16,7 @@
 #include "qat/core/progress.h"
 #include "qat/data/dataset.h"
 #include "qat/data/loader.h"
+#include "qat/dist/process_group.h"
 #include "qat/export/onnx_exporter.h"
 #include "qat/graph/executor.h"
 #include "qat/train/checkpoint.h"
@@ -27,6 +28,7 @@
 #include "qat/train/run_context.h"
 #include "qat/train/weight_ema.h"
 #include "train/bad_batches.h"
+#include "train/distributed.h"
 
 namespace qat::train {
 namespace fs = std::filesystem;
@@ -138,7 +140,7 @@ Fp32Training::Fp32Training(RunContext& context, Fp32Result& result)
 }
 
 int64_t Fp32Training::resume() {
-  const std::string& last_path = ctx_.layout().fp32_last;
+  const std::string& last_path = ctx_.run_layout().fp32_last;  // rank 0's, on every rank
   const Checkpoint ck = load_checkpoint(last_path);
   if (ck.recipe_hash != recipe_.hash()) {
     throw IoError(last_path, "", "checkpoint was written by another recipe (hash " + ck.recipe_hash.substr(0, 12) +
@@ -193,11 +195,13 @@ EpochRecord Fp32Training::train_epoch(int64_t epoch) {
     optimizer_->zero_grad();
     if (!bad_batches_.loss_ok(loss_value, epoch, it)) continue;
     loss.total.backward();
+    average_gradients(ctx_.group(), det_.graph.parameters());
     if (!bad_batches_.gradients_ok(det_.graph.parameters(), epoch, it)) {
       optimizer_->zero_grad();
       continue;
     }
     optimizer_->step(lr);
+    average_buffers(ctx_.group(), det_.graph);
     if (ema_) ema_->update(det_.graph);
     rec.lr = lr;
     rec.loss += loss_value;
@@ -209,6 +213,7 @@ EpochRecord Fp32Training::train_epoch(int64_t epoch) {
   rec.loss /= stepped;
   rec.loss_cls /= stepped;
   rec.loss_box /= stepped;
+  average_values(ctx_.group(), {&rec.loss, &rec.loss_cls, &rec.loss_box});
   rec.seconds = seconds_since(epoch_start);  // the evaluation adds to it (finish_epoch)
   return rec;
 }
@@ -268,7 +273,7 @@ Fp32Result train_fp32(RunContext& ctx, const TrainOptions& options) {
             " is trained already; FP32 training applies to an architecture (model.arch)");
   Fp32Training training(ctx, result);
   int64_t start_epoch = 0;
-  if (options.resume && fs::exists(ctx.layout().fp32_last)) start_epoch = training.resume();
+  if (options.resume && fs::exists(ctx.run_layout().fp32_last)) start_epoch = training.resume();
   for (const auto& r : result.history) {
     if (result.best_epoch < 0 || r.val_map50 > result.best_map50) {
       result.best_epoch = r.epoch;
@@ -293,7 +298,9 @@ Fp32Result train_fp32(RunContext& ctx, const TrainOptions& options) {
   result.finished = true;
   logger().info("fp32 finished in {}: best epoch {} with val mAP@0.5 {:.4f}", clock_text(seconds_since(run_start)),
                 result.best_epoch + 1, result.best_map50);
-  const std::string& best_path = ctx.layout().fp32_best;
+  // Every rank takes the best epoch rank 0 kept (a resumed run's may predate this run).
+  if (ctx.group() != nullptr) ctx.group()->barrier("the end of the FP32 phase");
+  const std::string& best_path = ctx.run_layout().fp32_best;
   if (fs::exists(best_path)) restore_weights(load_checkpoint(best_path), result.detector.graph, best_path);
   return result;
 }
@@ -306,8 +313,11 @@ void export_fp32_onnx(const RunContext& ctx, const Fp32Result& fp32) {
 }
 
 Fp32Result train_fp32(const Recipe& recipe, const TrainOptions& options) {
+  const std::unique_ptr<dist::Group> group = dist::join_from_environment(recipe.distributed);
   const InterruptScope interrupts;
+  const RankScratch scratch(group.get());
   RunContext ctx(recipe);
+  if (group != nullptr) ctx.join(*group, scratch.dir());
   check_splits(ctx);
   const RunLock lock(ctx.layout().dir);
   for (const auto& p : remove_stale_temp_files(ctx.layout().dir)) logger().info("removed {} (its run is gone)", p);

@@ -12,9 +12,11 @@
 #include "qat/core/logging.h"
 #include "qat/core/run_lock.h"
 #include "qat/core/sha256.h"
+#include "qat/dist/process_group.h"
 #include "qat/runtime/onnx_runtime.h"
 #include "qat/train/phases.h"
 #include "qat/train/run_context.h"
+#include "train/distributed.h"
 #include "train/report_writer.h"
 
 namespace qat::train {
@@ -61,6 +63,11 @@ void run_phases(RunContext& ctx, const PipelineOptions& options, ReportWriter& r
   step("fp32", [&] { return fp32_phase(ctx, options.resume); });
   PtqPhaseResult ptq = step("calibrate", [&] { return ptq_phase(ctx); });
   const QatPhaseResult qat = step("qat", [&] { return qat_phase(ctx, ptq); });
+  // The ranks trained the same student; rank 0 alone exports, checks and publishes it.
+  if (ctx.group() != nullptr && !ctx.group()->writes()) {
+    phase = "done";
+    return;
+  }
   const auto versions = run_versions();
   report.add(versions);
   if (qat.qat.selected < 0) {
@@ -94,12 +101,13 @@ void log_outcome(const PipelineResult& result, const ReportWriter& report) {
   if (!report.published().is_null()) logger().info("the earlier candidate {} stays in place", result.model_path);
 }
 
-}  // namespace
-
-PipelineResult run_pipeline(const Recipe& recipe, const PipelineOptions& options) {
+// The pipeline in this process: the whole run, or the training part of a rank other than 0.
+PipelineResult run_here(const Recipe& recipe, const PipelineOptions& options, dist::Group* group) {
   const auto start = Clock::now();
   const InterruptScope interrupts;
+  const RankScratch scratch(group);
   RunContext ctx(recipe);
+  if (group != nullptr) ctx.join(*group, scratch.dir());
   const RunLayout& layout = ctx.layout();
   PipelineResult result;
   result.run_dir = layout.dir;
@@ -128,9 +136,27 @@ PipelineResult run_pipeline(const Recipe& recipe, const PipelineOptions& options
     report.write_failure(phase, e.what(), kExitInternal, since(start));
     throw;
   }
+  if (group != nullptr && !group->writes()) return result;  // rank 0 reports the run
   report.write(result.candidate, since(start));
   result.exit_code = result.candidate ? kExitOk : kExitGateFailed;
   log_outcome(result, report);
+  return result;
+}
+
+}  // namespace
+
+PipelineResult run_pipeline(const Recipe& recipe, const PipelineOptions& options) {
+  const std::unique_ptr<dist::Group> group = dist::join_from_environment(recipe.distributed);
+  PipelineResult result = run_here(recipe, options, group.get());
+  if (group == nullptr) return result;
+  // Rank 0 tells the others how the run ended (they wait while it exports and checks),
+  // and they exit with its code. A rank 0 that fails exits instead: the others lose it.
+  const std::string key = "qat/run_exit_code";
+  if (group->writes()) {
+    group->post(key, std::to_string(result.exit_code));
+  } else {
+    result.exit_code = std::stoi(group->await(key));
+  }
   return result;
 }
 

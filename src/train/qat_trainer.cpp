@@ -10,6 +10,7 @@
 #include "qat/core/progress.h"
 #include "qat/data/dataset.h"
 #include "qat/data/loader.h"
+#include "qat/dist/process_group.h"
 #include "qat/distill/distill_objective.h"
 #include "qat/metrics/behaviour_metrics.h"
 #include "qat/model/imported_defaults.h"
@@ -17,6 +18,7 @@
 #include "qat/train/lr_schedule.h"
 #include "qat/train/optimizer.h"
 #include "qat/train/qat_step.h"
+#include "train/distributed.h"
 #include "qat/train/run_context.h"
 #include "train/bad_batches.h"
 
@@ -126,8 +128,9 @@ void log_epoch(const QatEpoch& e, double teacher_threshold) {
 // optimizer over the weights and learnable quantizer parameters, and the schedule.
 class QatLoop {
  public:
+  /// With a `group`, gradients, statistics and observers are combined across its ranks.
   QatLoop(const Recipe& recipe, const QatSection& qat, const model::Detector& teacher, QuantizedStudent& student,
-          data::DataLoader& train_loader);
+          data::DataLoader& train_loader, dist::Group* group);
   /// Trains epoch `epoch`; the record has its last lr and its losses per stepped batch.
   QatEpoch train_epoch(int64_t epoch);
 
@@ -143,6 +146,7 @@ class QatLoop {
   LrSchedule schedule_;
   int64_t iterations_;
   BadBatches bad_batches_;
+  dist::Group* group_;
 };
 
 std::unique_ptr<Optimizer> make_optimizer(const Recipe& recipe, const QatSection& q,
@@ -161,7 +165,7 @@ std::vector<std::pair<std::string, at::Tensor>> trained_parameters(QuantizedStud
 }
 
 QatLoop::QatLoop(const Recipe& recipe, const QatSection& qat, const model::Detector& teacher,
-                 QuantizedStudent& student, data::DataLoader& train_loader)
+                 QuantizedStudent& student, data::DataLoader& train_loader, dist::Group* group)
     : q_(qat),
       student_(student),
       train_loader_(train_loader),
@@ -172,9 +176,15 @@ QatLoop::QatLoop(const Recipe& recipe, const QatSection& qat, const model::Detec
       lr_(qat.lr > 0 ? qat.lr : recipe.fp32.lr / 10),
       schedule_{lr_, 0.0, 1.0, static_cast<double>(qat.epochs), 0.1, true},
       iterations_(train_loader.batches_per_epoch()),
-      bad_batches_("qat", qat.max_bad_batches, lr_) {
+      bad_batches_("qat", qat.max_bad_batches, lr_),
+      group_(group) {
   QAT_CHECK(iterations_ > 0, recipe.data.path, ": split '", recipe.data.train_split,
             "' has fewer images than one batch");
+  // Ranks that observe different batches must combine what they saw after each step.
+  QAT_CHECK(group == nullptr || qat.observer_freeze_epoch == 0 || observers_combinable(student.quantizers()),
+            "qat.observer_freeze_epoch ", qat.observer_freeze_epoch, " on ", group->world_size(),
+            " ranks needs observers whose statistics combine across ranks (minmax, ema_minmax); "
+            "set qat.observer_freeze_epoch: 0 or change quant.activations.observer");
 }
 
 QatEpoch QatLoop::train_epoch(int64_t epoch) {
@@ -195,11 +205,14 @@ QatEpoch QatLoop::train_epoch(int64_t epoch) {
     optimizer_->zero_grad();
     if (!bad_batches_.loss_ok(loss_value, epoch, it)) continue;
     parts.total.backward();
+    average_gradients(group_, params_);
     if (!bad_batches_.gradients_ok(params_, epoch, it)) {
       optimizer_->zero_grad();
       continue;
     }
     optimizer_->step(step_lr);
+    average_buffers(group_, student_.detector().graph);
+    if (epoch < q_.observer_freeze_epoch) combine_observers(group_, student_.quantizers());
     rec.lr = step_lr;
     rec.loss += loss_value;
     for (const auto& [k, v] : parts.values) rec.loss_parts[k] += v;
@@ -208,6 +221,9 @@ QatEpoch QatLoop::train_epoch(int64_t epoch) {
   const int64_t stepped = std::max<int64_t>(1, it - (bad_batches_.skipped() - skipped_before));
   rec.loss /= stepped;
   for (auto& [k, v] : rec.loss_parts) v /= stepped;
+  std::vector<double*> figures{&rec.loss};
+  for (auto& [k, v] : rec.loss_parts) figures.push_back(&v);  // the same keys, in order, on every rank
+  average_values(group_, figures);
   return rec;
 }
 
@@ -263,7 +279,7 @@ QatResult train_qat(RunContext& ctx, QuantizedStudent& student, const QatSection
   result.history.push_back(ptq);
   snapshots.push_back(take(student));
 
-  QatLoop loop(recipe, q, teacher, student, *train_loader);
+  QatLoop loop(recipe, q, teacher, student, *train_loader, ctx.group());
   student.executor().set_training(true);
   for (int64_t epoch = 0; epoch < q.epochs; ++epoch) {
     const auto start = Clock::now();

@@ -2,13 +2,19 @@
 
 #include "qat/core/error.h"
 #include "qat/graph/executor.h"
+#include "qat/dist/process_group.h"
 
 namespace qat::train {
 
 RunContext::RunContext(const Recipe& recipe)
-    : recipe_(recipe), layout_(recipe), loaders_(recipe.data, recipe.seed) {}
+    : recipe_(recipe), layout_(recipe), run_layout_(recipe), loaders_(recipe.data, recipe.seed) {}
 
 RunContext::~RunContext() = default;
+
+void RunContext::join(dist::Group& group, const std::string& scratch_dir) {
+  group_ = &group;
+  if (!group.writes()) layout_ = RunLayout(scratch_dir);
+}
 
 const data::DetectionDataset& RunContext::train_set() {
   if (!train_set_) train_set_.emplace(recipe_.data.path, recipe_.data.train_split);
@@ -22,7 +28,14 @@ const data::DetectionDataset& RunContext::val_set() {
 
 std::unique_ptr<data::DataLoader> RunContext::loader(LoaderPurpose purpose, LoaderPhase phase) {
   const data::DetectionDataset& split = purpose == LoaderPurpose::eval ? val_set() : train_set();
-  return std::make_unique<data::DataLoader>(split, loaders_.options(purpose, phase));
+  data::LoaderOptions o = loaders_.options(purpose, phase);
+  // Each rank trains on its shard of the order every rank computes (calibration
+  // decides for itself: ptq_phase); evaluation reads all.
+  if (group_ != nullptr && purpose == LoaderPurpose::train) {
+    o.shard_rank = group_->rank();
+    o.shard_count = group_->world_size();
+  }
+  return std::make_unique<data::DataLoader>(split, o);
 }
 
 const metrics::Gate& RunContext::gate() {

@@ -51,6 +51,38 @@ TEST(DataLoader, EveryImageOnceEpochOrderBySeedAndEpoch) {
   EXPECT_NE(loader.order(1), first_order);
 }
 
+// Data parallel: rank r of w reads positions r, r + w, ... of the one order; with
+// drop_last each rank reads 19 / 2 = 9 images (the 19th is nobody's), without it all.
+TEST(DataLoader, ShardsTakeEveryWthImageOfTheSameOrder) {
+  const DetectionDataset ds(dataset_path(), "train");  // 19 images
+  LoaderOptions o;
+  o.batch_size = 4;
+  o.image_size = 64;
+  o.seed = 3;
+  const std::vector<int64_t> whole = DataLoader(ds, o).order(2);
+  for (const bool drop_last : {true, false}) {
+    o.drop_last = drop_last;
+    std::vector<int64_t> joined(whole.size(), -1);
+    for (int64_t r = 0; r < 2; ++r) {
+      o.shard_rank = r;
+      o.shard_count = 2;
+      const DataLoader shard(ds, o);
+      const std::vector<int64_t> part = shard.order(2);
+      EXPECT_EQ(shard.images(), drop_last ? 9 : 10 - r);
+      EXPECT_EQ(shard.batches_per_epoch(), drop_last ? 2 : 3);
+      ASSERT_EQ(static_cast<int64_t>(part.size()), shard.images());
+      for (size_t k = 0; k < part.size(); ++k) joined[static_cast<size_t>(r) + 2 * k] = part[k];
+    }
+    if (drop_last) {
+      EXPECT_EQ(joined.back(), -1);
+      joined.back() = whole.back();
+    }
+    EXPECT_EQ(joined, whole);
+  }
+  o.shard_rank = 2;
+  ASSERT_THROWS_WITH(DataLoader(ds, o), Error, "shard 2 of 2 does not exist");
+}
+
 TEST(DataLoader, DropLastAndTargetsLayout) {
   const DetectionDataset ds(dataset_path(), "train");
   LoaderOptions o;

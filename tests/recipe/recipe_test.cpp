@@ -154,6 +154,27 @@ TEST(Recipe, ExportSectionIsReadStrictlyAndRoundTrips) {
                      dir.file("typo.yaml") + ":2:3: export.opsett: unknown key; did you mean 'opset'?");
 }
 
+// distributed: read strictly; left out of `qat recipe show` (and so of the hash) at
+// its defaults, so a recipe that does not name it hashes as before the section existed.
+TEST(Recipe, DistributedSectionIsShownOnlyWhenNotTheDefault) {
+  testing::TempDir dir;
+  const Recipe defaults = load_recipe(dir.write("d.yaml", "name: r\nseed: 1\n"));
+  EXPECT_EQ(defaults.distributed.backend, "gloo");
+  EXPECT_EQ(defaults.distributed.timeout_s, 60);
+  EXPECT_EQ(defaults.to_yaml_text().find("distributed"), std::string::npos);
+  const Recipe same = load_recipe(dir.write("s.yaml", "name: r\nseed: 1\ndistributed: {backend: gloo, timeout_s: 60}\n"));
+  EXPECT_EQ(same.hash(), defaults.hash());
+  const auto file = dir.write("r.yaml", "distributed:\n  timeout_s: 5\n");
+  const Recipe r = load_recipe(file);
+  EXPECT_EQ(r.distributed.timeout_s, 5);
+  EXPECT_NE(r.to_yaml_text().find("distributed:\n  backend: gloo\n  timeout_s: 5\n"), std::string::npos);
+  EXPECT_EQ(load_recipe(dir.write("again.yaml", r.to_yaml_text())).to_yaml_text(), r.to_yaml_text());
+  ASSERT_THROWS_WITH(load_recipe(file, {"distributed.backend=mpi"}), ConfigError,
+                     "--set distributed.backend=mpi: distributed.backend: must be one of gloo, nccl; got 'mpi'");
+  ASSERT_THROWS_WITH(load_recipe(file, {"distributed.timeout_s=0"}), ConfigError,
+                     "--set distributed.timeout_s=0: distributed.timeout_s: must be in [1, 86400], got 0");
+}
+
 // An imported model without export.opset exports at its own opset (0 here, resolved
 // by export_opset (recipe/recipe_check.h) from the file): recipe show leaves the key out, so the
 // round trip keeps it unset; a given opset stays.

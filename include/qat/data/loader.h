@@ -28,6 +28,11 @@ struct LoaderOptions {
   int64_t prefetch = 2;      ///< batches queued ahead
   bool drop_last = false;
   int64_t limit = -1;        ///< use only the first `limit` images (-1: all)
+  /// Data parallel: this rank reads positions shard_rank, shard_rank + shard_count, ... of
+  /// the epoch's order (the same order on every rank). With drop_last every rank reads
+  /// images / shard_count of them, so all ranks step the same number of batches.
+  int64_t shard_rank = 0;
+  int64_t shard_count = 1;
 };
 
 struct Batch {
@@ -45,6 +50,7 @@ class DataLoader {
   DataLoader& operator=(const DataLoader&) = delete;
 
   int64_t batches_per_epoch() const;
+  /// The images this loader reads an epoch (its shard's).
   int64_t images() const { return images_; }
   /// Starts epoch `epoch` (stopping any unfinished one).
   void begin_epoch(int64_t epoch);
@@ -53,7 +59,7 @@ class DataLoader {
 
   /// Builds one batch directly (no thread): what the worker does per batch.
   Batch make_batch(const std::vector<int64_t>& indices, int64_t epoch) const;
-  /// The image order of `epoch`.
+  /// The image order of `epoch` (this shard's part of it).
   std::vector<int64_t> order(int64_t epoch) const;
 
  private:
@@ -62,7 +68,8 @@ class DataLoader {
 
   const DetectionDataset& dataset_;
   LoaderOptions options_;
-  int64_t images_;
+  int64_t all_images_;  ///< the whole order's
+  int64_t images_;      ///< this shard's
 
   std::thread worker_;
   std::mutex mutex_;

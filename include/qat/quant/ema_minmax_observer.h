@@ -17,6 +17,10 @@ class EmaMinMaxObserver : public RangeObserver {
 
   std::string name() const override { return "ema_minmax"; }
   double averaging_constant() const { return averaging_constant_; }
+  /// The averaged range: its mean over ranks.
+  std::optional<std::vector<SharedStat>> shared_stats() override {
+    return std::vector<SharedStat>{{min_, Combine::mean}, {max_, Combine::mean}};
+  }
 
  protected:
   void merge(const at::Tensor& batch_min, const at::Tensor& batch_max) override;

@@ -50,6 +50,11 @@ class FakeQuantizer {
   void set_qparams(QParams qparams);
   const QuantSpec& spec() const { return spec_; }
 
+  /// The observer; after changing its statistics (a data-parallel run combines them
+  /// across ranks) call observer_changed() so that qparams are computed again.
+  Observer& observer() { return *observer_; }
+  void observer_changed() { stale_ = true; }
+
   /// The trainable tensors: {scale} when learnable (after calibration), else empty.
   std::vector<at::Tensor> parameters();
 

@@ -29,6 +29,8 @@ class MseObserver : public RangeObserver {
   QParams compute(const QuantSpec& spec) const override;
   void reset() override;
   std::string name() const override { return "mse"; }
+  /// Its samples are not combined across ranks yet.
+  std::optional<std::vector<SharedStat>> shared_stats() override { return std::nullopt; }
 
   /// The ratio of the observed range chosen per channel for `spec`, float32 [C].
   at::Tensor best_ratio(const QuantSpec& spec) const;

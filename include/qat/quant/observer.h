@@ -9,7 +9,9 @@
 #include <ATen/ATen.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "qat/quant/quant_spec.h"
 
@@ -35,6 +37,17 @@ class Observer {
   virtual void reset() = 0;
   /// The registry name, e.g. "minmax".
   virtual std::string name() const = 0;
+
+  /// How a statistic combines across the ranks of a data-parallel run.
+  enum class Combine { min, max, mean };
+  struct SharedStat {
+    at::Tensor tensor;  ///< the observer's own tensor: combined in place
+    Combine combine;
+  };
+  /// The statistics ranks combine before compute(), so that every rank computes the
+  /// qparams of all ranks' data; nullopt when this observer's cannot be combined (yet):
+  /// then every rank must observe the same data. Needs ready().
+  virtual std::optional<std::vector<SharedStat>> shared_stats() { return std::nullopt; }
 
   const QuantSpec& spec() const { return spec_; }
 

@@ -15,6 +15,10 @@ class RangeObserver : public Observer {
   /// qparams_from_range(min(), max(), spec).
   QParams compute(const QuantSpec& spec) const override;
   void reset() override;
+  /// The running extremes: MIN and MAX over ranks.
+  std::optional<std::vector<SharedStat>> shared_stats() override {
+    return std::vector<SharedStat>{{min_, Combine::min}, {max_, Combine::max}};
+  }
 
   /// The tracked minimum and maximum, float32 [C] (or [1]); undefined before the first batch.
   const at::Tensor& min() const { return min_; }

@@ -20,6 +20,7 @@ struct Recipe {
   QuantSection quant;
   QatSection qat;
   ExportSection export_;  ///< `export:` (a C++ keyword, hence the underscore)
+  DistributedSection distributed;  ///< written only when not the default (a single-process recipe's hash is unchanged)
 
   /// Reads a recipe mapping strictly; `path` carries file name and overrides.
   static Recipe from_yaml(const YAML::Node& node, const KeyPath& path);

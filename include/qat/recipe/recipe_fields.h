@@ -21,6 +21,7 @@ const FieldTable<QuantTensorSection>& quant_tensor_fields();
 const FieldTable<QuantSection>& quant_fields();
 const FieldTable<ExportSection>& export_fields();
 const FieldTable<QatSection>& qat_fields();
+const FieldTable<DistributedSection>& distributed_fields();
 /// The whole recipe: name, seed, output_dir and the sections.
 const FieldTable<Recipe>& recipe_fields();
 

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "qat/core/key_path.h"
+#include "qat/dist/dist_options.h"
 #include "qat/data/data_options.h"
 #include "qat/distill/loss_spec.h"
 #include "qat/export/export_options.h"

@@ -20,6 +20,7 @@
 #include "qat/train/run_layout.h"
 
 namespace qat::graph { class Executor; }
+namespace qat::dist { class Group; }
 
 namespace qat::train {
 
@@ -32,8 +33,19 @@ class RunContext {
   RunContext& operator=(const RunContext&) = delete;
 
   const Recipe& recipe() const { return recipe_; }
+  /// Where this process writes: the run's directory, or a rank's scratch (join).
   const RunLayout& layout() const { return layout_; }
+  /// The run's directory as rank 0 writes it, what every rank reads back (a resume's
+  /// checkpoint, the best FP32 epoch); layout() itself in one process.
+  const RunLayout& run_layout() const { return run_layout_; }
   const LoaderFactory& loaders() const { return loaders_; }
+
+  /// Makes this process one rank of `group` (which must outlive the context): the train
+  /// loaders read the rank's shard, and a rank other than 0 keeps its
+  /// files under `scratch_dir` (rank 0 alone writes the run). Without it: one process.
+  void join(dist::Group& group, const std::string& scratch_dir);
+  /// The process group of a data-parallel run, or nullptr.
+  dist::Group* group() const { return group_; }
 
   /// The recipe's data.train_split and data.val_split (opened on first use).
   const data::DetectionDataset& train_set();
@@ -64,7 +76,9 @@ class RunContext {
  private:
   const Recipe& recipe_;
   RunLayout layout_;
+  RunLayout run_layout_;
   LoaderFactory loaders_;
+  dist::Group* group_ = nullptr;
   std::optional<data::DetectionDataset> train_set_, val_set_;
   std::optional<metrics::Gate> gate_;
   std::unique_ptr<model::Detector> teacher_;

@@ -1,0 +1,115 @@
+#include "train/distributed.h"
+
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "qat/core/error.h"
+#include "qat/core/logging.h"
+#include "qat/core/sha256.h"
+#include "qat/dist/process_group.h"
+
+namespace qat::train {
+
+void average_gradients(dist::Group* group, const std::vector<std::pair<std::string, at::Tensor>>& params) {
+  if (group == nullptr) return;
+  std::vector<at::Tensor> grads;
+  grads.reserve(params.size());
+  for (const auto& [name, p] : params) {
+    if (!p.grad().defined()) p.mutable_grad() = at::zeros_like(p);
+    grads.push_back(p.grad());
+  }
+  group->reduce(grads, dist::Reduce::mean, "the gradient all-reduce");
+}
+
+void average_buffers(dist::Group* group, const graph::Graph& graph) {
+  if (group == nullptr) return;
+  std::vector<at::Tensor> buffers;
+  for (const auto& [name, b] : graph.buffers()) {
+    if (b.scalar_type() == at::kFloat) buffers.push_back(b);
+  }
+  if (!buffers.empty()) group->reduce(buffers, dist::Reduce::mean, "averaging BatchNormalization statistics");
+}
+
+void average_values(dist::Group* group, const std::vector<double*>& values) {
+  if (group == nullptr || values.empty()) return;
+  at::Tensor t = at::empty({static_cast<int64_t>(values.size())}, at::kDouble);
+  for (size_t i = 0; i < values.size(); ++i) t[static_cast<int64_t>(i)] = *values[i];
+  group->reduce({t}, dist::Reduce::mean, "averaging the epoch's losses");
+  for (size_t i = 0; i < values.size(); ++i) *values[i] = t[static_cast<int64_t>(i)].item<double>();
+}
+
+int64_t sum_over_ranks(dist::Group* group, int64_t value) {
+  if (group == nullptr) return value;
+  at::Tensor t = at::full({1}, value, at::kLong);
+  group->reduce({t}, dist::Reduce::sum, "counting images");
+  return t.item<int64_t>();
+}
+
+bool observers_combinable(quant::QuantizerSet& quantizers) {
+  for (size_t i = 0; i < quantizers.size(); ++i) {
+    if (!quantizers.quantizer(i).observer().shared_stats()) return false;
+  }
+  return true;
+}
+
+void combine_observers(dist::Group* group, quant::QuantizerSet& quantizers) {
+  if (group == nullptr) return;
+  using Combine = quant::Observer::Combine;
+  std::vector<at::Tensor> by[3];
+  std::vector<quant::FakeQuantizer*> changed;
+  for (size_t i = 0; i < quantizers.size(); ++i) {
+    quant::FakeQuantizer& q = quantizers.quantizer(i);
+    if (!q.observer().ready()) continue;
+    const auto stats = q.observer().shared_stats();
+    if (!stats) continue;
+    for (const auto& s : *stats) by[static_cast<int>(s.combine)].push_back(s.tensor);
+    changed.push_back(&q);
+  }
+  group->reduce(by[static_cast<int>(Combine::min)], dist::Reduce::min, "combining observer minima");
+  group->reduce(by[static_cast<int>(Combine::max)], dist::Reduce::max, "combining observer maxima");
+  group->reduce(by[static_cast<int>(Combine::mean)], dist::Reduce::mean, "averaging observer ranges");
+  for (auto* q : changed) q->observer_changed();
+}
+
+std::string scales_digest(const quant::QuantizerSet& quantizers) {
+  std::string bytes;
+  for (const auto& [name, qp] : quantizers.qparams()) {
+    const at::Tensor s = qp.scale.to(at::kFloat).contiguous(), z = qp.zero_point.to(at::kLong).contiguous();
+    bytes += name;
+    bytes.push_back('\0');
+    bytes.append(static_cast<const char*>(s.data_ptr()), s.nbytes());
+    bytes.append(static_cast<const char*>(z.data_ptr()), z.nbytes());
+  }
+  return sha256_hex(bytes);
+}
+
+void check_same_scales(dist::Group* group, const quant::QuantizerSet& quantizers) {
+  if (group == nullptr) return;
+  const std::string digest = scales_digest(quantizers);
+  logger().info("rank {}: quantizer scales sha256 {}", group->rank(), digest);
+  at::Tensor lo = at::empty({static_cast<int64_t>(digest.size())}, at::kFloat);
+  for (size_t i = 0; i < digest.size(); ++i) lo[static_cast<int64_t>(i)] = static_cast<float>(digest[i]);
+  at::Tensor hi = lo.clone();
+  group->reduce({lo}, dist::Reduce::min, "comparing quantizer scales");
+  group->reduce({hi}, dist::Reduce::max, "comparing quantizer scales");
+  QAT_ASSERT(at::equal(lo, hi), "the ranks' quantizer scales differ after calibration (rank ", group->rank(),
+             " has sha256 ", digest, ")");
+}
+
+RankScratch::RankScratch(const dist::Group* group) {
+  if (group == nullptr || group->writes()) return;
+  dir_ = (std::filesystem::temp_directory_path() /
+          ("qat-rank" + std::to_string(group->rank()) + "-" + std::to_string(getpid())))
+             .string();
+  std::filesystem::create_directories(dir_);
+}
+
+RankScratch::~RankScratch() {
+  if (dir_.empty()) return;
+  std::error_code ec;  // best effort: a leftover directory only takes space
+  std::filesystem::remove_all(dir_, ec);
+}
+
+}  // namespace qat::train

@@ -1,0 +1,61 @@
+// What a data-parallel run adds to the training loops (docs/distributed.md): every
+// function is a no-op without a group, so one process runs exactly as before.
+#pragma once
+
+#include <ATen/ATen.h>
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "qat/graph/graph.h"
+#include "qat/quant/quantizer_set.h"
+
+namespace qat::dist { class Group; }
+
+namespace qat::train {
+
+/// Averages the gradients of `params` over the ranks (bucketed all-reduce); an
+/// undefined gradient counts as zeros (it is made so every rank reduces the same list).
+void average_gradients(dist::Group* group, const std::vector<std::pair<std::string, at::Tensor>>& params);
+/// Averages the floating non-trainable initializers (BatchNormalization statistics),
+/// so that every rank evaluates and checkpoints the same model.
+void average_buffers(dist::Group* group, const graph::Graph& graph);
+/// Replaces each value by its mean over the ranks (epoch losses for the log and report).
+void average_values(dist::Group* group, const std::vector<double*>& values);
+/// The sum of `value` over the ranks.
+int64_t sum_over_ranks(dist::Group* group, int64_t value);
+
+/// True when every observer's statistics can be combined across ranks (then ranks may
+/// calibrate on different images).
+bool observers_combinable(quant::QuantizerSet& quantizers);
+/// Combines the statistics of every observer that has seen data and can be combined
+/// (min/max MIN/MAX, EMA ranges averaged) and marks its qparams for recomputation.
+void combine_observers(dist::Group* group, quant::QuantizerSet& quantizers);
+
+/// sha256 over every quantizer's name, scale and zero point, in name order.
+std::string scales_digest(const quant::QuantizerSet& quantizers);
+/// Logs the scales' digest as "rank R: quantizer scales sha256 D" and throws InternalError
+/// unless every rank has the same one.
+void check_same_scales(dist::Group* group, const quant::QuantizerSet& quantizers);
+
+}  // namespace qat::train
+
+namespace qat::train {
+
+/// Where a rank other than 0 keeps the files its phases write (RunContext::join):
+/// $TMPDIR/qat-rank<R>-<pid>, removed with the object. Empty for rank 0 and one process.
+class RankScratch {
+ public:
+  explicit RankScratch(const dist::Group* group);
+  ~RankScratch();
+  RankScratch(const RankScratch&) = delete;
+  RankScratch& operator=(const RankScratch&) = delete;
+  const std::string& dir() const { return dir_; }
+
+ private:
+  std::string dir_;
+};
+
+}  // namespace qat::train
