@@ -8,30 +8,37 @@
 #include "qat/core/logging.h"
 #include "qat/core/progress.h"
 #include "qat/data/loader.h"
+#include "qat/train/quantized_student.h"
+#include "qat/train/run_context.h"
 
 namespace qat::train {
 
 int64_t calibrate(quant::QuantizerSet& quantizers, graph::Executor& executor, const std::string& input,
-                  data::DataLoader& loader, int64_t images) {
+                  const data::DataLoader& loader, const CalibrationSet& set) {
   at::NoGradGuard no_grad;
   const bool was_training = executor.training();
   executor.set_training(false);
   quantizers.set_mode(quant::QuantizerMode::calibrate);
-  int64_t seen = 0;
-  Progress progress("calibrate images", std::min(images, loader.images()));
-  loader.begin_epoch(0);
-  while (seen < images) {
+  const auto total = static_cast<int64_t>(set.images.size());
+  Progress progress("calibrate images", total);
+  for (int64_t first = 0; first < total; first += set.batch_size) {
     throw_if_interrupted();
-    auto batch = loader.next();
-    if (!batch) break;
-    executor.run({{input, batch->images}});
-    seen += batch->images.size(0);
-    progress.update(std::min(seen, images));
+    const auto begin = set.images.begin() + first;
+    const std::vector<int64_t> rows(begin, begin + std::min(set.batch_size, total - first));
+    executor.run({{input, loader.make_batch(rows, 0).images}});
+    progress.update(first + static_cast<int64_t>(rows.size()));
   }
   quantizers.set_mode(quant::QuantizerMode::train);
   executor.set_training(was_training);
-  logger().info("calibrated {} quantizers on {} images", quantizers.size(), seen);
-  return seen;
+  logger().info("calibrated {} quantizers on {} images ({})", quantizers.size(), total, set.sampling);
+  return total;
+}
+
+CalibrationSet calibrate(RunContext& context, QuantizedStudent& student, const QuantSection& quant) {
+  const auto loader = context.loader(LoaderPurpose::calibration, LoaderPhase::check);
+  CalibrationSet set = select_calibration(context.train_set(), quant, *loader, context.recipe().data.batch_size);
+  calibrate(student.quantizers(), student.executor(), context.teacher().info.input, *loader, set);
+  return set;
 }
 
 }  // namespace qat::train

@@ -149,9 +149,7 @@ PtqPhaseResult ptq_phase(RunContext& ctx) {
   PtqPhaseResult result;
   result.student = std::make_unique<QuantizedStudent>(
       teacher, ctx.recipe().quant, exporter::make_export_profile(ctx.recipe().export_.profile)->placement());
-  const auto loader = ctx.loader(LoaderPurpose::calibration, LoaderPhase::check);
-  result.calibration_images = calibrate(result.student->quantizers(), result.student->executor(),
-                                        teacher.info.input, *loader, ctx.recipe().quant.calibration_images);
+  result.calibration = calibrate(ctx, *result.student, ctx.recipe().quant);
   result.seconds = since(start);
   return result;
 }

@@ -82,7 +82,8 @@ void ReportWriter::add(const PtqPhaseResult& ptq) {
   timings_["calibrate_s"] = ptq.seconds;
   report_["quant"] = {{"quantized_ops", ptq.student->quantizers().plan().quantized_nodes.size()},
                       {"quantizers", ptq.student->quantizers().size()},
-                      {"calibration_images", ptq.calibration_images}};
+                      {"calibration_images", ptq.calibration.images.size()},
+                      {"calibration", calibration_to_json(ptq.calibration)}};
 }
 
 void ReportWriter::add(const QatPhaseResult& phase) {

@@ -83,6 +83,13 @@ void expect_common_artifacts(const PipelineResult& r, const nlohmann::json& repo
   EXPECT_EQ(report["fp32"]["history"].size(), 1u);
   EXPECT_EQ(report["data"]["train_images"].get<int>() + report["data"]["val_images"].get<int>(), 24);
   EXPECT_EQ(report["quant"]["calibration_images"], 12);
+  EXPECT_EQ(report["quant"]["calibration"]["sampling"], "random");
+  EXPECT_EQ(report["quant"]["calibration"]["images"].size(), 12u);
+  int64_t calibration_objects = 0;
+  for (const auto& [name, objects] : report["quant"]["calibration"]["class_objects"].items()) {
+    calibration_objects += objects.get<int64_t>();
+  }
+  EXPECT_GT(calibration_objects, 0);
   EXPECT_EQ(report["quant"]["quantized_ops"], 50);  // every conv but the 6 prediction layers
   EXPECT_EQ(report["quant"]["quantizers"], 95);
   // Every epoch's teacher count is the teacher's: the same val split at the same threshold.
