@@ -115,6 +115,9 @@ void ReportWriter::add(const QatPhaseResult& phase) {
                              {"qat", qat.selected < 0 ? epochs.back() : epochs[qat.selected]}};
   report_["qat"]["teacher_threshold"] = recipe.eval.score_threshold;  // for report.html
   report_["qat"]["gate_limits"] = gate_to_json(qat.gate);
+  const QatEpoch& chosen = qat.history[static_cast<size_t>(qat.selected < 0 ? qat.history.size() - 1 : qat.selected)];
+  rare_classes_ = metrics::format_rare_classes(chosen.at_teacher_threshold, qat.history.front().at_teacher_threshold,
+                                               ctx_.teacher().info.class_names, qat.gate.min_class_recall, 3);
   write_file_atomic(ctx_.layout().metrics, qat_csv(qat, ctx_.teacher().info.class_names));
 }
 
