@@ -1,5 +1,6 @@
 #include "qat/metrics/behaviour_metrics.h"
 
+#include <algorithm>
 #include <cstdio>
 
 namespace qat::metrics {
@@ -30,6 +31,28 @@ std::string format_behaviour(const BehaviourStats& stats, const std::string& sep
     std::snprintf(buf, sizeof(buf), "%s %.*f", m.label, m.decimals, stats.*m.value);
     if (!out.empty()) out += separator;
     out += buf;
+  }
+  return out;
+}
+
+std::string format_rare_classes(const BehaviourStats& stats, const BehaviourStats& ptq,
+                                const std::vector<std::string>& class_names, double min_class_recall,
+                                size_t lowest) {
+  std::vector<size_t> classes;
+  for (size_t c = 0; c < stats.teacher_per_class.size(); ++c) {
+    if (stats.teacher_per_class[c] > 0) classes.push_back(c);
+  }
+  const auto& recall = stats.recall_per_class;
+  std::stable_sort(classes.begin(), classes.end(), [&](size_t a, size_t b) { return recall[a] < recall[b]; });
+  const auto below = std::find_if(classes.begin(), classes.end(),
+                                  [&](size_t c) { return recall[c] >= min_class_recall; });
+  classes.resize(min_class_recall > 0 ? static_cast<size_t>(below - classes.begin()) : std::min(lowest, classes.size()));
+  std::string out;
+  for (size_t c : classes) {
+    char buf[160];
+    std::snprintf(buf, sizeof(buf), "%s %.4f (PTQ %.4f, %lld teacher detections)", class_names.at(c).c_str(),
+                  recall[c], ptq.recall_per_class.at(c), static_cast<long long>(stats.teacher_per_class[c]));
+    out += (out.empty() ? "" : ", ") + std::string(buf);
   }
   return out;
 }

@@ -172,8 +172,50 @@ const FieldTable<QuantTensorSection>& quant_tensor_fields() {
   return table;
 }
 
+namespace {
+
+// `quant.calibration.oversample: {Bag: 10}`: class name (or id) -> weight in (0, 1000].
+Field<QuantSection> oversample_field() {
+  using S = QuantSection;
+  return custom<S>(
+      "oversample",
+      [](S& s, YamlMap& m) {
+        const YAML::Node n = m.node("oversample");
+        if (!n.IsDefined()) return;
+        if (!n.IsMap()) throw m.path("oversample").error(n, "must map class names (or ids) to weights");
+        s.calibration_oversample.clear();
+        for (const auto& kv : n) {
+          const std::string name = kv.first.as<std::string>();
+          const double w = parse_value<double>(kv.second, m.path("oversample") / name);
+          if (!(w > 0 && w <= 1000)) {
+            throw (m.path("oversample") / name).error(kv.second, "must be in (0, 1000], got " + kv.second.as<std::string>());
+          }
+          s.calibration_oversample[name] = w;
+        }
+      },
+      [](const S& s, YAML::Node& n) {
+        YAML::Node map(YAML::NodeType::Map);
+        for (const auto& [name, w] : s.calibration_oversample) map[name] = yaml_number(w);
+        n["oversample"] = map;
+      },
+      "class name (or id) -> weight of its share in class_balanced");
+}
+
+}  // namespace
+
 const FieldTable<QuantSection>& quant_fields() {
   using S = QuantSection;
+  static const FieldTable<S> calibration(
+      {
+          field("sampling", &S::calibration_sampling, one_of({"sequential", "random", "class_balanced"}),
+                "which train images calibrate"),
+          oversample_field(),
+      },
+      {}, [](S& s, YamlMap& m) {
+        if (!s.calibration_oversample.empty() && s.calibration_sampling != "class_balanced") {
+          throw m.path("oversample").error(m.node("oversample"), "needs sampling: class_balanced");
+        }
+      });
   static const FieldTable<S> table({
       field("include", &S::include, "node-name patterns of the quantized ops"),
       field("exclude", &S::exclude, "node-name patterns left in FP32"),
@@ -190,6 +232,9 @@ const FieldTable<QuantSection>& quant_fields() {
       field("share_concat_scales", &S::share_concat_scales, "the quantized inputs of a quantized Concat share one scale"),
       field("learnable_scale", &S::learnable_scale, "LSQ: scales are trained in QAT"),
       field("calibration_images", &S::calibration_images, in(1, 1000000), "calibration images from the train split"),
+      // Written only when not the defaults: the recipe hash (in every model's metadata) stays.
+      group("calibration", calibration, "how the calibration images are drawn")
+          .written_if([](const S& s) { return s.calibration_sampling != "random" || !s.calibration_oversample.empty(); }),
   });
   return table;
 }

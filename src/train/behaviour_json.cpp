@@ -28,4 +28,10 @@ nlohmann::json gate_to_json(const metrics::Gate& g) {
           {"min_class_recall", g.min_class_recall}};
 }
 
+nlohmann::json calibration_to_json(const CalibrationSet& set) {
+  nlohmann::json objects = nlohmann::json::object();
+  for (size_t c = 0; c < set.class_objects.size(); ++c) objects[set.class_names.at(c)] = set.class_objects[c];
+  return {{"sampling", set.sampling}, {"images", set.images}, {"class_objects", objects}};
+}
+
 }  // namespace qat::train

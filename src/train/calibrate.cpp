@@ -8,32 +8,61 @@
 #include "qat/core/logging.h"
 #include "qat/core/progress.h"
 #include "qat/data/loader.h"
+#include "qat/dist/process_group.h"
 #include "train/distributed.h"
+#include "qat/train/quantized_student.h"
+#include "qat/train/run_context.h"
 
 namespace qat::train {
+namespace {
+
+/// Positions rank, rank + world size, ... of `set`.
+CalibrationSet rank_share(const CalibrationSet& set, const dist::Group& group) {
+  CalibrationSet share = set;
+  share.images.clear();
+  for (size_t i = static_cast<size_t>(group.rank()); i < set.images.size(); i += static_cast<size_t>(group.world_size())) {
+    share.images.push_back(set.images[i]);
+  }
+  return share;
+}
+
+}  // namespace
 
 int64_t calibrate(quant::QuantizerSet& quantizers, graph::Executor& executor, const std::string& input,
-                  data::DataLoader& loader, int64_t images, dist::Group* group) {
+                  const data::DataLoader& loader, const CalibrationSet& set, dist::Group* group) {
   at::NoGradGuard no_grad;
   const bool was_training = executor.training();
   executor.set_training(false);
   quantizers.set_mode(quant::QuantizerMode::calibrate);
-  int64_t seen = 0;
-  Progress progress("calibrate images", std::min(images, loader.images()));
-  loader.begin_epoch(0);
-  while (seen < images) {
+  const auto total = static_cast<int64_t>(set.images.size());
+  Progress progress("calibrate images", total);
+  for (int64_t first = 0; first < total; first += set.batch_size) {
     throw_if_interrupted();
-    auto batch = loader.next();
-    if (!batch) break;
-    executor.run({{input, batch->images}});
-    seen += batch->images.size(0);
-    progress.update(std::min(seen, images));
+    const auto begin = set.images.begin() + first;
+    const std::vector<int64_t> rows(begin, begin + std::min(set.batch_size, total - first));
+    executor.run({{input, loader.make_batch(rows, 0).images}});
+    progress.update(first + static_cast<int64_t>(rows.size()));
   }
   combine_observers(group, quantizers);
   quantizers.set_mode(quant::QuantizerMode::train);
   executor.set_training(was_training);
-  logger().info("calibrated {} quantizers on {} images", quantizers.size(), seen);
-  return seen;
+  logger().info("calibrated {} quantizers on {} images ({})", quantizers.size(), total, set.sampling);
+  return total;
+}
+
+CalibrationSet calibrate(RunContext& context, QuantizedStudent& student, const QuantSection& quant) {
+  const auto loader = context.loader(LoaderPurpose::calibration, LoaderPhase::check);
+  CalibrationSet set = select_calibration(context.train_set(), quant, *loader, context.recipe().data.batch_size);
+  dist::Group* group = context.group();
+  // A histogram observer is not combined across ranks yet: then every rank sees the whole set.
+  const bool sharded = group != nullptr && observers_combinable(student.quantizers());
+  if (group != nullptr && !sharded) {
+    logger().info("calibrating on the same images on every rank (an observer's statistics are not combined yet)");
+  }
+  calibrate(student.quantizers(), student.executor(), context.teacher().info.input, *loader,
+            sharded ? rank_share(set, *group) : set, sharded ? group : nullptr);
+  check_same_scales(group, student.quantizers());
+  return set;
 }
 
 }  // namespace qat::train

@@ -151,24 +151,7 @@ PtqPhaseResult ptq_phase(RunContext& ctx) {
   PtqPhaseResult result;
   result.student = std::make_unique<QuantizedStudent>(
       teacher, ctx.recipe().quant, exporter::make_export_profile(ctx.recipe().export_.profile)->placement());
-  dist::Group* group = ctx.group();
-  data::LoaderOptions options = ctx.loaders().options(LoaderPurpose::calibration, LoaderPhase::check);
-  int64_t images = ctx.recipe().quant.calibration_images;
-  // Ranks calibrate on their shards when their observers combine (min/max); a
-  // histogram observer is not combined yet, so then every rank sees the same images.
-  const bool sharded = group != nullptr && observers_combinable(result.student->quantizers());
-  if (sharded) {
-    options.shard_rank = group->rank();
-    options.shard_count = group->world_size();
-    images = (images + group->world_size() - 1) / group->world_size();
-  } else if (group != nullptr) {
-    logger().info("calibrating on the same images on every rank (an observer's statistics are not combined yet)");
-  }
-  data::DataLoader loader(ctx.train_set(), options);
-  const int64_t seen = calibrate(result.student->quantizers(), result.student->executor(), teacher.info.input, loader,
-                                 images, sharded ? group : nullptr);
-  result.calibration_images = sharded ? sum_over_ranks(group, seen) : seen;
-  check_same_scales(group, result.student->quantizers());
+  result.calibration = calibrate(ctx, *result.student, ctx.recipe().quant);
   result.seconds = since(start);
   return result;
 }

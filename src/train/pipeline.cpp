@@ -92,12 +92,13 @@ bool failed_after_training(const std::string& phase, const Error& e) {
 }
 
 void log_outcome(const PipelineResult& result, const ReportWriter& report) {
+  const std::string rare = report.rare_classes().empty() ? "" : "; rare classes: " + report.rare_classes();
   if (result.candidate) {
-    logger().info("candidate: {} at threshold {:.2f} (manifest {})", result.model_path, result.threshold,
-                  result.manifest_path);
+    logger().info("candidate: {} at threshold {:.2f} (manifest {}){}", result.model_path, result.threshold,
+                  result.manifest_path, rare);
     return;
   }
-  logger().error("no candidate: {}", report.refusal());
+  logger().error("no candidate: {}{}", report.refusal(), rare);
   if (!report.published().is_null()) logger().info("the earlier candidate {} stays in place", result.model_path);
 }
 

@@ -41,10 +41,8 @@ PtqResult run_ptq(const Recipe& recipe, const PtqOptions& options) {
   const model::Detector& teacher = ctx.teacher();
 
   QuantizedStudent student(teacher, recipe.quant, exporter::make_export_profile(recipe.export_.profile)->placement());
-  const auto calib_loader = ctx.loader(LoaderPurpose::calibration, LoaderPhase::check);
   PtqResult result;
-  result.calibration_images = calibrate(student.quantizers(), student.executor(), teacher.info.input, *calib_loader,
-                                        recipe.quant.calibration_images);
+  result.calibration = calibrate(ctx, student, recipe.quant);
 
   const auto val_loader = ctx.loader(LoaderPurpose::eval, LoaderPhase::check);
   result.teacher = evaluate_detector(ctx.teacher_executor(), teacher.info, *val_loader, recipe.eval);
@@ -60,7 +58,8 @@ PtqResult run_ptq(const Recipe& recipe, const PtqOptions& options) {
   nlohmann::json report = {{"recipe", recipe.name},
                            {"recipe_hash", recipe.hash()},
                            {"weights", weights},
-                           {"calibration_images", result.calibration_images},
+                           {"calibration_images", result.calibration.images.size()},
+                           {"calibration", calibration_to_json(result.calibration)},
                            {"score_threshold", t},
                            {"teacher", evaluation_to_json(result.teacher)},
                            {"student", evaluation_to_json(result.student)},

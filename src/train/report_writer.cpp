@@ -33,16 +33,32 @@ nlohmann::json epoch_json(const QatEpoch& e) {
   return j;
 }
 
-std::string qat_csv(const QatResult& r) {
+// The classes with teacher detections at the deployed threshold (the same in every epoch:
+// one teacher); metrics.csv has a recall[<class>] column for each.
+std::vector<size_t> detected_classes(const QatResult& r) {
+  std::vector<size_t> out;
+  const auto& counts = r.history.front().at_teacher_threshold.teacher_per_class;
+  for (size_t c = 0; c < counts.size(); ++c) {
+    if (counts[c] > 0) out.push_back(c);
+  }
+  return out;
+}
+
+std::string qat_csv(const QatResult& r, const std::vector<std::string>& class_names) {
+  const std::vector<size_t> classes = detected_classes(r);
   std::ostringstream out;
   out << "epoch,lr,loss,";
   for (const auto& m : metrics::behaviour_metrics()) out << m.name << ',';
-  out << "gate_at_teacher_threshold,passed,threshold,objective\n";
+  out << "gate_at_teacher_threshold,passed,threshold,objective";
+  for (size_t c : classes) out << ",recall[" << class_names.at(c) << ']';
+  out << '\n';
   for (const auto& e : r.history) {
     out << (e.epoch < 0 ? std::string("ptq") : std::to_string(e.epoch + 1)) << ',' << e.lr << ',' << e.loss << ',';
     for (const auto& m : metrics::behaviour_metrics()) out << e.at_teacher_threshold.*m.value << ',';
     out << (e.verdict_at_teacher_threshold.passed ? "pass" : "fail") << ',' << (e.passed ? 1 : 0) << ','
-        << (e.passed ? e.threshold : 0.0) << ',' << e.objective << '\n';
+        << (e.passed ? e.threshold : 0.0) << ',' << e.objective;
+    for (size_t c : classes) out << ',' << e.at_teacher_threshold.recall_per_class.at(c);
+    out << '\n';
   }
   return out.str();
 }
@@ -82,7 +98,8 @@ void ReportWriter::add(const PtqPhaseResult& ptq) {
   timings_["calibrate_s"] = ptq.seconds;
   report_["quant"] = {{"quantized_ops", ptq.student->quantizers().plan().quantized_nodes.size()},
                       {"quantizers", ptq.student->quantizers().size()},
-                      {"calibration_images", ptq.calibration_images}};
+                      {"calibration_images", ptq.calibration.images.size()},
+                      {"calibration", calibration_to_json(ptq.calibration)}};
 }
 
 void ReportWriter::add(const QatPhaseResult& phase) {
@@ -98,7 +115,10 @@ void ReportWriter::add(const QatPhaseResult& phase) {
                              {"qat", qat.selected < 0 ? epochs.back() : epochs[qat.selected]}};
   report_["qat"]["teacher_threshold"] = recipe.eval.score_threshold;  // for report.html
   report_["qat"]["gate_limits"] = gate_to_json(qat.gate);
-  write_file_atomic(ctx_.layout().metrics, qat_csv(qat));
+  const QatEpoch& chosen = qat.history[static_cast<size_t>(qat.selected < 0 ? qat.history.size() - 1 : qat.selected)];
+  rare_classes_ = metrics::format_rare_classes(chosen.at_teacher_threshold, qat.history.front().at_teacher_threshold,
+                                               ctx_.teacher().info.class_names, qat.gate.min_class_recall, 3);
+  write_file_atomic(ctx_.layout().metrics, qat_csv(qat, ctx_.teacher().info.class_names));
 }
 
 void ReportWriter::add(const std::map<std::string, std::string>& versions) { report_["versions"] = versions; }

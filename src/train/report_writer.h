@@ -38,11 +38,15 @@ class ReportWriter {
   const nlohmann::json& published() const { return published_; }
   /// Why there is no candidate (after write of a run without one).
   std::string refusal() const { return report_.value("refusal", ""); }
+  /// The rare classes of the selected (else the last) QAT epoch for the summary line
+  /// (metrics::format_rare_classes: below the gate's min_class_recall, else the 3 lowest).
+  const std::string& rare_classes() const { return rare_classes_; }
 
  private:
   const RunContext& ctx_;
   nlohmann::json published_;
   nlohmann::json report_;
+  std::string rare_classes_;
   nlohmann::json timings_;
 };
 

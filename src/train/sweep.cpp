@@ -132,7 +132,6 @@ SweepResult run_sweep(const Recipe& recipe, const SweepOptions& options) {
   ctx.open_datasets();
   ctx.set_teacher(load_fp32_detector(recipe, ctx.class_names(), weights));
   const model::Detector& teacher = ctx.teacher();
-  const auto calib_loader = ctx.loader(LoaderPurpose::calibration, LoaderPhase::check);
   const auto val_loader = ctx.loader(LoaderPurpose::eval, LoaderPhase::check);
   const double t = recipe.eval.score_threshold;
   const DetectionSet& teacher_set = ctx.teacher_val_detections();
@@ -163,8 +162,7 @@ SweepResult run_sweep(const Recipe& recipe, const SweepOptions& options) {
     region_quant.exclude = row.exclude;
     QuantizedStudent student(teacher, region_quant, placement);
     row.quantized_ops = static_cast<int64_t>(student.quantizers().plan().quantized_nodes.size());
-    calibrate(student.quantizers(), student.executor(), teacher.info.input, *calib_loader,
-              recipe.quant.calibration_images);
+    calibrate(ctx, student, recipe.quant);
     if (options.qat_epochs > 0) train_qat(ctx, student, region_qat);
     const DetectionSet student_set = collect_detections(student.executor(), teacher.info, *val_loader, recipe.eval, t);
     row.stats = behaviour(teacher_set, t, student_set, t, classes, recipe.eval.match_iou);

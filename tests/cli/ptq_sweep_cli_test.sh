@@ -44,7 +44,7 @@ expect ptq-missing-weights 2 "error: $work/none.h5: no FP32 checkpoint here; run
 
 "$qat" -q train "$work/s.yaml" --phase fp32 || exit 1
 
-expect ptq 0 "info calibrated 12 quantizers on 12 images" -- "$qat" ptq "$work/s.yaml"
+expect ptq 0 "info calibrated 12 quantizers on 12 images (random)" -- "$qat" ptq "$work/s.yaml"
 expect_json ptq-images "$run/ptq/report.json" 'r.calibration_images' 12
 expect_json ptq-weights "$run/ptq/report.json" 'r.weights' "$run/fp32/best.h5"
 expect_json ptq-threshold "$run/ptq/report.json" 'r.score_threshold' 0.01

@@ -71,3 +71,25 @@ TEST(BehaviourMetrics, GateBoundsFollowTheBetterDirection) {
 }
 
 }  // namespace qat::metrics
+
+namespace qat::metrics {
+
+TEST(BehaviourMetrics, RareClassesAreTheLowestRecallsOrThoseBelowTheClassFloor) {
+  BehaviourStats qat{}, ptq{};
+  // Four classes: Coat has no teacher detections (its recall 1 is not a figure).
+  qat.teacher_per_class = {40, 10, 0, 5};
+  qat.recall_per_class = {0.975, 0.8, 1.0, 0.8};
+  ptq.recall_per_class = {0.95, 0.6, 1.0, 0.4};
+  const std::vector<std::string> names = {"Shirt", "Bag", "Coat", "Sandal"};
+  // Lowest first, ties by class id; two asked for.
+  EXPECT_EQ(format_rare_classes(qat, ptq, names, 0, 2),
+            "Bag 0.8000 (PTQ 0.6000, 10 teacher detections), Sandal 0.8000 (PTQ 0.4000, 5 teacher detections)");
+  // A floor names every class below it, however many.
+  EXPECT_EQ(format_rare_classes(qat, ptq, names, 0.98, 1),
+            "Bag 0.8000 (PTQ 0.6000, 10 teacher detections), Sandal 0.8000 (PTQ 0.4000, 5 teacher detections), "
+            "Shirt 0.9750 (PTQ 0.9500, 40 teacher detections)");
+  EXPECT_EQ(format_rare_classes(qat, ptq, names, 0.5, 3), "");
+  EXPECT_EQ(format_rare_classes(BehaviourStats{}, ptq, {}, 0, 3), "");
+}
+
+}  // namespace qat::metrics

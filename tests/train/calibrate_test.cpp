@@ -39,6 +39,12 @@ struct OneConvStudent {
     o.shuffle = false;
     return o;
   }
+  // The recipe's default draw (random: the loader's order, here file order) of `images`.
+  CalibrationSet calibration_set(const data::DataLoader& loader, int images) const {
+    QuantSection q;
+    q.calibration_images = images;
+    return select_calibration(*train, q, loader, loader_options().batch_size);
+  }
   size_t point(const std::string& value) const {
     const auto& points = student->quantizers().plan().points;
     for (size_t i = 0; i < points.size(); ++i) {
@@ -56,7 +62,7 @@ TEST(Calibrate, ObservesWholeBatchesThenFreezesActivationsAndKeepsWeightsObservi
   ASSERT_EQ(quantizers.size(), 2u);
   data::DataLoader loader(*s.train, s.loader_options());
   // 8 images asked for, batches of 6: two whole batches are seen.
-  EXPECT_EQ(calibrate(quantizers, s.student->executor(), "images", loader, 8), 12);
+  EXPECT_EQ(calibrate(quantizers, s.student->executor(), "images", loader, s.calibration_set(loader, 8)), 12);
 
   // The input's range is the min/max over exactly those 12 images.
   data::DataLoader same(*s.train, s.loader_options());
@@ -88,7 +94,7 @@ TEST(Calibrate, ObservesWholeBatchesThenFreezesActivationsAndKeepsWeightsObservi
 TEST(Calibrate, AskingForMoreImagesThanTheSplitSeesTheWholeSplit) {
   OneConvStudent s;
   data::DataLoader loader(*s.train, s.loader_options());
-  EXPECT_EQ(calibrate(s.student->quantizers(), s.student->executor(), "images", loader, 1000),
+  EXPECT_EQ(calibrate(s.student->quantizers(), s.student->executor(), "images", loader, s.calibration_set(loader, 1000)),
             static_cast<int64_t>(s.train->size()));
 }
 

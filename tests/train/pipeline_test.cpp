@@ -55,22 +55,32 @@ void expect_metrics_match_report(const std::string& csv_path, const nlohmann::js
   std::stringstream csv(read_file(csv_path));
   std::string line;
   std::getline(csv, line);
-  EXPECT_EQ(line,
-            "epoch,lr,loss,recall,precision_agreement,median_iou,confidence_mae,gate_at_teacher_threshold,passed,"
-            "threshold,objective");
   const auto& epochs = report["qat"]["epochs"];
+  // A recall[<class>] column for each class the teacher detects (its count in PTQ's row).
+  std::vector<size_t> classes;
+  std::string header =
+      "epoch,lr,loss,recall,precision_agreement,median_iou,confidence_mae,gate_at_teacher_threshold,passed,"
+      "threshold,objective";
+  const auto& teacher_per_class = epochs[0]["at_teacher_threshold"]["teacher_per_class"];
+  for (size_t c = 0; c < teacher_per_class.size(); ++c) {
+    if (teacher_per_class[c].get<int64_t>() == 0) continue;
+    classes.push_back(c);
+    header += ",recall[" + report["data"]["classes"][c].get<std::string>() + "]";
+  }
+  EXPECT_EQ(line, header);
   size_t row = 0;
   for (; std::getline(csv, line); ++row) {
     ASSERT_LT(row, epochs.size()) << line;
     const auto& e = epochs[row];
     const auto& s = e["at_teacher_threshold"];
     const bool passed = e["passed"].get<bool>();
-    const std::vector<std::string> expected = {
+    std::vector<std::string> expected = {
         e["epoch"].is_string() ? e["epoch"].get<std::string>() : std::to_string(e["epoch"].get<int>()),
         csv_number(e["lr"]), csv_number(e["loss"]), csv_number(s["recall"]),
         csv_number(s["precision_agreement"]), csv_number(s["median_iou"]), csv_number(s["confidence_mae"]),
         e["gate_at_teacher_threshold"] == "passed" ? "pass" : "fail", passed ? "1" : "0",
         passed ? csv_number(e["threshold"]) : "0", csv_number(e.value("objective", nlohmann::json(0.0)))};
+    for (size_t c : classes) expected.push_back(csv_number(s["recall_per_class"][c]));
     EXPECT_EQ(split(line, ','), expected) << "metrics.csv row " << row + 1;
   }
   EXPECT_EQ(row, epochs.size());
@@ -83,6 +93,13 @@ void expect_common_artifacts(const PipelineResult& r, const nlohmann::json& repo
   EXPECT_EQ(report["fp32"]["history"].size(), 1u);
   EXPECT_EQ(report["data"]["train_images"].get<int>() + report["data"]["val_images"].get<int>(), 24);
   EXPECT_EQ(report["quant"]["calibration_images"], 12);
+  EXPECT_EQ(report["quant"]["calibration"]["sampling"], "random");
+  EXPECT_EQ(report["quant"]["calibration"]["images"].size(), 12u);
+  int64_t calibration_objects = 0;
+  for (const auto& [name, objects] : report["quant"]["calibration"]["class_objects"].items()) {
+    calibration_objects += objects.get<int64_t>();
+  }
+  EXPECT_GT(calibration_objects, 0);
   EXPECT_EQ(report["quant"]["quantized_ops"], 50);  // every conv but the 6 prediction layers
   EXPECT_EQ(report["quant"]["quantizers"], 95);
   // Every epoch's teacher count is the teacher's: the same val split at the same threshold.

@@ -36,6 +36,15 @@ const std::vector<BehaviourMetric>& behaviour_metrics();
 /// "recall 0.9500<sep>precision agreement 0.9000<sep>..." for log lines.
 std::string format_behaviour(const BehaviourStats& stats, const std::string& separator);
 
+/// The rare classes of `stats` for the summary line: among the classes with teacher
+/// detections, those whose recall is below `min_class_recall` (when it is above 0),
+/// else the `lowest` with the lowest recall; lowest recall first, ties by class id:
+/// "Bag 0.8000 (PTQ 0.6000, 10 teacher detections), ...". `ptq` holds the PTQ figures
+/// of the same classes. Empty when the teacher detects nothing.
+std::string format_rare_classes(const BehaviourStats& stats, const BehaviourStats& ptq,
+                                const std::vector<std::string>& class_names, double min_class_recall,
+                                size_t lowest);
+
 /// What `qat.objective` may name: every metric, then f1 (of recall and precision agreement).
 std::vector<std::string> objective_names();
 /// The objective `name` of `stats`, higher is better (a lower-is-better metric is

@@ -4,6 +4,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,12 @@ struct QuantSection {
   bool share_concat_scales = false;
   bool learnable_scale = false;        ///< LSQ: scales are trained in QAT
   int calibration_images = 256;        ///< drawn from the train split
+  /// `calibration.sampling`: which train images calibrate: `sequential` (file order),
+  /// `random` (the seeded shuffle, as calibration has always drawn) or `class_balanced`
+  /// (docs/quantization.md, "Calibration sampling").
+  std::string calibration_sampling = "random";
+  /// `calibration.oversample`: class name (or id) -> weight of its share in class_balanced.
+  std::map<std::string, double> calibration_oversample;
 
   static QuantSection from_yaml(const YAML::Node& node, const KeyPath& path);
   YAML::Node to_yaml() const;

@@ -6,18 +6,30 @@
 
 #include "qat/graph/executor.h"
 #include "qat/quant/quantizer_set.h"
+#include "qat/train/calibration_set.h"
 
 namespace qat::data { class DataLoader; }
 namespace qat::dist { class Group; }
 
 namespace qat::train {
 
-/// Observes at least `images` images from `loader` (eval mode, no grad, fake
-/// quantization off), then freezes activation ranges and enables fake
-/// quantization. Weight quantizers keep observing (their ranges follow the
-/// weights in QAT). Returns the number of images seen. With a `group`, the observers'
-/// statistics are combined across its ranks before the ranges are fixed.
+class QuantizedStudent;
+class RunContext;
+
+/// Observes the images of `set` in its order, set.batch_size a batch, built by
+/// `loader` (eval mode, no grad, fake quantization off), then freezes activation
+/// ranges and enables fake quantization. Weight quantizers keep observing (their
+/// ranges follow the weights in QAT). Returns the number of images seen. With a
+/// `group`, the observers' statistics are combined across its ranks before the
+/// ranges are fixed.
 int64_t calibrate(quant::QuantizerSet& quantizers, graph::Executor& executor, const std::string& input,
-                  data::DataLoader& loader, int64_t images, dist::Group* group = nullptr);
+                  const data::DataLoader& loader, const CalibrationSet& set, dist::Group* group = nullptr);
+
+/// Draws the calibration set of `quant` (its calibration keys) from the train split with
+/// the calibration loader and calibrates `student` (its input is the teacher's) on it.
+/// Under data parallelism each rank observes its share of the set (positions rank,
+/// rank + world size, ...) when every observer combines across ranks, else the whole
+/// set; either way every rank ends with the same scales (checked).
+CalibrationSet calibrate(RunContext& context, QuantizedStudent& student, const QuantSection& quant);
 
 }  // namespace qat::train

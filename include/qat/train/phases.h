@@ -16,6 +16,7 @@
 #include "qat/export/manifest.h"
 #include "qat/metrics/behaviour.h"
 #include "qat/metrics/gate.h"
+#include "qat/train/calibration_set.h"
 #include "qat/train/fp32_trainer.h"
 #include "qat/train/qat_trainer.h"
 #include "qat/train/quantized_student.h"
@@ -56,7 +57,7 @@ Fp32PhaseResult fp32_phase(RunContext& context, bool resume);
 
 struct PtqPhaseResult {
   std::unique_ptr<QuantizedStudent> student;  ///< BN-folded, quantizers attached and calibrated
-  int64_t calibration_images = 0;
+  CalibrationSet calibration;  ///< the images that calibrated
   double seconds = 0;
 };
 

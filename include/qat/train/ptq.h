@@ -7,6 +7,7 @@
 
 #include "qat/metrics/behaviour.h"
 #include "qat/recipe/recipe.h"
+#include "qat/train/calibration_set.h"
 #include "qat/train/evaluate.h"
 #include "qat/train/recipe_detector.h"
 
@@ -21,7 +22,7 @@ struct PtqResult {
   Evaluation teacher;                   ///< FP32 on the val split
   Evaluation student;                   ///< fake-quantized on the val split
   metrics::BehaviourStats behaviour;    ///< student vs teacher at the deployed threshold
-  int64_t calibration_images = 0;
+  CalibrationSet calibration;  ///< the images that calibrated
   std::string report_path;              ///< <run>/ptq/report.json
 };
 
