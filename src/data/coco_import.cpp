@@ -287,26 +287,17 @@ ImportSummary import_coco_checked(const CocoImportOptions& options) {
                       "image file " + image.file + " is " + std::to_string(w) + "x" + std::to_string(h) +
                           " pixels, the json says " + std::to_string(image.width) + "x" + std::to_string(image.height));
       }
-      const at::Tensor boxes = at::tensor(image.boxes, at::kFloat).reshape({-1, 4});
-      writer.add(pixels, boxes, at::tensor(image.labels, at::kLong));
+      writer.add(pixels, image.boxes, image.labels);
     }
     writer.end_split();
   }
-  ImportSummary summary = writer.finish();
-  logger().info("wrote {}", options.out);
-  return summary;
+  return writer.finish();
 }
 
 }  // namespace
 
 ImportSummary import_coco(const CocoImportOptions& options) {
-  try {
-    return import_coco_checked(options);
-  } catch (const fs::filesystem_error& e) {
-    // A path the checks above did not foresee (a loop in an images folder, permissions):
-    // bad input, not a bug.
-    throw IoError(e.path1().string(), "", e.code().message());
-  }
+  return rethrow_filesystem_errors([&] { return import_coco_checked(options); });
 }
 
 }  // namespace qat::data
