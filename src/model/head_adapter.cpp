@@ -6,6 +6,7 @@
 #include "qat/core/did_you_mean.h"
 #include "qat/core/error.h"
 #include "qat/graph/op_traits.h"
+#include "graph_values.h"
 
 namespace qat::model {
 namespace {
@@ -14,17 +15,10 @@ constexpr const char* kBoxes = "qat.boxes";
 constexpr const char* kScores = "qat.scores";
 constexpr const char* kLogits = "qat.logits";
 
-const graph::ValueInfo* find_output(const graph::Graph& g, const std::string& name) {
-  for (const auto& v : g.outputs()) {
-    if (v.name == name) return &v;
-  }
-  return nullptr;
-}
+using detail::shape_text;
 
-std::string shape_text(const std::vector<int64_t>& shape) {
-  std::string s = "[";
-  for (size_t i = 0; i < shape.size(); ++i) s += (i ? "," : "") + (shape[i] < 0 ? "?" : std::to_string(shape[i]));
-  return s + "]";
+const graph::ValueInfo* find_output(const graph::Graph& g, const std::string& name) {
+  return detail::find_value(g.outputs(), name);
 }
 
 // Appends the adapter's nodes and constants, all named "qat.head/<what>".
