@@ -25,7 +25,8 @@ DataLoader::DataLoader(const DetectionDataset& dataset, LoaderOptions options)
     : dataset_(dataset), options_(options) {
   QAT_CHECK(options_.batch_size >= 1, "batch size must be at least 1");
   QAT_CHECK(options_.prefetch >= 1, "prefetch must be at least 1");
-  images_ = options_.limit >= 0 ? std::min(options_.limit, dataset.size()) : dataset.size();
+  QAT_CHECK(!options_.limit || *options_.limit >= 0, "limit must not be negative, got ", options_.limit.value_or(0));
+  images_ = options_.limit ? std::min(*options_.limit, dataset.size()) : dataset.size();
 }
 
 DataLoader::~DataLoader() { stop(); }
