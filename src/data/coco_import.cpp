@@ -148,16 +148,8 @@ class Fields {
 
 std::string indexed(const char* array, size_t i) { return std::string(array) + "[" + std::to_string(i) + "]"; }
 
-CocoSplit read_coco_split(const CocoSplitSource& source, bool allow_outside) {
-  const std::string& path = source.annotations;
-  const json root = parse_json(path, read_file(path));
-  if (!root.is_object()) {
-    throw IoError(path, "", "expected an object with 'images', 'annotations' and 'categories', got " +
-                                std::string(root.type_name()));
-  }
-  const Fields top(path, root, "");
-  CocoSplit split;
-
+// The categories ordered by id; a repeated id is refused.
+void read_categories(const Fields& top, const std::string& path, CocoSplit& split) {
   const json& categories = top.array("categories", true);
   std::map<int64_t, std::string> by_id;
   for (size_t i = 0; i < categories.size(); ++i) {
@@ -167,9 +159,12 @@ CocoSplit read_coco_split(const CocoSplitSource& source, bool allow_outside) {
   }
   if (by_id.empty()) throw IoError(path, "categories", "no categories");
   split.categories.assign(by_id.begin(), by_id.end());
-  std::map<int64_t, int64_t> label_of;  // category id -> rank
-  for (const auto& [id, name] : split.categories) label_of.emplace(id, static_cast<int64_t>(label_of.size()));
+}
 
+// The images ordered by id; returns each id's index in split.images. A repeated id is refused.
+std::unordered_map<int64_t, size_t> read_images(const Fields& top, const CocoSplitSource& source, bool allow_outside,
+                                                CocoSplit& split) {
+  const std::string& path = source.annotations;
   const json& images = top.array("images", true);
   for (size_t i = 0; i < images.size(); ++i) {
     CocoImage image;
@@ -190,6 +185,48 @@ CocoSplit read_coco_split(const CocoSplitSource& source, bool allow_outside) {
       throw IoError(path, split.images[i].where, "image id " + std::to_string(split.images[i].id) + " is repeated");
     }
   }
+  return index_of;
+}
+
+// One non-crowd annotation's box (x1, y1, x2, y2) and label appended to its image.
+void add_annotation(const Fields& a, const std::unordered_map<int64_t, size_t>& index_of,
+                    const std::map<int64_t, int64_t>& label_of, CocoSplit& split) {
+  const int64_t image_id = a.integer("image_id");
+  const auto image = index_of.find(image_id);
+  if (image == index_of.end()) a.fail("image_id " + std::to_string(image_id) + " is not in images");
+  const int64_t category_id = a.integer("category_id");
+  const auto label = label_of.find(category_id);
+  if (label == label_of.end()) {
+    std::string known;
+    for (const auto& [id, name] : split.categories) known += (known.empty() ? "" : ", ") + std::to_string(id);
+    a.fail("category_id " + std::to_string(category_id) + " is not in categories (ids: " + known + ")");
+  }
+  const json& bbox = a.get("bbox");
+  if (!bbox.is_array() || bbox.size() != 4 ||
+      !std::all_of(bbox.begin(), bbox.end(), [](const json& v) { return v.is_number(); })) {
+    a.fail("bbox must be 4 numbers [x, y, width, height], got " + excerpt(bbox.dump()));
+  }
+  const double x = bbox[0].get<double>(), y = bbox[1].get<double>();
+  const double w = bbox[2].get<double>(), h = bbox[3].get<double>();
+  if (w < 0 || h < 0) a.fail("bbox " + excerpt(bbox.dump()) + " has a negative width or height");
+  CocoImage& target = split.images[image->second];
+  for (const double v : {x, y, x + w, y + h}) target.boxes.push_back(static_cast<float>(v));
+  target.labels.push_back(label->second);
+}
+
+CocoSplit read_coco_split(const CocoSplitSource& source, bool allow_outside) {
+  const std::string& path = source.annotations;
+  const json root = parse_json(path, read_file(path));
+  if (!root.is_object()) {
+    throw IoError(path, "", "expected an object with 'images', 'annotations' and 'categories', got " +
+                                std::string(root.type_name()));
+  }
+  const Fields top(path, root, "");
+  CocoSplit split;
+  read_categories(top, path, split);
+  std::map<int64_t, int64_t> label_of;  // category id -> rank
+  for (const auto& [id, name] : split.categories) label_of.emplace(id, static_cast<int64_t>(label_of.size()));
+  const auto index_of = read_images(top, source, allow_outside, split);
 
   const json& annotations = top.array("annotations", false);
   for (size_t i = 0; i < annotations.size(); ++i) {
@@ -201,27 +238,7 @@ CocoSplit read_coco_split(const CocoSplitSource& source, bool allow_outside) {
       ++split.crowd;
       continue;
     }
-    const int64_t image_id = a.integer("image_id");
-    const auto image = index_of.find(image_id);
-    if (image == index_of.end()) a.fail("image_id " + std::to_string(image_id) + " is not in images");
-    const int64_t category_id = a.integer("category_id");
-    const auto label = label_of.find(category_id);
-    if (label == label_of.end()) {
-      std::string known;
-      for (const auto& [id, name] : split.categories) known += (known.empty() ? "" : ", ") + std::to_string(id);
-      a.fail("category_id " + std::to_string(category_id) + " is not in categories (ids: " + known + ")");
-    }
-    const json& bbox = a.get("bbox");
-    if (!bbox.is_array() || bbox.size() != 4 ||
-        !std::all_of(bbox.begin(), bbox.end(), [](const json& v) { return v.is_number(); })) {
-      a.fail("bbox must be 4 numbers [x, y, width, height], got " + excerpt(bbox.dump()));
-    }
-    const double x = bbox[0].get<double>(), y = bbox[1].get<double>();
-    const double w = bbox[2].get<double>(), h = bbox[3].get<double>();
-    if (w < 0 || h < 0) a.fail("bbox " + excerpt(bbox.dump()) + " has a negative width or height");
-    CocoImage& target = split.images[image->second];
-    for (const double v : {x, y, x + w, y + h}) target.boxes.push_back(static_cast<float>(v));
-    target.labels.push_back(label->second);
+    add_annotation(a, index_of, label_of, split);
   }
 
   for (const CocoImage& image : split.images) {
@@ -270,26 +287,17 @@ ImportSummary import_coco_checked(const CocoImportOptions& options) {
                       "image file " + image.file + " is " + std::to_string(w) + "x" + std::to_string(h) +
                           " pixels, the json says " + std::to_string(image.width) + "x" + std::to_string(image.height));
       }
-      const at::Tensor boxes = at::tensor(image.boxes, at::kFloat).reshape({-1, 4});
-      writer.add(pixels, boxes, at::tensor(image.labels, at::kLong));
+      writer.add(pixels, image.boxes, image.labels);
     }
     writer.end_split();
   }
-  ImportSummary summary = writer.finish();
-  logger().info("wrote {}", options.out);
-  return summary;
+  return writer.finish();
 }
 
 }  // namespace
 
 ImportSummary import_coco(const CocoImportOptions& options) {
-  try {
-    return import_coco_checked(options);
-  } catch (const fs::filesystem_error& e) {
-    // A path the checks above did not foresee (a loop in an images folder, permissions):
-    // bad input, not a bug.
-    throw IoError(e.path1().string(), "", e.code().message());
-  }
+  return rethrow_filesystem_errors([&] { return import_coco_checked(options); });
 }
 
 }  // namespace qat::data

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <filesystem>
+
 #include "qat/core/error.h"
 #include "qat/core/logging.h"
 #include "qat/core/progress.h"
@@ -40,7 +42,9 @@ FittedImage fit_to_square(const at::Tensor& image, const at::Tensor& boxes, cons
 
 ImportWriter::ImportWriter(const std::string& path, std::vector<std::string> class_names, std::string source,
                            int64_t size)
-    : writer_(std::make_unique<DatasetWriter>(path, std::move(class_names), std::move(source), 0)), size_(size) {}
+    : path_(path),
+      writer_(std::make_unique<DatasetWriter>(path, std::move(class_names), std::move(source), 0)),
+      size_(size) {}
 
 ImportWriter::~ImportWriter() = default;
 
@@ -63,6 +67,10 @@ void ImportWriter::add(const at::Tensor& image, const at::Tensor& boxes, const a
   progress_->update(next_);
 }
 
+void ImportWriter::add(const at::Tensor& image, const std::vector<float>& boxes, const std::vector<int64_t>& labels) {
+  add(image, at::tensor(boxes, at::kFloat).reshape({-1, 4}), at::tensor(labels, at::kLong));
+}
+
 void ImportWriter::end_split() {
   QAT_ASSERT(next_ == current_.images, "split ", current_.name, " got ", next_, " of ", current_.images, " images");
   writer_->end_split();
@@ -77,7 +85,16 @@ void ImportWriter::end_split() {
 
 ImportSummary ImportWriter::finish() {
   writer_->finish();
+  logger().info("wrote {}", path_);
   return done_;
+}
+
+ImportSummary rethrow_filesystem_errors(const std::function<ImportSummary()>& import) {
+  try {
+    return import();
+  } catch (const std::filesystem::filesystem_error& e) {
+    throw IoError(e.path1().string(), "", e.code().message());
+  }
 }
 
 }  // namespace qat::data

@@ -27,7 +27,8 @@ DataLoader::DataLoader(const DetectionDataset& dataset, LoaderOptions options)
   QAT_CHECK(options_.prefetch >= 1, "prefetch must be at least 1");
   QAT_CHECK(options_.shard_count >= 1 && options_.shard_rank >= 0 && options_.shard_rank < options_.shard_count,
             "shard ", options_.shard_rank, " of ", options_.shard_count, " does not exist");
-  all_images_ = options_.limit >= 0 ? std::min(options_.limit, dataset.size()) : dataset.size();
+  QAT_CHECK(!options_.limit || *options_.limit >= 0, "limit must not be negative, got ", options_.limit.value_or(0));
+  all_images_ = options_.limit ? std::min(*options_.limit, dataset.size()) : dataset.size();
   const int64_t r = options_.shard_rank, w = options_.shard_count;
   images_ = options_.drop_last ? all_images_ / w : (all_images_ - r + w - 1) / w;
 }

@@ -95,12 +95,8 @@ int64_t draw_class(const std::vector<double>& weights, SceneRng& rng) {
   return 0;
 }
 
-}  // namespace
-
-Scene compose_scene(const SceneOptions& o, const at::Tensor& items,
-                    const std::vector<std::vector<int64_t>>& pool_by_class, SceneRng& rng) {
-  const int64_t s = o.size;
-  // Background: a linear gradient between two dark colours plus mild noise.
+// Background: a linear gradient between two dark colours plus mild noise, [3, s, s] planar.
+std::vector<float> background(int64_t s, SceneRng& rng) {
   std::vector<float> canvas(static_cast<size_t>(3 * s * s));
   float c0[3], c1[3];
   for (int c = 0; c < 3; ++c) {
@@ -118,7 +114,61 @@ Scene compose_scene(const SceneOptions& o, const at::Tensor& items,
       }
     }
   }
+  return canvas;
+}
 
+// Tight box of the visible pixels inside a side x side item patch; x1 < 0 when none is.
+struct Extent {
+  int64_t x0, y0, x1, y1;
+};
+
+Extent visible_extent(const std::vector<float>& alpha, int64_t side) {
+  Extent e{side, side, -1, -1};
+  for (int64_t y = 0; y < side; ++y) {
+    for (int64_t x = 0; x < side; ++x) {
+      if (alpha[static_cast<size_t>(y * side + x)] > 0) {
+        e.x0 = std::min(e.x0, x);
+        e.y0 = std::min(e.y0, y);
+        e.x1 = std::max(e.x1, x);
+        e.y1 = std::max(e.y1, y);
+      }
+    }
+  }
+  return e;
+}
+
+// Blends the item in `color` onto the s x s canvas at (px, py); returns its alpha mask [s, s].
+at::Tensor paste_item(std::vector<float>& canvas, int64_t s, const std::vector<float>& alpha, int64_t side,
+                      int64_t px, int64_t py, const float color[3]) {
+  at::Tensor mask = at::zeros({s, s});
+  float* m = mask.data_ptr<float>();
+  for (int64_t y = 0; y < side; ++y) {
+    for (int64_t x = 0; x < side; ++x) {
+      const float a = alpha[static_cast<size_t>(y * side + x)];
+      if (a <= 0) continue;
+      m[(py + y) * s + px + x] = a;
+      for (int c = 0; c < 3; ++c) {
+        float& v = canvas[static_cast<size_t>((c * s + py + y) * s + px + x)];
+        v = v * (1 - a) + color[c] * a;
+      }
+    }
+  }
+  return mask;
+}
+
+at::Tensor to_image(const std::vector<float>& canvas, int64_t s) {
+  at::Tensor image = at::empty({3, s, s}, at::kByte);
+  uint8_t* px = image.data_ptr<uint8_t>();
+  for (size_t i = 0; i < canvas.size(); ++i) px[i] = static_cast<uint8_t>(std::clamp(std::lround(canvas[i]), 0L, 255L));
+  return image;
+}
+
+}  // namespace
+
+Scene compose_scene(const SceneOptions& o, const at::Tensor& items,
+                    const std::vector<std::vector<int64_t>>& pool_by_class, SceneRng& rng) {
+  const int64_t s = o.size;
+  std::vector<float> canvas = background(s, rng);
   Scene scene;
   std::vector<float> boxes;
   std::vector<int64_t> labels;
@@ -131,51 +181,24 @@ Scene compose_scene(const SceneOptions& o, const at::Tensor& items,
     const double scale = o.scale_min + (o.scale_max - o.scale_min) * rng.uniform();
     const int64_t side = std::max<int64_t>(4, std::lround(kItemSide * scale));
     const auto alpha = resize_item(item_data + item * kItemSide * kItemSide, side);
-    // Tight box of the visible pixels inside the item patch.
-    int64_t x0 = side, y0 = side, x1 = -1, y1 = -1;
-    for (int64_t y = 0; y < side; ++y) {
-      for (int64_t x = 0; x < side; ++x) {
-        if (alpha[static_cast<size_t>(y * side + x)] > 0) {
-          x0 = std::min(x0, x);
-          y0 = std::min(y0, y);
-          x1 = std::max(x1, x);
-          y1 = std::max(y1, y);
-        }
-      }
-    }
-    if (x1 < 0) continue;  // an empty item (never in Fashion-MNIST, but be safe)
+    const Extent e = visible_extent(alpha, side);
+    if (e.x1 < 0) continue;  // an empty item (never in Fashion-MNIST, but be safe)
     float color[3];
     for (int c = 0; c < 3; ++c) color[c] = static_cast<float>(140 + 115 * rng.uniform());
     for (int attempt = 0; attempt < kPlacementTries; ++attempt) {
       const int64_t px = rng.integer(0, s - side), py = rng.integer(0, s - side);
-      const float box[4] = {static_cast<float>(px + x0), static_cast<float>(py + y0), static_cast<float>(px + x1 + 1),
-                            static_cast<float>(py + y1 + 1)};
+      const float box[4] = {static_cast<float>(px + e.x0), static_cast<float>(py + e.y0),
+                            static_cast<float>(px + e.x1 + 1), static_cast<float>(py + e.y1 + 1)};
       bool overlaps = false;
       for (size_t j = 0; j < labels.size() && !overlaps; ++j) overlaps = iou(box, &boxes[4 * j]) > o.max_overlap_iou;
       if (overlaps) continue;
-      at::Tensor mask = at::zeros({s, s});
-      float* m = mask.data_ptr<float>();
-      for (int64_t y = 0; y < side; ++y) {
-        for (int64_t x = 0; x < side; ++x) {
-          const float a = alpha[static_cast<size_t>(y * side + x)];
-          if (a <= 0) continue;
-          m[(py + y) * s + px + x] = a;
-          for (int c = 0; c < 3; ++c) {
-            float& v = canvas[static_cast<size_t>((c * s + py + y) * s + px + x)];
-            v = v * (1 - a) + color[c] * a;
-          }
-        }
-      }
+      scene.alphas.push_back(paste_item(canvas, s, alpha, side, px, py, color));
       boxes.insert(boxes.end(), box, box + 4);
       labels.push_back(cls);
-      scene.alphas.push_back(mask);
       break;
     }
   }
-  at::Tensor image = at::empty({3, s, s}, at::kByte);
-  uint8_t* px = image.data_ptr<uint8_t>();
-  for (size_t i = 0; i < canvas.size(); ++i) px[i] = static_cast<uint8_t>(std::clamp(std::lround(canvas[i]), 0L, 255L));
-  scene.image = image;
+  scene.image = to_image(canvas, s);
   scene.boxes = at::tensor(boxes).reshape({-1, 4});
   scene.labels = at::tensor(labels, at::kLong);
   return scene;

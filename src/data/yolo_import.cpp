@@ -240,26 +240,17 @@ ImportSummary import_yolo_checked(const YoloImportOptions& options) {
       const double w = static_cast<double>(pixels.size(2)), h = static_cast<double>(pixels.size(1));
       std::vector<float> pixel_boxes(image.boxes.size());
       for (size_t k = 0; k < image.boxes.size(); ++k) pixel_boxes[k] = static_cast<float>(image.boxes[k] * (k % 2 == 0 ? w : h));
-      const at::Tensor boxes = at::tensor(pixel_boxes, at::kFloat).reshape({-1, 4});
-      writer.add(pixels, boxes, at::tensor(image.labels, at::kLong));
+      writer.add(pixels, pixel_boxes, image.labels);
     }
     writer.end_split();
   }
-  ImportSummary summary = writer.finish();
-  logger().info("wrote {}", options.out);
-  return summary;
+  return writer.finish();
 }
 
 }  // namespace
 
 ImportSummary import_yolo(const YoloImportOptions& options) {
-  try {
-    return import_yolo_checked(options);
-  } catch (const fs::filesystem_error& e) {
-    // A path the checks above did not foresee (permissions, a folder replaced meanwhile):
-    // bad input, not a bug.
-    throw IoError(e.path1().string(), "", e.code().message());
-  }
+  return rethrow_filesystem_errors([&] { return import_yolo_checked(options); });
 }
 
 }  // namespace qat::data

@@ -317,7 +317,8 @@ void probe_output_shapes(Graph& graph) {
   }
 }
 
-Graph convert(const onnx::ModelProto& model, const std::string& where, const ImportOptions& options) {
+// The model's default-domain opset, refused outside the range the importer reads.
+int supported_opset(const onnx::ModelProto& model, const std::string& where) {
   if (!model.has_graph() || model.ir_version() <= 0) throw IoError(where, "", "not an ONNX model");
   const int opset = default_opset(model, where);
   if (opset < kMinImportOpset || opset > kMaxImportOpset) {
@@ -325,15 +326,16 @@ Graph convert(const onnx::ModelProto& model, const std::string& where, const Imp
                                  std::to_string(kMinImportOpset) + " to " + std::to_string(kMaxImportOpset) +
                                  "); export with opset_version=13");
   }
-  const onnx::GraphProto& g = model.graph();
-  check_ops(g, where);
-  const StaticShapes shapes = model_shapes(model);
+  return opset;
+}
 
-  Graph graph;
-  std::set<std::string> constant_slot, other_slot;  // how nodes read each value
+// Initializers become graph constants; float ones are trainable unless a node reads
+// them in a constant slot (a Reshape target, a Resize scale).
+void add_initializers(const onnx::GraphProto& g, const std::string& where, Graph& graph) {
+  std::set<std::string> constant_slot;  // the values some node reads as a constant
   for (const auto& n : g.node()) {
     for (int i = 0; i < n.input_size(); ++i) {
-      (is_constant_slot(n.op_type(), static_cast<size_t>(i)) ? constant_slot : other_slot).insert(n.input(i));
+      if (is_constant_slot(n.op_type(), static_cast<size_t>(i))) constant_slot.insert(n.input(i));
     }
   }
   for (const auto& init : g.initializer()) {
@@ -345,6 +347,11 @@ Graph convert(const onnx::ModelProto& model, const std::string& where, const Imp
       throw IoError(where, "initializer '" + init.name() + "'", e.message());
     }
   }
+}
+
+// The graph inputs; a static batch the options want dynamic is rewritten to -1 and returned.
+std::vector<DynamicBatch> add_inputs(const onnx::GraphProto& g, const std::string& where,
+                                     const ImportOptions& options, Graph& graph) {
   std::vector<DynamicBatch> rewritten;
   for (const auto& in : g.input()) {
     if (graph.has_initializer(in.name())) continue;  // IR < 4 lists initializers as inputs too
@@ -363,6 +370,12 @@ Graph convert(const onnx::ModelProto& model, const std::string& where, const Imp
     }
     graph.add_input(std::move(info));
   }
+  return rewritten;
+}
+
+// The nodes with their attributes, those of opsets before 13 normalized to opset 13's form.
+void add_nodes(const onnx::GraphProto& g, int opset, const StaticShapes& shapes, const std::string& where,
+               Graph& graph) {
   const auto names = node_names(g);
   for (int i = 0; i < g.node_size(); ++i) {
     const auto& n = g.node(i);
@@ -381,6 +394,9 @@ Graph convert(const onnx::ModelProto& model, const std::string& where, const Imp
     }
     for (auto& m : normalized) graph.add_node(std::move(m));
   }
+}
+
+void add_outputs(const onnx::GraphProto& g, const std::string& where, Graph& graph) {
   for (const auto& out : g.output()) {
     try {
       graph.add_output(to_value_info(out));
@@ -388,13 +404,15 @@ Graph convert(const onnx::ModelProto& model, const std::string& where, const Imp
       throw IoError(where, "output '" + out.name() + "'", e.message());
     }
   }
-  for (const auto& p : model.metadata_props()) graph.metadata()[p.key()] = p.value();
+}
 
+// Inference and folding alternate until nothing changes: each fold can give
+// inference a constant (a Reshape target) that makes more shapes static.
+ShapeInfo infer_and_fold(Graph& graph, const std::vector<DynamicBatch>& rewritten, const ImportOptions& options,
+                         const std::string& where) {
   ShapeInfo info;
   try {
     graph.validate();
-    // Inference and folding alternate until nothing changes: each fold can give
-    // inference a constant (a Reshape target) that makes more shapes static.
     for (int round = 0;; ++round) {
       QAT_ASSERT(round < 1000, "shape inference and folding did not converge");
       info = infer_shapes(graph);
@@ -404,6 +422,23 @@ Graph convert(const onnx::ModelProto& model, const std::string& where, const Imp
   } catch (const Error& e) {
     throw IoError(where, "", e.what());
   }
+  return info;
+}
+
+Graph convert(const onnx::ModelProto& model, const std::string& where, const ImportOptions& options) {
+  const int opset = supported_opset(model, where);
+  const onnx::GraphProto& g = model.graph();
+  check_ops(g, where);
+  const StaticShapes shapes = model_shapes(model);
+
+  Graph graph;
+  add_initializers(g, where, graph);
+  const std::vector<DynamicBatch> rewritten = add_inputs(g, where, options, graph);
+  add_nodes(g, opset, shapes, where, graph);
+  add_outputs(g, where, graph);
+  for (const auto& p : model.metadata_props()) graph.metadata()[p.key()] = p.value();
+
+  const ShapeInfo info = infer_and_fold(graph, rewritten, options, where);
   if (!rewritten.empty()) check_batch_rewrite(graph, info, rewritten, options.batch, where);
   normalize_after_folding(graph);
   fill_output_shapes(graph, info, !rewritten.empty());

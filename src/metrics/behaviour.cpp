@@ -18,6 +18,86 @@ void check_detections(const Detections& d, const char* name) {
   detail::check_shape(d.labels, {d.boxes.size(0)}, k, "BehaviourMeter::add", std::string(name) + " labels");
 }
 
+void check_labels(const int64_t* labels, int64_t n, int num_classes, const char* who) {
+  for (int64_t i = 0; i < n; ++i) {
+    QAT_CHECK(labels[i] >= 0 && labels[i] < num_classes, "BehaviourMeter::add: ", who, " label ", labels[i],
+              " is outside [0,", num_classes, ")");
+  }
+}
+
+// One image's detections on the CPU: labels, scores, and the teacher x student IoU.
+struct ImageView {
+  int64_t nt = 0, ns = 0;
+  const int64_t* tl = nullptr;
+  const int64_t* sl = nullptr;
+  const double* ts = nullptr;
+  const double* ss = nullptr;
+  const double* iou = nullptr;  // [nt, ns]
+};
+
+struct Match {
+  int64_t teacher, student;
+  double iou;
+};
+
+// Teachers by falling score each take the free same-class student of highest IoU
+// (at least match_iou; the first on ties).
+std::vector<Match> greedy_matches(const ImageView& v, double match_iou) {
+  std::vector<int64_t> order(static_cast<size_t>(v.nt));
+  std::iota(order.begin(), order.end(), int64_t{0});
+  const double* tsp = v.ts;
+  std::stable_sort(order.begin(), order.end(), [tsp](int64_t a, int64_t b) { return tsp[a] > tsp[b]; });
+  std::vector<bool> taken(static_cast<size_t>(v.ns), false);
+  std::vector<Match> matches;
+  for (const int64_t i : order) {
+    int64_t best = -1;
+    double best_iou = match_iou;
+    for (int64_t j = 0; j < v.ns; ++j) {
+      const double u = v.iou[i * v.ns + j];
+      if (taken[static_cast<size_t>(j)] || v.sl[j] != v.tl[i] || u < best_iou || (best >= 0 && u == best_iou)) {
+        continue;
+      }
+      best = j;
+      best_iou = u;
+    }
+    if (best < 0) continue;
+    taken[static_cast<size_t>(best)] = true;
+    matches.push_back({i, best, best_iou});
+  }
+  return matches;
+}
+
+// The student's below-threshold detections, matched against the teacher's boxes.
+struct BelowThreshold {
+  at::Tensor iou, labels;  // undefined when there are none
+};
+
+// Counts an unmatched teacher detection under its first applicable cause.
+void count_miss(const ImageView& v, const BelowThreshold& below_threshold, int64_t i, double match_iou,
+                MissCauses& misses) {
+  bool below = false, wrong_class = false, box = false;
+  if (below_threshold.iou.defined()) {
+    const int64_t nb = below_threshold.iou.size(1);
+    const double* bi = below_threshold.iou.data_ptr<double>() + i * nb;
+    const int64_t* bl = below_threshold.labels.data_ptr<int64_t>();
+    for (int64_t j = 0; j < nb && !below; ++j) below = bl[j] == v.tl[i] && bi[j] >= match_iou;
+  }
+  for (int64_t j = 0; j < v.ns; ++j) {
+    const double u = v.iou[i * v.ns + j];
+    wrong_class = wrong_class || (v.sl[j] != v.tl[i] && u >= match_iou);
+    box = box || (v.sl[j] == v.tl[i] && u > 0);
+  }
+  if (below) {
+    ++misses.below_threshold;
+  } else if (wrong_class) {
+    ++misses.wrong_class;
+  } else if (box) {
+    ++misses.box;
+  } else {
+    ++misses.absent;
+  }
+}
+
 }  // namespace
 
 BehaviourMeter::BehaviourMeter(int num_classes, double match_iou) : num_classes_(num_classes), match_iou_(match_iou) {
@@ -36,80 +116,40 @@ void BehaviourMeter::add(const Detections& teacher, const Detections& student, c
   const auto sl = student.labels.to(at::kCPU, at::kLong).contiguous();
   const auto ts = teacher.scores.to(at::kCPU, at::kDouble).contiguous();
   const auto ss = student.scores.to(at::kCPU, at::kDouble).contiguous();
-  const int64_t nt = tl.size(0), ns = sl.size(0);
-  const int64_t* tlp = tl.data_ptr<int64_t>();
-  const int64_t* slp = sl.data_ptr<int64_t>();
-  const double* tsp = ts.data_ptr<double>();
-  const double* ssp = ss.data_ptr<double>();
-  for (int64_t i = 0; i < nt; ++i) {
-    QAT_CHECK(tlp[i] >= 0 && tlp[i] < num_classes_, "BehaviourMeter::add: teacher label ", tlp[i],
-              " is outside [0,", num_classes_, ")");
-  }
-  for (int64_t j = 0; j < ns; ++j) {
-    QAT_CHECK(slp[j] >= 0 && slp[j] < num_classes_, "BehaviourMeter::add: student label ", slp[j],
-              " is outside [0,", num_classes_, ")");
-  }
-  teacher_count_ += nt;
-  student_count_ += ns;
-  for (int64_t i = 0; i < nt; ++i) ++teacher_per_class_[static_cast<size_t>(tlp[i])];
-  if (nt == 0) return;
+  ImageView v;
+  v.nt = tl.size(0);
+  v.ns = sl.size(0);
+  v.tl = tl.data_ptr<int64_t>();
+  v.sl = sl.data_ptr<int64_t>();
+  v.ts = ts.data_ptr<double>();
+  v.ss = ss.data_ptr<double>();
+  check_labels(v.tl, v.nt, num_classes_, "teacher");
+  check_labels(v.sl, v.ns, num_classes_, "student");
+  teacher_count_ += v.nt;
+  student_count_ += v.ns;
+  for (int64_t i = 0; i < v.nt; ++i) ++teacher_per_class_[static_cast<size_t>(v.tl[i])];
+  if (v.nt == 0) return;
 
   const auto tb = teacher.boxes.to(at::kCPU, at::kDouble);
   const auto iou = box_iou(tb, student.boxes.to(at::kCPU, at::kDouble)).contiguous();
-  const double* iou_p = iou.data_ptr<double>();
-  std::vector<int64_t> order(static_cast<size_t>(nt));
-  std::iota(order.begin(), order.end(), int64_t{0});
-  std::stable_sort(order.begin(), order.end(), [tsp](int64_t a, int64_t b) { return tsp[a] > tsp[b]; });
-  std::vector<bool> taken(static_cast<size_t>(ns), false), matched(static_cast<size_t>(nt), false);
-  for (const int64_t i : order) {
-    int64_t best = -1;
-    double best_iou = match_iou_;
-    for (int64_t j = 0; j < ns; ++j) {
-      const double v = iou_p[i * ns + j];
-      if (taken[static_cast<size_t>(j)] || slp[j] != tlp[i] || v < best_iou || (best >= 0 && v == best_iou)) {
-        continue;
-      }
-      best = j;
-      best_iou = v;
-    }
-    if (best < 0) continue;
-    taken[static_cast<size_t>(best)] = true;
-    matched[static_cast<size_t>(i)] = true;
-    ++matched_per_class_[static_cast<size_t>(tlp[i])];
-    ious_.push_back(best_iou);
-    score_errors_.push_back(std::abs(ssp[best] - tsp[i]));
+  v.iou = iou.data_ptr<double>();
+  std::vector<bool> matched(static_cast<size_t>(v.nt), false);
+  for (const Match& m : greedy_matches(v, match_iou_)) {
+    matched[static_cast<size_t>(m.teacher)] = true;
+    ++matched_per_class_[static_cast<size_t>(v.tl[m.teacher])];
+    ious_.push_back(m.iou);
+    score_errors_.push_back(std::abs(v.ss[m.student] - v.ts[m.teacher]));
   }
 
-  // Misses, by their first applicable cause.
-  at::Tensor below_iou, below_labels;
+  BelowThreshold below;
   if (student_below && student_below->boxes.size(0) > 0) {
-    below_iou = box_iou(tb, student_below->boxes.to(at::kCPU, at::kDouble)).contiguous();
-    below_labels = student_below->labels.to(at::kCPU, at::kLong).contiguous();
+    below.iou = box_iou(tb, student_below->boxes.to(at::kCPU, at::kDouble)).contiguous();
+    below.labels = student_below->labels.to(at::kCPU, at::kLong).contiguous();
   }
-  for (int64_t i = 0; i < nt; ++i) {
+  for (int64_t i = 0; i < v.nt; ++i) {
     if (matched[static_cast<size_t>(i)]) continue;
-    missed_teacher_scores_.push_back(tsp[i]);
-    bool below = false, wrong_class = false, box = false;
-    if (below_iou.defined()) {
-      const int64_t nb = below_iou.size(1);
-      const double* bi = below_iou.data_ptr<double>() + i * nb;
-      const int64_t* bl = below_labels.data_ptr<int64_t>();
-      for (int64_t j = 0; j < nb && !below; ++j) below = bl[j] == tlp[i] && bi[j] >= match_iou_;
-    }
-    for (int64_t j = 0; j < ns; ++j) {
-      const double v = iou_p[i * ns + j];
-      wrong_class = wrong_class || (slp[j] != tlp[i] && v >= match_iou_);
-      box = box || (slp[j] == tlp[i] && v > 0);
-    }
-    if (below) {
-      ++misses_.below_threshold;
-    } else if (wrong_class) {
-      ++misses_.wrong_class;
-    } else if (box) {
-      ++misses_.box;
-    } else {
-      ++misses_.absent;
-    }
+    missed_teacher_scores_.push_back(v.ts[i]);
+    count_miss(v, below, i, match_iou_, misses_);
   }
 }
 

@@ -5,10 +5,13 @@
 #include <vector>
 
 #include "qat/core/detail/shape_check.h"
+#include "qat/core/error.h"
 
 namespace qat::metrics {
 
-at::Tensor nms(const at::Tensor& boxes, const at::Tensor& scores, double iou_threshold, int64_t max_keep) {
+at::Tensor nms(const at::Tensor& boxes, const at::Tensor& scores, double iou_threshold,
+               std::optional<int64_t> max_keep) {
+  QAT_CHECK(!max_keep || *max_keep > 0, "nms: max_keep must be positive, got ", max_keep.value_or(0));
   detail::check_shape(boxes, {-1, 4}, "[K,4]", "nms", "boxes");
   detail::check_shape(scores, {boxes.size(0)}, "[" + std::to_string(boxes.size(0)) + "]", "nms", "scores");
   at::NoGradGuard no_grad;
@@ -29,7 +32,7 @@ at::Tensor nms(const at::Tensor& boxes, const at::Tensor& scores, double iou_thr
   std::vector<int64_t> kept;
   std::vector<double> kept_area;
   for (const int64_t i : order) {
-    if (max_keep > 0 && static_cast<int64_t>(kept.size()) >= max_keep) break;
+    if (max_keep && static_cast<int64_t>(kept.size()) >= *max_keep) break;
     const double* bi = bp + 4 * i;
     const double area_i = std::max(0.0, bi[2] - bi[0]) * std::max(0.0, bi[3] - bi[1]);
     bool suppressed = false;
@@ -51,7 +54,7 @@ at::Tensor nms(const at::Tensor& boxes, const at::Tensor& scores, double iou_thr
 }
 
 at::Tensor batched_nms(const at::Tensor& boxes, const at::Tensor& scores, const at::Tensor& labels,
-                       double iou_threshold, int64_t max_keep) {
+                       double iou_threshold, std::optional<int64_t> max_keep) {
   detail::check_shape(boxes, {-1, 4}, "[K,4]", "batched_nms", "boxes");
   detail::check_shape(labels, {boxes.size(0)}, "[" + std::to_string(boxes.size(0)) + "]", "batched_nms",
                       "labels");

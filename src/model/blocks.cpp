@@ -1,5 +1,7 @@
 #include "qat/model/blocks.h"
 
+#include "qat/core/registry_of.h"
+
 namespace qat::model {
 namespace {
 
@@ -62,13 +64,11 @@ std::string c2f_block(GraphBuilder& b, const std::string& name, const std::strin
 }
 
 const Registry<BlockBuilder>& block_registry() {
-  static const Registry<BlockBuilder> registry = [] {
-    Registry<BlockBuilder> reg("block");
-    reg.add("conv", conv_block);
-    reg.add("c2f", c2f);
-    reg.add("sppf", sppf);
-    return reg;
-  }();
+  static const auto registry = registry_of<BlockBuilder>("block", {
+      {"conv", conv_block},
+      {"c2f", c2f},
+      {"sppf", sppf},
+  });
   return registry;
 }
 

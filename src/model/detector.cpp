@@ -49,6 +49,93 @@ std::vector<std::string> build_neck(GraphBuilder& b, const ArchSpec& arch,
   return {out3, out4, out5};
 }
 
+// The backbone blocks in order; returns the outputs of the blocks the neck reads,
+// checked to have strides 8, 16 and 32.
+std::vector<std::string> build_backbone(GraphBuilder& b, const ArchSpec& arch, const std::string& input) {
+  std::vector<std::string> outputs;
+  std::vector<int64_t> strides;
+  std::string x = input;
+  int64_t stride = 1;
+  for (size_t i = 0; i < arch.backbone.size(); ++i) {
+    const auto& spec = arch.backbone[i];
+    x = block_registry().get(spec.type)(b, "backbone." + std::to_string(i), x, spec);
+    if (spec.type == "conv") stride *= spec.stride;
+    outputs.push_back(x);
+    strides.push_back(stride);
+  }
+  std::vector<std::string> features;
+  for (size_t level = 0; level < 3; ++level) {
+    const int64_t idx = arch.neck_from[level];
+    const int64_t want = int64_t{8} << level;
+    QAT_CHECK(strides[idx] == want, arch.file, ": neck.from[", level, "]: backbone block ", idx,
+              " has stride ", strides[idx], ", expected ", want);
+    features.push_back(outputs[idx]);
+  }
+  return features;
+}
+
+// The head's per-level predictions, flattened to [B, C, HW], and the anchor centres and strides.
+struct HeadLevels {
+  std::vector<std::string> cls_flat, box_flat;
+  std::vector<at::Tensor> points, point_strides;
+};
+
+// Decoupled head per level; records each level's stride in `info`.
+HeadLevels build_head_levels(GraphBuilder& b, const ArchSpec& arch, const std::vector<std::string>& pyramid,
+                             DetectorInfo& info) {
+  const double prior = 0.01;  // initial score of every anchor, as in RetinaNet/YOLO
+  HeadLevels heads;
+  for (size_t level = 0; level < 3; ++level) {
+    const int64_t s = int64_t{8} << level;
+    info.strides.push_back(s);
+    const std::string h = "head." + std::to_string(level);
+    const std::string stem = b.conv_bn_act(h + ".stem", pyramid[level], arch.head_channels, 1, 1);
+    const std::string cls = b.conv_bn_act(h + ".cls.0", stem, arch.head_channels, 3, 1);
+    const std::string cls_pred = b.conv(h + ".cls_pred", cls, info.num_classes, 1, -std::log((1 - prior) / prior));
+    const std::string box = b.conv_bn_act(h + ".box.0", stem, arch.head_channels, 3, 1);
+    const std::string box_pred = b.conv(h + ".box_pred", box, 4, 1, 1.0);
+    const std::string shape_c =
+        b.constant(h + ".cls_shape", at::tensor(std::vector<int64_t>{0, info.num_classes, -1}));
+    const std::string shape_4 = b.constant(h + ".box_shape", at::tensor(std::vector<int64_t>{0, 4, -1}));
+    heads.cls_flat.push_back(b.op(h + ".cls_flat", "Reshape", {cls_pred, shape_c}));
+    heads.box_flat.push_back(b.op(h + ".box_flat", "Reshape", {box_pred, shape_4}));
+
+    const int64_t cells = info.image_size / s;
+    const auto centers = (at::arange(cells, at::kFloat) + 0.5f) * static_cast<float>(s);
+    const auto grid = at::meshgrid({centers, centers}, "ij");  // grid[0] = y, grid[1] = x
+    heads.points.push_back(at::stack({grid[1].reshape({-1}), grid[0].reshape({-1})}, 1));
+    heads.point_strides.push_back(at::full({cells * cells, 1}, static_cast<float>(s)));
+  }
+  return heads;
+}
+
+// Joins the levels into scores [B, A, C] (sigmoid of the logits) and boxes [B, A, 4]
+// (x1y1x2y2 from the anchor centres and exp'd ltrb distances in stride units), the graph outputs.
+void build_decode(GraphBuilder& b, graph::Graph& g, const DetectorInfo& info, const HeadLevels& heads) {
+  const std::string anchor_points = b.constant(info.anchor_points, at::cat(heads.points, 0));
+  const std::string anchor_strides = b.constant(info.anchor_strides, at::cat(heads.point_strides, 0));
+
+  graph::Attributes perm;
+  perm.set("perm", std::vector<int64_t>{0, 2, 1});
+  const std::string cls_all = b.op("head.cls_cat", "Concat", heads.cls_flat, axis_attr(2));
+  g.add_node({"head.logits", "Transpose", {cls_all}, {info.logits}, perm});
+  g.add_node({"head.scores", "Sigmoid", {info.logits}, {info.scores}, {}});
+
+  const std::string box_all = b.op("head.box_cat", "Concat", heads.box_flat, axis_attr(2));
+  const std::string raw = b.op("head.box_raw", "Transpose", {box_all}, perm);
+  const std::string units = b.op("head.box_exp", "Exp", {raw});
+  const std::string ltrb = b.op("head.ltrb", "Mul", {units, anchor_strides});
+  const std::string halves = b.constant("head.ltrb_split", at::tensor(std::vector<int64_t>{2, 2}));
+  g.add_node({"head.ltrb_split", "Split", {ltrb, halves}, {"head.lt", "head.rb"}, axis_attr(2)});
+  const std::string x1y1 = b.op("head.x1y1", "Sub", {anchor_points, "head.lt"});
+  const std::string x2y2 = b.op("head.x2y2", "Add", {anchor_points, "head.rb"});
+  g.add_node({"head.boxes", "Concat", {x1y1, x2y2}, {info.boxes}, axis_attr(2)});
+
+  const int64_t anchors = g.initializer(anchor_points).size(0);
+  g.add_output({info.boxes, {-1, anchors, 4}});
+  g.add_output({info.scores, {-1, anchors, info.num_classes}});
+}
+
 }  // namespace
 
 Detector build_detector(const ArchSpec& arch, const std::vector<std::string>& class_names,
@@ -68,74 +155,10 @@ Detector build_detector(const ArchSpec& arch, const std::vector<std::string>& cl
   GraphBuilder b(g, arch.activation);
   b.set_channels(det.info.input, 3);
 
-  // Backbone, tracking each block's stride.
-  std::vector<std::string> outputs;
-  std::vector<int64_t> strides;
-  std::string x = det.info.input;
-  int64_t stride = 1;
-  for (size_t i = 0; i < arch.backbone.size(); ++i) {
-    const auto& spec = arch.backbone[i];
-    x = block_registry().get(spec.type)(b, "backbone." + std::to_string(i), x, spec);
-    if (spec.type == "conv") stride *= spec.stride;
-    outputs.push_back(x);
-    strides.push_back(stride);
-  }
-  std::vector<std::string> features;
-  for (size_t level = 0; level < 3; ++level) {
-    const int64_t idx = arch.neck_from[level];
-    const int64_t want = int64_t{8} << level;
-    QAT_CHECK(strides[idx] == want, arch.file, ": neck.from[", level, "]: backbone block ", idx,
-              " has stride ", strides[idx], ", expected ", want);
-    features.push_back(outputs[idx]);
-  }
+  const auto features = build_backbone(b, arch, det.info.input);
   const auto pyramid = build_neck(b, arch, features);
-
-  // Decoupled head per level, flattened to [B, C, HW] and joined over levels.
-  const double prior = 0.01;  // initial score of every anchor, as in RetinaNet/YOLO
-  std::vector<std::string> cls_flat, box_flat;
-  std::vector<at::Tensor> points, point_strides;
-  for (size_t level = 0; level < 3; ++level) {
-    const int64_t s = int64_t{8} << level;
-    det.info.strides.push_back(s);
-    const std::string h = "head." + std::to_string(level);
-    const std::string stem = b.conv_bn_act(h + ".stem", pyramid[level], arch.head_channels, 1, 1);
-    const std::string cls = b.conv_bn_act(h + ".cls.0", stem, arch.head_channels, 3, 1);
-    const std::string cls_pred = b.conv(h + ".cls_pred", cls, num_classes, 1, -std::log((1 - prior) / prior));
-    const std::string box = b.conv_bn_act(h + ".box.0", stem, arch.head_channels, 3, 1);
-    const std::string box_pred = b.conv(h + ".box_pred", box, 4, 1, 1.0);
-    const std::string shape_c = b.constant(h + ".cls_shape", at::tensor(std::vector<int64_t>{0, num_classes, -1}));
-    const std::string shape_4 = b.constant(h + ".box_shape", at::tensor(std::vector<int64_t>{0, 4, -1}));
-    cls_flat.push_back(b.op(h + ".cls_flat", "Reshape", {cls_pred, shape_c}));
-    box_flat.push_back(b.op(h + ".box_flat", "Reshape", {box_pred, shape_4}));
-
-    const int64_t cells = image_size / s;
-    const auto centers = (at::arange(cells, at::kFloat) + 0.5f) * static_cast<float>(s);
-    const auto grid = at::meshgrid({centers, centers}, "ij");  // grid[0] = y, grid[1] = x
-    points.push_back(at::stack({grid[1].reshape({-1}), grid[0].reshape({-1})}, 1));
-    point_strides.push_back(at::full({cells * cells, 1}, static_cast<float>(s)));
-  }
-  const std::string anchor_points = b.constant(det.info.anchor_points, at::cat(points, 0));
-  const std::string anchor_strides = b.constant(det.info.anchor_strides, at::cat(point_strides, 0));
-
-  graph::Attributes perm;
-  perm.set("perm", std::vector<int64_t>{0, 2, 1});
-  const std::string cls_all = b.op("head.cls_cat", "Concat", cls_flat, axis_attr(2));
-  g.add_node({"head.logits", "Transpose", {cls_all}, {det.info.logits}, perm});
-  g.add_node({"head.scores", "Sigmoid", {det.info.logits}, {det.info.scores}, {}});
-
-  const std::string box_all = b.op("head.box_cat", "Concat", box_flat, axis_attr(2));
-  const std::string raw = b.op("head.box_raw", "Transpose", {box_all}, perm);
-  const std::string units = b.op("head.box_exp", "Exp", {raw});
-  const std::string ltrb = b.op("head.ltrb", "Mul", {units, anchor_strides});
-  const std::string halves = b.constant("head.ltrb_split", at::tensor(std::vector<int64_t>{2, 2}));
-  g.add_node({"head.ltrb_split", "Split", {ltrb, halves}, {"head.lt", "head.rb"}, axis_attr(2)});
-  const std::string x1y1 = b.op("head.x1y1", "Sub", {anchor_points, "head.lt"});
-  const std::string x2y2 = b.op("head.x2y2", "Add", {anchor_points, "head.rb"});
-  g.add_node({"head.boxes", "Concat", {x1y1, x2y2}, {det.info.boxes}, axis_attr(2)});
-
-  const int64_t anchors = g.initializer(anchor_points).size(0);
-  g.add_output({det.info.boxes, {-1, anchors, 4}});
-  g.add_output({det.info.scores, {-1, anchors, num_classes}});
+  const HeadLevels heads = build_head_levels(b, arch, pyramid, det.info);
+  build_decode(b, g, det.info, heads);
   g.metadata()["qat.arch"] = arch.name;
   g.validate();
   return det;

@@ -6,6 +6,7 @@
 #include "qat/core/did_you_mean.h"
 #include "qat/core/error.h"
 #include "qat/graph/op_traits.h"
+#include "graph_values.h"
 
 namespace qat::model {
 namespace {
@@ -14,17 +15,10 @@ constexpr const char* kBoxes = "qat.boxes";
 constexpr const char* kScores = "qat.scores";
 constexpr const char* kLogits = "qat.logits";
 
-const graph::ValueInfo* find_output(const graph::Graph& g, const std::string& name) {
-  for (const auto& v : g.outputs()) {
-    if (v.name == name) return &v;
-  }
-  return nullptr;
-}
+using detail::shape_text;
 
-std::string shape_text(const std::vector<int64_t>& shape) {
-  std::string s = "[";
-  for (size_t i = 0; i < shape.size(); ++i) s += (i ? "," : "") + (shape[i] < 0 ? "?" : std::to_string(shape[i]));
-  return s + "]";
+const graph::ValueInfo* find_output(const graph::Graph& g, const std::string& name) {
+  return detail::find_value(g.outputs(), name);
 }
 
 // Appends the adapter's nodes and constants, all named "qat.head/<what>".
@@ -113,90 +107,120 @@ std::string sigmoid_input(const graph::Graph& g, const std::string& value) {
   return p && graph::op_traits(p->op_type).silu == graph::SiluRole::sigmoid ? p->inputs[0] : std::string();
 }
 
-HeadValues adapt(AdapterBuilder& b, const OnnxHeadSection& head, const std::string& path,
-                 std::vector<int64_t>& boxes_shape, std::vector<int64_t>& scores_shape) {
-  graph::Graph& g = b.graph();
+HeadValues adapt_boxes_scores(AdapterBuilder& b, const OnnxHeadSection& head, std::vector<int64_t>& boxes_shape,
+                              std::vector<int64_t>& scores_shape) {
   HeadValues v;
-  if (head.layout == "boxes_scores") {
-    boxes_shape = b.output("boxes", head.boxes, 3).shape;
-    scores_shape = b.output("scores", head.scores, 3).shape;
-    v.boxes = head.boxes;
-    v.scores = head.scores;
-    v.logits = head.logits.empty() ? sigmoid_input(g, head.scores) : head.logits;
-    return v;
+  boxes_shape = b.output("boxes", head.boxes, 3).shape;
+  scores_shape = b.output("scores", head.scores, 3).shape;
+  v.boxes = head.boxes;
+  v.scores = head.scores;
+  v.logits = head.logits.empty() ? sigmoid_input(b.graph(), head.scores) : head.logits;
+  return v;
+}
+
+HeadValues adapt_ultralytics(AdapterBuilder& b, const OnnxHeadSection& head, const std::string& path,
+                             std::vector<int64_t>& boxes_shape, std::vector<int64_t>& scores_shape) {
+  HeadValues v;
+  const auto& out = b.output("output", head.output, 3);
+  const auto& s = out.shape;  // [B, 4+C, A]
+  if (s[1] >= 0 && s[1] <= 4) {
+    throw IoError(path, "", "output '" + head.output + "' has shape " + shape_text(s) +
+                                "; expected [B,4+C,A] with at least one class");
   }
-  if (head.layout == "ultralytics") {
-    const auto& out = b.output("output", head.output, 3);
-    const auto& s = out.shape;  // [B, 4+C, A]
-    if (s[1] >= 0 && s[1] <= 4) {
-      throw IoError(path, "", "output '" + head.output + "' has shape " + shape_text(s) +
-                                  "; expected [B,4+C,A] with at least one class");
-    }
-    boxes_shape = {s[0], s[2], 4};
-    scores_shape = {s[0], s[2], s[1] < 0 ? -1 : s[1] - 4};
-    const std::string bak = b.transpose("output_bak", head.output);
-    v.boxes = b.to_xyxy(b.slice_last("cxcywh", bak, 0, 4), "cxcywh", kBoxes);
-    v.scores = b.slice_last("scores", bak, 4, std::numeric_limits<int64_t>::max(), kScores);
-    const std::string logits = head.logits.empty() ? sigmoid_input(g, head.output) : head.logits;
-    if (!logits.empty()) v.logits = b.transpose("logits", logits, kLogits);
-    return v;
-  }
-  // general
-  const bool first = head.channels == "first";
-  auto oriented = [&](const std::string& what, const std::string& value, const std::string& out = "") {
+  boxes_shape = {s[0], s[2], 4};
+  scores_shape = {s[0], s[2], s[1] < 0 ? -1 : s[1] - 4};
+  const std::string bak = b.transpose("output_bak", head.output);
+  v.boxes = b.to_xyxy(b.slice_last("cxcywh", bak, 0, 4), "cxcywh", kBoxes);
+  v.scores = b.slice_last("scores", bak, 4, std::numeric_limits<int64_t>::max(), kScores);
+  const std::string logits = head.logits.empty() ? sigmoid_input(b.graph(), head.output) : head.logits;
+  if (!logits.empty()) v.logits = b.transpose("logits", logits, kLogits);
+  return v;
+}
+
+// The general layout's outputs turned channels-last ([B, A, C]) when they come channels-first.
+struct Orientation {
+  AdapterBuilder& b;
+  bool first;
+  std::string last(const std::string& what, const std::string& value, const std::string& out = "") const {
     return first ? b.transpose(what, value, out) : value;
-  };
-  auto last_shape = [first](std::vector<int64_t> s) {
+  }
+  std::vector<int64_t> last_shape(std::vector<int64_t> s) const {
     if (first) std::swap(s[1], s[2]);
     return s;
-  };
-  boxes_shape = last_shape(b.output("boxes", head.boxes, 3).shape);
-  if (!first && head.box_format == "xyxy") {
-    v.boxes = head.boxes;
-  } else if (head.box_format == "xyxy") {
-    v.boxes = b.transpose("boxes_last", head.boxes, kBoxes);
-  } else {
-    v.boxes = b.to_xyxy(oriented("boxes_last", head.boxes), head.box_format, kBoxes);
   }
-  if (head.score == "product") {
-    const size_t n = head.score_inputs.size();
-    std::string product;
-    for (size_t i = 0; i < n; ++i) {
-      const auto& name = head.score_inputs[i];
-      const auto shape = last_shape(b.output("score_inputs", name, 3).shape);
-      // The class count comes from the factor that has the classes (not a [B,A,1] one).
-      if (i == 0 || shape[2] != 1) scores_shape = shape;
-      const std::string k = std::to_string(i);
-      const std::string sig = b.op("factor" + k + ".sigmoid", "Sigmoid", {oriented("factor" + k + ".last", name)}, {},
-                                   n == 1 ? kScores : "");
-      product = i == 0 ? sig : b.op("factor" + k + ".product", "Mul", {product, sig});
-    }
-    if (n == 2) {
-      b.op("scores", "Sqrt", {product}, {}, kScores);
-    } else if (n > 2) {
-      b.op("scores", "Pow", {product, b.constant("inverse_count", at::tensor({1.0f / static_cast<float>(n)}))}, {},
-           kScores);
-    }
-    v.scores = kScores;
-    if (!head.logits.empty()) v.logits = oriented("logits", head.logits, kLogits);
-    return v;
+};
+
+// scores = the geometric mean of the sigmoids of the score inputs (one input: its sigmoid).
+void product_scores(const Orientation& o, const OnnxHeadSection& head, std::vector<int64_t>& scores_shape) {
+  AdapterBuilder& b = o.b;
+  const size_t n = head.score_inputs.size();
+  std::string product;
+  for (size_t i = 0; i < n; ++i) {
+    const auto& name = head.score_inputs[i];
+    const auto shape = o.last_shape(b.output("score_inputs", name, 3).shape);
+    // The class count comes from the factor that has the classes (not a [B,A,1] one).
+    if (i == 0 || shape[2] != 1) scores_shape = shape;
+    const std::string k = std::to_string(i);
+    const std::string sig =
+        b.op("factor" + k + ".sigmoid", "Sigmoid", {o.last("factor" + k + ".last", name)}, {}, n == 1 ? kScores : "");
+    product = i == 0 ? sig : b.op("factor" + k + ".product", "Mul", {product, sig});
   }
-  scores_shape = last_shape(b.output("scores", head.scores, 3).shape);
-  const std::string scores = oriented("scores_last", head.scores, head.score == "none" ? kScores : "");
+  if (n == 2) {
+    b.op("scores", "Sqrt", {product}, {}, kScores);
+  } else if (n > 2) {
+    b.op("scores", "Pow", {product, b.constant("inverse_count", at::tensor({1.0f / static_cast<float>(n)}))}, {},
+         kScores);
+  }
+}
+
+// Scores from one output: as they are, or after a sigmoid or a softmax over the classes.
+void single_scores(const Orientation& o, const OnnxHeadSection& head, HeadValues& v,
+                   std::vector<int64_t>& scores_shape) {
+  AdapterBuilder& b = o.b;
+  scores_shape = o.last_shape(b.output("scores", head.scores, 3).shape);
+  const std::string scores = o.last("scores_last", head.scores, head.score == "none" ? kScores : "");
   if (head.score == "none") {
     v.scores = scores;
-    const std::string logits = head.logits.empty() ? sigmoid_input(g, head.scores) : head.logits;
-    if (!logits.empty()) v.logits = oriented("logits", logits, kLogits);
+    const std::string logits = head.logits.empty() ? sigmoid_input(b.graph(), head.scores) : head.logits;
+    if (!logits.empty()) v.logits = o.last("logits", logits, kLogits);
   } else if (head.score == "sigmoid") {
     v.scores = b.op("scores", "Sigmoid", {scores}, {}, kScores);
-    v.logits = head.logits.empty() ? scores : oriented("logits", head.logits, kLogits);
+    v.logits = head.logits.empty() ? scores : o.last("logits", head.logits, kLogits);
   } else {  // softmax over the classes
     graph::Attributes axis;
     axis.set("axis", int64_t{2});
     v.scores = b.op("scores", "Softmax", {scores}, axis, kScores);
-    if (!head.logits.empty()) v.logits = oriented("logits", head.logits, kLogits);
+    if (!head.logits.empty()) v.logits = o.last("logits", head.logits, kLogits);
   }
+}
+
+HeadValues adapt_general(AdapterBuilder& b, const OnnxHeadSection& head, std::vector<int64_t>& boxes_shape,
+                         std::vector<int64_t>& scores_shape) {
+  HeadValues v;
+  const Orientation o{b, head.channels == "first"};
+  boxes_shape = o.last_shape(b.output("boxes", head.boxes, 3).shape);
+  if (!o.first && head.box_format == "xyxy") {
+    v.boxes = head.boxes;
+  } else if (head.box_format == "xyxy") {
+    v.boxes = b.transpose("boxes_last", head.boxes, kBoxes);
+  } else {
+    v.boxes = b.to_xyxy(o.last("boxes_last", head.boxes), head.box_format, kBoxes);
+  }
+  if (head.score != "product") {
+    single_scores(o, head, v, scores_shape);
+    return v;
+  }
+  product_scores(o, head, scores_shape);
+  v.scores = kScores;
+  if (!head.logits.empty()) v.logits = o.last("logits", head.logits, kLogits);
   return v;
+}
+
+HeadValues adapt(AdapterBuilder& b, const OnnxHeadSection& head, const std::string& path,
+                 std::vector<int64_t>& boxes_shape, std::vector<int64_t>& scores_shape) {
+  if (head.layout == "boxes_scores") return adapt_boxes_scores(b, head, boxes_shape, scores_shape);
+  if (head.layout == "ultralytics") return adapt_ultralytics(b, head, path, boxes_shape, scores_shape);
+  return adapt_general(b, head, boxes_shape, scores_shape);
 }
 
 }  // namespace

@@ -10,22 +10,13 @@
 #include "qat/graph/onnx_importer.h"
 #include "qat/graph/op_traits.h"
 #include "qat/model/head_adapter.h"
+#include "graph_values.h"
 
 namespace qat::model {
 namespace {
 
-const graph::ValueInfo* find_value(const std::vector<graph::ValueInfo>& list, const std::string& name) {
-  for (const auto& v : list) {
-    if (v.name == name) return &v;
-  }
-  return nullptr;
-}
-
-std::string shape_text(const std::vector<int64_t>& shape) {
-  std::string s = "[";
-  for (size_t i = 0; i < shape.size(); ++i) s += (i ? "," : "") + (shape[i] < 0 ? "?" : std::to_string(shape[i]));
-  return s + "]";
-}
+using detail::find_value;
+using detail::shape_text;
 
 // The value of the constant `name`: an initializer or a Constant node's output.
 at::Tensor constant_value(const graph::Graph& g, const std::string& name, const std::string& path) {

@@ -257,22 +257,45 @@ void per_channel_rows(const ChannelShape& s, const Channels& ch, const F& f) {
 
 // ---- the autograd functions ----
 
+// y = x fake-quantized on one grid (x dense: contiguous in some layout, as dense() gives).
+at::Tensor forward_per_tensor(const at::Tensor& xd, const Grid& g, const Bounds& b) {
+  auto y = at::empty_like(xd);
+  const float* xp = xd.data_ptr<float>();
+  float* yp = y.data_ptr<float>();
+  parallel_span(xd.numel(), [&](int64_t i, int64_t n) { forward_row(xp + i, yp + i, n, g, b); });
+  return y;
+}
+
+// y = x fake-quantized with channel c along `axis` on its own grid (x contiguous).
+at::Tensor forward_per_channel(const at::Tensor& xc, int64_t axis, const Channels& ch, const Bounds& b) {
+  auto y = at::empty_like(xc, at::MemoryFormat::Contiguous);
+  const float* xp = xc.data_ptr<float>();
+  float* yp = y.data_ptr<float>();
+  per_channel_rows(channel_shape(xc, axis), ch,
+                   [&](int64_t off, int64_t n, const auto& g) { forward_row(xp + off, yp + off, n, g, b); });
+  return y;
+}
+
+void save_bounds(AutogradContext* ctx, int64_t quant_min, int64_t quant_max) {
+  ctx->saved_data["quant_min"] = quant_min;
+  ctx->saved_data["quant_max"] = quant_max;
+}
+
+Bounds saved_bounds(AutogradContext* ctx) {
+  return bounds(ctx->saved_data["quant_min"].toInt(), ctx->saved_data["quant_max"].toInt());
+}
+
 struct PerTensor : torch::autograd::Function<PerTensor> {
   static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, double scale, int64_t zero_point,
                             int64_t quant_min, int64_t quant_max) {
     const auto xd = dense(x);
     const float s = static_cast<float>(scale);
     const Grid g{s, 1.0f / s, static_cast<float>(zero_point)};
-    const Bounds b = bounds(quant_min, quant_max);
-    auto y = at::empty_like(xd);
-    const float* xp = xd.data_ptr<float>();
-    float* yp = y.data_ptr<float>();
-    parallel_span(xd.numel(), [&](int64_t i, int64_t n) { forward_row(xp + i, yp + i, n, g, b); });
+    const at::Tensor y = forward_per_tensor(xd, g, bounds(quant_min, quant_max));
     ctx->save_for_backward({xd});
     ctx->saved_data["scale"] = scale;
     ctx->saved_data["zero_point"] = zero_point;
-    ctx->saved_data["quant_min"] = quant_min;
-    ctx->saved_data["quant_max"] = quant_max;
+    save_bounds(ctx, quant_min, quant_max);
     return y;
   }
 
@@ -281,7 +304,7 @@ struct PerTensor : torch::autograd::Function<PerTensor> {
     const auto dy = laid_out_as(grads[0], x);
     const float s = static_cast<float>(ctx->saved_data["scale"].toDouble());
     const Grid g{s, 1.0f / s, static_cast<float>(ctx->saved_data["zero_point"].toInt())};
-    const Bounds b = bounds(ctx->saved_data["quant_min"].toInt(), ctx->saved_data["quant_max"].toInt());
+    const Bounds b = saved_bounds(ctx);
     auto dx = at::empty_like(x);
     const float *xp = x.data_ptr<float>(), *dyp = dy.data_ptr<float>();
     float* dxp = dx.data_ptr<float>();
@@ -295,16 +318,10 @@ struct PerChannel : torch::autograd::Function<PerChannel> {
                             const at::Tensor& zero_point, int64_t axis, int64_t quant_min, int64_t quant_max) {
     const auto xc = x.contiguous();
     const Channels ch = channels(scale, zero_point);
-    const Bounds b = bounds(quant_min, quant_max);
-    auto y = at::empty_like(xc, at::MemoryFormat::Contiguous);
-    const float* xp = xc.data_ptr<float>();
-    float* yp = y.data_ptr<float>();
-    per_channel_rows(channel_shape(xc, axis), ch,
-                     [&](int64_t off, int64_t n, const auto& g) { forward_row(xp + off, yp + off, n, g, b); });
+    const at::Tensor y = forward_per_channel(xc, axis, ch, bounds(quant_min, quant_max));
     ctx->save_for_backward({xc, scale.detach(), zero_point.detach()});
     ctx->saved_data["axis"] = axis;
-    ctx->saved_data["quant_min"] = quant_min;
-    ctx->saved_data["quant_max"] = quant_max;
+    save_bounds(ctx, quant_min, quant_max);
     return y;
   }
 
@@ -313,7 +330,7 @@ struct PerChannel : torch::autograd::Function<PerChannel> {
     const auto& x = saved[0];
     const auto dy = grads[0].contiguous();
     const Channels ch = channels(saved[1], saved[2]);
-    const Bounds b = bounds(ctx->saved_data["quant_min"].toInt(), ctx->saved_data["quant_max"].toInt());
+    const Bounds b = saved_bounds(ctx);
     auto dx = at::empty_like(x, at::MemoryFormat::Contiguous);
     const float *xp = x.data_ptr<float>(), *dyp = dy.data_ptr<float>();
     float* dxp = dx.data_ptr<float>();
@@ -341,14 +358,9 @@ struct LearnablePerTensor : torch::autograd::Function<LearnablePerTensor> {
     const auto xd = dense(x);
     const float s = scale.item<float>();
     const Grid g{s, 1.0f / s, static_cast<float>(lsq_forward_zero_point(zero_point, quant_min, quant_max))};
-    const Bounds b = bounds(quant_min, quant_max);
-    auto y = at::empty_like(xd);
-    const float* xp = xd.data_ptr<float>();
-    float* yp = y.data_ptr<float>();
-    parallel_span(xd.numel(), [&](int64_t i, int64_t n) { forward_row(xp + i, yp + i, n, g, b); });
+    const at::Tensor y = forward_per_tensor(xd, g, bounds(quant_min, quant_max));
     ctx->save_for_backward({x, xd, scale, zero_point});
-    ctx->saved_data["quant_min"] = quant_min;
-    ctx->saved_data["quant_max"] = quant_max;
+    save_bounds(ctx, quant_min, quant_max);
     return y;
   }
 
@@ -382,16 +394,10 @@ struct LearnablePerChannel : torch::autograd::Function<LearnablePerChannel> {
     // ATen's _get_rounded_zero_point: round half to even, clamp; the forward then casts to int32.
     const auto zero = zero_point.detach().round().clamp(quant_min, quant_max);
     const Channels ch = channels(scale, zero);
-    const Bounds b = bounds(quant_min, quant_max);
-    auto y = at::empty_like(xc, at::MemoryFormat::Contiguous);
-    const float* xp = xc.data_ptr<float>();
-    float* yp = y.data_ptr<float>();
-    per_channel_rows(channel_shape(xc, axis), ch,
-                     [&](int64_t off, int64_t n, const auto& g) { forward_row(xp + off, yp + off, n, g, b); });
+    const at::Tensor y = forward_per_channel(xc, axis, ch, bounds(quant_min, quant_max));
     ctx->save_for_backward({x, xc, scale, zero});
     ctx->saved_data["axis"] = axis;
-    ctx->saved_data["quant_min"] = quant_min;
-    ctx->saved_data["quant_max"] = quant_max;
+    save_bounds(ctx, quant_min, quant_max);
     return y;
   }
 
@@ -401,7 +407,7 @@ struct LearnablePerChannel : torch::autograd::Function<LearnablePerChannel> {
     const int64_t axis = ctx->saved_data["axis"].toInt();
     const auto dy = grads[0].contiguous();
     const Channels ch = channels(scale, saved[3]);
-    const Bounds b = bounds(ctx->saved_data["quant_min"].toInt(), ctx->saved_data["quant_max"].toInt());
+    const Bounds b = saved_bounds(ctx);
     const bool want_scale = ctx->needs_input_grad(1);
     auto dx = at::empty_like(x, at::MemoryFormat::Contiguous);
     at::Tensor ds = want_scale ? at::empty_like(x, at::MemoryFormat::Contiguous) : at::Tensor();

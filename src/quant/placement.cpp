@@ -17,6 +17,31 @@ QuantSpec fixed_output_spec() {
   return spec;
 }
 
+namespace {
+
+// p takes the grid of `source` (the owner of the point it shares with).
+void share_grid(QuantPoint& p, const QuantPoint& source) {
+  p.spec = source.spec;
+  p.observer = source.observer;
+  p.fixed = source.fixed;
+  p.shares_with = source.value;
+}
+
+// Each activation point quantizes the value on every edge that reads it.
+void add_every_reader_edges(const graph::Graph& graph, QuantPlan& plan) {
+  for (auto& p : plan.points) {
+    if (p.is_weight) continue;
+    std::set<std::pair<std::string, size_t>> have(p.edges.begin(), p.edges.end());
+    for (const graph::Node* reader : graph.consumers(p.value)) {
+      for (size_t i = 0; i < reader->inputs.size(); ++i) {
+        if (reader->inputs[i] == p.value && have.insert({reader->name, i}).second) p.edges.emplace_back(reader->name, i);
+      }
+    }
+  }
+}
+
+}  // namespace
+
 void apply_placement(const graph::Graph& graph, const graph::NameSelector& region, const Placement& placement,
                      const QuantSpec& activations, const std::string& observer, QuantPlan& plan) {
   std::map<std::string, size_t> activation_point;  // value → index in plan.points
@@ -57,11 +82,7 @@ void apply_placement(const graph::Graph& graph, const graph::NameSelector& regio
                                                [&](const QuantPoint& q) { return q.shares_with == out; });
           if (rule.action == PlacementAction::share_input && p.shares_with.empty() && !p.fixed && !owns_others) {
             auto in = activation_point.find(node.inputs.at(0));
-            const QuantPoint& source = plan.points[owner(in->second)];
-            p.spec = source.spec;
-            p.observer = source.observer;
-            p.fixed = source.fixed;
-            p.shares_with = source.value;
+            share_grid(p, plan.points[owner(in->second)]);
           }
           continue;
         }
@@ -77,11 +98,7 @@ void apply_placement(const graph::Graph& graph, const graph::NameSelector& regio
         } else if (rule.action == PlacementAction::share_input) {
           auto in = activation_point.find(node.inputs.at(0));
           QAT_ASSERT(in != activation_point.end(), "rule '", rule.name, "' shares the quantizer of an unplanned input");
-          const QuantPoint& source = plan.points[owner(in->second)];
-          p.spec = source.spec;
-          p.observer = source.observer;
-          p.fixed = source.fixed;
-          p.shares_with = source.value;
+          share_grid(p, plan.points[owner(in->second)]);
         }
         activation_point[out] = plan.points.size();
         plan.points.push_back(std::move(p));
@@ -90,16 +107,7 @@ void apply_placement(const graph::Graph& graph, const graph::NameSelector& regio
     }
   }
 
-  if (!placement.every_reader) return;
-  for (auto& p : plan.points) {
-    if (p.is_weight) continue;
-    std::set<std::pair<std::string, size_t>> have(p.edges.begin(), p.edges.end());
-    for (const graph::Node* reader : graph.consumers(p.value)) {
-      for (size_t i = 0; i < reader->inputs.size(); ++i) {
-        if (reader->inputs[i] == p.value && have.insert({reader->name, i}).second) p.edges.emplace_back(reader->name, i);
-      }
-    }
-  }
+  if (placement.every_reader) add_every_reader_edges(graph, plan);
 }
 
 }  // namespace qat::quant

@@ -1,6 +1,7 @@
 // The built-in observers: one line each.
 #include "qat/quant/registry.h"
 
+#include "qat/core/registry_of.h"
 #include "qat/quant/ema_minmax_observer.h"
 #include "qat/quant/entropy_observer.h"
 #include "qat/quant/minmax_observer.h"
@@ -10,15 +11,13 @@
 namespace qat::quant {
 
 const Registry<ObserverFactory>& observer_registry() {
-  static const Registry<ObserverFactory> registry = [] {
-    Registry<ObserverFactory> reg("observer");
-    reg.add("minmax", make_minmax);
-    reg.add("ema_minmax", make_ema_minmax);
-    reg.add("percentile", make_percentile);
-    reg.add("mse", make_mse);
-    reg.add("entropy", make_entropy);
-    return reg;
-  }();
+  static const auto registry = registry_of<ObserverFactory>("observer", {
+      {"minmax", make_minmax},
+      {"ema_minmax", make_ema_minmax},
+      {"percentile", make_percentile},
+      {"mse", make_mse},
+      {"entropy", make_entropy},
+  });
   return registry;
 }
 

@@ -1,5 +1,8 @@
 #include "qat/data/import_writer.h"
 
+#include <filesystem>
+#include <system_error>
+
 #include "qat/data/dataset.h"
 #include "support/test_support.h"
 
@@ -57,6 +60,33 @@ TEST(ImportWriter, WritesAValidDatasetAndCounts) {
   EXPECT_TRUE(at::equal(ds.boxes(0), at::tensor({0.f, 0.f, 4.f, 4.f}).reshape({1, 4})));
   EXPECT_EQ(ds.boxes(1).size(0), 0);
   EXPECT_EQ(ds.image(1)[0][0][0].item<int>(), 7);
+}
+
+TEST(ImportWriter, AddsBoxesGivenAsFlatVectors) {
+  qat::testing::TempDir dir;
+  const auto path = dir.file("d.h5");
+  ImportWriter w(path, {"a", "b"}, "test", 8);
+  w.begin_split("val", 2);
+  w.add(at::full({3, 4, 4}, 9, at::kByte), std::vector<float>{0, 0, 2, 2, 1, 1, 1, 2}, std::vector<int64_t>{1, 0});
+  w.add(at::full({3, 8, 8}, 7, at::kByte), std::vector<float>{}, std::vector<int64_t>{});
+  w.end_split();
+  const ImportSummary s = w.finish();
+  ASSERT_EQ(s.splits.size(), 1u);
+  EXPECT_EQ(s.splits[0].objects, 1);
+  EXPECT_EQ(s.splits[0].dropped_boxes, 1);
+  const DetectionDataset ds(path, "val");
+  EXPECT_TRUE(at::equal(ds.boxes(0), at::tensor({0.f, 0.f, 4.f, 4.f}).reshape({1, 4})));
+  EXPECT_TRUE(at::equal(ds.labels(0), at::tensor(std::vector<int64_t>{1})));
+  EXPECT_EQ(ds.boxes(1).size(0), 0);
+}
+
+TEST(RethrowFilesystemErrors, NamesThePathInAnIoError) {
+  ASSERT_THROWS_WITH(rethrow_filesystem_errors([]() -> ImportSummary {
+                       throw std::filesystem::filesystem_error(
+                           "x", "/no/such", std::make_error_code(std::errc::permission_denied));
+                     }),
+                     IoError, "/no/such: Permission denied");
+  EXPECT_EQ(rethrow_filesystem_errors([] { return ImportSummary{{SplitSummary{"s"}}}; }).splits.at(0).name, "s");
 }
 
 TEST(CheckSplitName, RejectsWhatCannotNameAGroup) {

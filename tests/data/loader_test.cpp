@@ -105,6 +105,20 @@ TEST(DataLoader, DropLastAndTargetsLayout) {
   EXPECT_TRUE(at::equal(b->targets[0].slice(0, 2, 6), ds.boxes(0)[0]));
 }
 
+TEST(DataLoader, LimitUsesTheFirstImagesOnly) {
+  const DetectionDataset ds(dataset_path(), "train");  // 19 images
+  LoaderOptions o;
+  o.batch_size = 4;
+  o.image_size = 64;
+  o.limit = 6;
+  EXPECT_EQ(DataLoader(ds, o).batches_per_epoch(), 2);
+  EXPECT_EQ(DataLoader(ds, o).order(0).size(), 6u);
+  o.limit = 100;  // more than there are: all of them
+  EXPECT_EQ(DataLoader(ds, o).batches_per_epoch(), 5);
+  o.limit = -1;
+  ASSERT_THROWS_WITH(DataLoader(ds, o), Error, "limit must not be negative, got -1");
+}
+
 TEST(DataLoader, FlipsAreDeterministicPerImage) {
   const DetectionDataset ds(dataset_path(), "train");
   LoaderOptions o;

@@ -58,6 +58,8 @@ TEST(Nms, SuppressesOverlapsAboveThresholdOnly) {
   EXPECT_EQ(to_vec(nms(b, s, 0.5)), (std::vector<int64_t>{0, 2}));
   EXPECT_EQ(to_vec(nms(b, s, 0.7)), (std::vector<int64_t>{0, 1, 2}));
   EXPECT_EQ(to_vec(nms(b, s, 0.7, 2)), (std::vector<int64_t>{0, 1}));
+  EXPECT_EQ(to_vec(nms(b, s, 0.7, 4)), (std::vector<int64_t>{0, 1, 2}));
+  ASSERT_THROWS_WITH(nms(b, s, 0.7, 0), Error, "nms: max_keep must be positive, got 0");
 }
 
 TEST(Nms, MatchesNaiveReferenceOnRandomBoxes) {

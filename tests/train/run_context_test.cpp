@@ -29,7 +29,7 @@ void expect_options(const data::LoaderOptions& o, bool shuffle, double hflip, ui
   EXPECT_EQ(o.seed, seed);
   EXPECT_EQ(o.prefetch, prefetch);
   EXPECT_EQ(o.drop_last, drop_last);
-  EXPECT_EQ(o.limit, -1);
+  EXPECT_FALSE(o.limit.has_value());
 }
 
 }  // namespace
@@ -70,7 +70,7 @@ TEST(LoaderFactory, OptionsPerPurposeAndPhase) {
   EXPECT_FALSE(ort.drop_last);
   const data::LoaderOptions samples = f.sample_options(4);
   EXPECT_EQ(samples.batch_size, 4);
-  EXPECT_EQ(samples.limit, 4);
+  EXPECT_EQ(samples.limit.value_or(-1), 4);
   EXPECT_EQ(samples.image_size, 64);
   EXPECT_FALSE(samples.shuffle);
   EXPECT_EQ(samples.hflip, 0.0);

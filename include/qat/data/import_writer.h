@@ -6,6 +6,7 @@
 #include <ATen/ATen.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -62,14 +63,17 @@ class ImportWriter {
   void begin_split(const std::string& name, int64_t images);
   /// Adds the next image of the split with its boxes [K,4] (input pixels) and labels [K].
   void add(const at::Tensor& image, const at::Tensor& boxes, const at::Tensor& labels);
+  /// The same with the boxes as 4K floats (x1, y1, x2, y2 each) and the labels as K ints.
+  void add(const at::Tensor& image, const std::vector<float>& boxes, const std::vector<int64_t>& labels);
   /// The split's summary to fill in further (crowd, unlabeled, ignored counts).
   SplitSummary& summary() { return current_; }
   /// Ends the split and logs its summary.
   void end_split();
-  /// Renames the file into place; returns every split's summary.
+  /// Renames the file into place and logs it; returns every split's summary.
   ImportSummary finish();
 
  private:
+  std::string path_;
   std::unique_ptr<DatasetWriter> writer_;
   std::unique_ptr<Progress> progress_;  ///< of the current split
   int64_t size_;
@@ -77,5 +81,10 @@ class ImportWriter {
   SplitSummary current_;
   ImportSummary done_;
 };
+
+/// Runs an importer; a filesystem error its checks did not foresee (permissions, a loop
+/// in an images folder, a folder replaced meanwhile) is bad input, not a bug: it becomes
+/// an IoError naming the path.
+ImportSummary rethrow_filesystem_errors(const std::function<ImportSummary()>& import);
 
 }  // namespace qat::data

@@ -27,7 +27,7 @@ struct LoaderOptions {
   uint64_t seed = 0;
   int64_t prefetch = 2;      ///< batches queued ahead
   bool drop_last = false;
-  int64_t limit = -1;        ///< use only the first `limit` images (-1: all)
+  std::optional<int64_t> limit;  ///< use only the first `limit` images (unset: all)
   /// Data parallel: this rank reads positions shard_rank, shard_rank + shard_count, ... of
   /// the epoch's order (the same order on every rank). With drop_last every rank reads
   /// images / shard_count of them, so all ranks step the same number of batches.

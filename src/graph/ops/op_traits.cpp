@@ -20,6 +20,14 @@ const OpTraits& op_traits(const std::string& op_type) {
 namespace ops {
 namespace {
 
+// Traits with one member set: with(&OpTraits::joins_inputs, true).
+template <typename T>
+OpTraits with(T OpTraits::*member, T value) {
+  OpTraits t;
+  t.*member = std::move(value);
+  return t;
+}
+
 OpTraits quantizable(int64_t (*axis)(const Node&, int64_t)) {
   OpTraits t;
   t.weight_input = 1;
@@ -54,11 +62,7 @@ OpTraits batch_normalization_traits() {
   return t;
 }
 
-OpTraits identity_traits() {
-  OpTraits t;
-  t.weight_view = WeightView::same_layout;
-  return t;
-}
+OpTraits identity_traits() { return with(&OpTraits::weight_view, WeightView::same_layout); }
 
 OpTraits reshape_traits() {
   OpTraits t;
@@ -75,11 +79,7 @@ OpTraits resize_traits() {
   return t;
 }
 
-OpTraits clip_traits() {
-  OpTraits t;
-  t.constant_inputs = {1, 2};
-  return t;
-}
+OpTraits clip_traits() { return with(&OpTraits::constant_inputs, std::vector<size_t>{1, 2}); }
 
 OpTraits range_traits() {
   OpTraits t;
@@ -87,47 +87,19 @@ OpTraits range_traits() {
   return t;
 }
 
-OpTraits concat_traits() {
-  OpTraits t;
-  t.joins_inputs = true;
-  return t;
-}
+OpTraits concat_traits() { return with(&OpTraits::joins_inputs, true); }
 
-OpTraits add_traits() {
-  OpTraits t;
-  t.residual_sum = true;
-  return t;
-}
+OpTraits add_traits() { return with(&OpTraits::residual_sum, true); }
 
-OpTraits shape_traits() {
-  OpTraits t;
-  t.reads_shape_only = true;
-  return t;
-}
+OpTraits shape_traits() { return with(&OpTraits::reads_shape_only, true); }
 
-OpTraits mul_traits() {
-  OpTraits t;
-  t.silu = SiluRole::product;
-  return t;
-}
+OpTraits mul_traits() { return with(&OpTraits::silu, SiluRole::product); }
 
-OpTraits constant_traits() {
-  OpTraits t;
-  t.value_from_attribute = true;
-  return t;
-}
+OpTraits constant_traits() { return with(&OpTraits::value_from_attribute, true); }
 
-OpTraits softmax_traits() {
-  OpTraits t;
-  t.distribution = true;
-  return t;
-}
+OpTraits softmax_traits() { return with(&OpTraits::distribution, true); }
 
-OpTraits sigmoid_traits() {
-  OpTraits t;
-  t.silu = SiluRole::sigmoid;
-  return t;
-}
+OpTraits sigmoid_traits() { return with(&OpTraits::silu, SiluRole::sigmoid); }
 
 }  // namespace ops
 }  // namespace qat::graph
