@@ -54,7 +54,8 @@ expect_stdout ab-says "wrote $run/ab.md, $run/ab.json and report.json[\"ab\"]"
 rows=$(grep -c '^| ' "$run/ab.md")
 [ "$rows" = 6 ] && echo "ok ab-md-lines" || { echo "FAIL ab-md-lines: $rows table lines"; failures=$((failures + 1)); }
 got=$(grep '^| ' "$run/ab.md" | tail -n 4 | cut -d'|' -f2 | sed 's/ *$//;s/^ *//' | paste -sd,)
-want="ptq,ptq class_balanced,ptq minmax,qat epoch 1"
+# This run keeps PTQ (qat.selected "ptq"), so the QAT row is its last (only) epoch, labelled so.
+want="ptq,ptq class_balanced,ptq minmax,qat epoch 1 (ptq selected)"
 [ "$got" = "$want" ] && echo "ok ab-md-rows" || { echo "FAIL ab-md-rows: '$got', expected '$want'"; failures=$((failures + 1)); }
 head -n 6 "$run/ab.md" | grep -q '^| row | sampling | observer | recall | precision_agreement | median_iou | confidence_mae | recall\[' &&
   echo "ok ab-md-columns" || { echo "FAIL ab-md-columns"; head -n 6 "$run/ab.md"; failures=$((failures + 1)); }
@@ -69,9 +70,11 @@ expect_js 'const p = report.qat.epochs[0], b = p.at_teacher_threshold, r = ab.ro
   b.teacher_per_class.forEach((n, c) => { if (n > 0) want["recall[" + report.data.classes[c] + "]"] = b.recall_per_class[c]; });
   Object.keys(want).length > 5 && Object.keys(want).every(k => r[k] === want[k]) ? "same" : JSON.stringify([want, r])' \
   same ab-ptq-is-run-ptq
+expect_js report.qat.selected ptq run-keeps-ptq
 expect_js 'const e = report.qat.epochs[1].at_teacher_threshold, r = ab.rows[3];
-  [r.recall === e.recall, r.median_iou === e.median_iou, r.threshold === report.qat.epochs[1].threshold].join()' \
-  true,true,true ab-qat-is-selected
+  [r.recall === e.recall, r.median_iou === e.median_iou, r.confidence_mae === e.confidence_mae,
+   r.threshold === report.qat.epochs[1].threshold, r.seconds === report.timings.calibrate_s + report.timings.qat_s].join()' \
+  true,true,true,true,true ab-qat-is-selected
 expect_js 'ab.rows.every(r => r.threshold === 0.01 && r.seconds > 0)' true ab-thresholds-seconds
 expect_js 'delete report.ab; JSON.stringify(report) === JSON.stringify(JSON.parse(fs.readFileSync(run + "/../../report.before.json")))' \
   true report-otherwise-unchanged
