@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
@@ -18,6 +19,7 @@
 #include "qat/train/fp32_trainer.h"
 #include "qat/train/quantized_student.h"
 #include "qat/train/run_context.h"
+#include "qat/train/threshold_search.h"
 #include "train/behaviour_json.h"
 
 namespace qat::train {
@@ -48,10 +50,14 @@ PtqResult run_ptq(const Recipe& recipe, const PtqOptions& options) {
   result.teacher = evaluate_detector(ctx.teacher_executor(), teacher.info, *val_loader, recipe.eval);
   result.student = evaluate_detector(student.executor(), teacher.info, *val_loader, recipe.eval);
   const double t = recipe.eval.score_threshold;
-  const DetectionSet& teacher_set = ctx.teacher_val_detections();
-  const DetectionSet student_set = collect_detections(student.executor(), teacher.info, *val_loader, recipe.eval, t);
-  result.behaviour = behaviour(teacher_set, t, student_set, t, static_cast<int>(teacher.info.num_classes),
-                               recipe.eval.match_iou);
+  const QatSection& q = recipe.qat;
+  // The same search as the trainer's PTQ epoch: the threshold PTQ would need to pass the gate.
+  const DetectionSet student_set = collect_detections(student.executor(), teacher.info, *val_loader, recipe.eval,
+                                                      std::min(q.threshold_lo, t));
+  result.threshold = search_threshold(ctx.teacher_val_detections(), t, student_set, ctx.gate(),
+                                      {q.threshold_lo, q.threshold_hi, q.threshold_step},
+                                      static_cast<int>(teacher.info.num_classes), recipe.eval.match_iou);
+  result.behaviour = result.threshold.table.front().stats;
 
   logger().info("ptq: FP32 mAP@0.5 {:.4f}, int8 mAP@0.5 {:.4f}", result.teacher.map50, result.student.map50);
   logger().info("ptq vs teacher at {:.2f}: {}", t, metrics::format_behaviour(result.behaviour, ", "));
@@ -63,7 +69,14 @@ PtqResult run_ptq(const Recipe& recipe, const PtqOptions& options) {
                            {"score_threshold", t},
                            {"teacher", evaluation_to_json(result.teacher)},
                            {"student", evaluation_to_json(result.student)},
-                           {"behaviour", behaviour_to_json(result.behaviour)}};
+                           {"behaviour", behaviour_to_json(result.behaviour)},
+                           {"gate", recipe.qat.gate},
+                           {"gate_at_teacher_threshold", result.threshold.table.front().verdict.summary()},
+                           {"passed", result.threshold.found}};
+  if (result.threshold.found) {
+    report["threshold"] = result.threshold.threshold;
+    report["at_threshold"] = behaviour_to_json(result.threshold.chosen.stats);
+  }
   result.report_path = ctx.layout().ptq_report;
   write_file_atomic(result.report_path, report.dump(2) + "\n");
   return result;

@@ -244,6 +244,13 @@ std::string onnxruntime_section(const json& r) {
   return section("onnxruntime", "The exported model in ONNX Runtime", t);
 }
 
+// `key` as one JSON pointer token: a column "recall[T-shirt/top]" is "recall[T-shirt~1top]".
+std::string pointer_token(const std::string& key) {
+  std::string out;
+  for (char ch : key) out += ch == '~' ? std::string("~0") : ch == '/' ? std::string("~1") : std::string(1, ch);
+  return out;
+}
+
 // The A/B table: `ab` is an array of rows (or {rows: [...]}); each row's numbers and
 // strings are its columns, in the order they first appear.
 std::string ab_section(const json& r) {
@@ -264,7 +271,7 @@ std::string ab_section(const json& r) {
   t += "</tr>\n";
   for (size_t i = 0; i < ab->size(); ++i) {
     t += "<tr>";
-    for (const auto& c : columns) t += fig(r, base + "/" + std::to_string(i) + "/" + c);
+    for (const auto& c : columns) t += fig(r, base + "/" + std::to_string(i) + "/" + pointer_token(c));
     t += "</tr>\n";
   }
   t += "</table>\n";
