@@ -70,7 +70,7 @@ void run_phases(RunContext& ctx, const PipelineOptions& options, ReportWriter& r
   }
   const auto versions = run_versions();
   report.add(versions);
-  if (qat.qat.selected < 0) {
+  if (!qat.qat.selected) {
     report.add_no_passing_epoch(qat.qat);
     phase = "done";
     return;
