@@ -18,8 +18,12 @@ void add_sweep_command(CLI::App& app, Action& action) {
   auto* sweep = app.add_subcommand("sweep", "Widen the quantized region step by step; pick the widest passing one");
   sweep->add_option("recipe", args->file, "Recipe YAML")->required();
   sweep->add_option("--set", args->overrides, "Override a recipe value: key.path=value (repeatable)");
-  sweep->add_option("--mode", args->options.mode, "blocks (cumulative, in graph order) or layers (one at a time)")
-      ->check(CLI::IsMember({"blocks", "layers"}));
+  // IsMember runs before the function, so the name is one of the modes' by then.
+  sweep
+      ->add_option_function<std::string>(
+          "--mode", [args](const std::string& name) { args->options.mode = *train::sweep_mode_from_name(name); },
+          "blocks (cumulative, in graph order) or layers (one at a time)")
+      ->check(CLI::IsMember(train::sweep_mode_names()));
   sweep->add_option("--weights", args->options.weights, "FP32 checkpoint (default: the run's fp32/best.h5)");
   sweep->add_option("--qat-epochs", args->options.qat_epochs, "QAT epochs per region before measuring (0: PTQ)")
       ->check(CLI::NonNegativeNumber);

@@ -129,7 +129,7 @@ Fp32Training::Fp32Training(RunContext& context, Fp32Result& result)
       evaluated_(cfg_.ema_decay > 0 ? averaged_ : det_),
       eval_exec_(evaluated_.graph),
       schedule_{cfg_.lr, cfg_.warmup_epochs, 0.1, static_cast<double>(cfg_.epochs), cfg_.min_lr_ratio,
-                cfg_.schedule == "cosine"},
+                cfg_.schedule == LrScheduleKind::cosine},
       bad_batches_("fp32", cfg_.max_bad_batches, cfg_.lr) {
   if (cfg_.ema_decay > 0) ema_.emplace(averaged_.graph, cfg_.ema_decay, cfg_.ema_tau);
   eval_exec_.set_training(false);

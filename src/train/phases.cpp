@@ -165,13 +165,13 @@ QatPhaseResult qat_phase(RunContext& ctx, PtqPhaseResult& ptq) {
 }
 
 ExportResult export_phase(RunContext& ctx, PtqPhaseResult& ptq, const QatPhaseResult& qat) {
-  QAT_ASSERT(qat.qat.selected >= 0, "export needs a selected epoch");
+  QAT_ASSERT(qat.qat.selected.has_value(), "export needs a selected epoch");
   const auto start = Clock::now();
   const Recipe& recipe = ctx.recipe();
   const RunLayout& layout = ctx.layout();
   QuantizedStudent& student = *ptq.student;
   ExportResult r;
-  r.chosen = qat.qat.history[static_cast<size_t>(qat.qat.selected)];
+  r.chosen = qat.qat.history[*qat.qat.selected];
   r.staged_model = RunLayout::staged(layout.model);
   r.staged_manifest = RunLayout::staged(layout.manifest);
   r.staged_student = RunLayout::staged(layout.student);

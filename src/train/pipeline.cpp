@@ -45,50 +45,67 @@ nlohmann::json published_candidate(const RunLayout& layout) {
   }
 }
 
+// The pipeline's phases in run order; phase_name() spells them for report.json and the log.
+enum class Phase { setup, fp32, calibrate, qat, export_model, onnxruntime, publish, done };
+
+const char* phase_name(Phase phase) {
+  switch (phase) {
+    case Phase::setup: return "setup";
+    case Phase::fp32: return "fp32";
+    case Phase::calibrate: return "calibrate";
+    case Phase::qat: return "qat";
+    case Phase::export_model: return "export";
+    case Phase::onnxruntime: return "onnxruntime";
+    case Phase::publish: return "publish";
+    case Phase::done: return "done";
+  }
+  QAT_ASSERT(false, "unnamed pipeline phase");
+}
+
 // The phases in order; `phase` names the one running (for the report when it fails).
 void run_phases(RunContext& ctx, const PipelineOptions& options, ReportWriter& report, PipelineResult& result,
-                std::string& phase) {
-  // One phase under its name: its result goes to the report, then an interrupt stops the run.
-  auto step = [&](const char* name, auto&& run) {
-    phase = name;
+                Phase& phase) {
+  // One phase: its result goes to the report, then an interrupt stops the run.
+  auto step = [&](Phase which, auto&& run) {
+    phase = which;
     auto r = run();
     report.add(r);
     throw_if_interrupted();
     return r;
   };
-  phase = "setup";
+  phase = Phase::setup;
   report.add(open_run(ctx));
   check_run(ctx);
   throw_if_interrupted();
-  step("fp32", [&] { return fp32_phase(ctx, options.resume); });
-  PtqPhaseResult ptq = step("calibrate", [&] { return ptq_phase(ctx); });
-  const QatPhaseResult qat = step("qat", [&] { return qat_phase(ctx, ptq); });
+  step(Phase::fp32, [&] { return fp32_phase(ctx, options.resume); });
+  PtqPhaseResult ptq = step(Phase::calibrate, [&] { return ptq_phase(ctx); });
+  const QatPhaseResult qat = step(Phase::qat, [&] { return qat_phase(ctx, ptq); });
   // The ranks trained the same student; rank 0 alone exports, checks and publishes it.
   if (ctx.group() != nullptr && !ctx.group()->writes()) {
-    phase = "done";
+    phase = Phase::done;
     return;
   }
   const auto versions = run_versions();
   report.add(versions);
-  if (qat.qat.selected < 0) {
+  if (!qat.qat.selected) {
     report.add_no_passing_epoch(qat.qat);
-    phase = "done";
+    phase = Phase::done;
     return;
   }
-  ExportResult exported = step("export", [&] { return export_phase(ctx, ptq, qat); });
-  const VerifyResult verified = step("onnxruntime", [&] { return verify_phase(ctx, exported); });
-  phase = "publish";
+  ExportResult exported = step(Phase::export_model, [&] { return export_phase(ctx, ptq, qat); });
+  const VerifyResult verified = step(Phase::onnxruntime, [&] { return verify_phase(ctx, exported); });
+  phase = Phase::publish;
   const PublishResult published = publish_phase(ctx, exported, verified, versions);
   report.add(published);
   result.candidate = published.candidate;
   if (published.candidate) result.threshold = verified.threshold;
-  phase = "done";
+  phase = Phase::done;
 }
 
 // Training finished: export and the ONNX Runtime re-check failing keep the run (the
 // report has every epoch) and say so in the exit code.
-bool failed_after_training(const std::string& phase, const Error& e) {
-  return (phase == "export" || phase == "onnxruntime") && dynamic_cast<const Interrupted*>(&e) == nullptr;
+bool failed_after_training(Phase phase, const Error& e) {
+  return (phase == Phase::export_model || phase == Phase::onnxruntime) && dynamic_cast<const Interrupted*>(&e) == nullptr;
 }
 
 void log_outcome(const PipelineResult& result, const ReportWriter& report) {
@@ -121,20 +138,22 @@ PipelineResult run_here(const Recipe& recipe, const PipelineOptions& options, di
   for (const auto& p : runtime::remove_stale_scratch_dirs()) logger().info("removed {} (its run is gone)", p);
   // An earlier candidate stays published until this run has a complete one to replace it.
   ReportWriter report(ctx, published_candidate(layout));
-  std::string phase;
+  Phase phase = Phase::setup;
   try {
     run_phases(ctx, options, report, result, phase);
   } catch (const Error& e) {
     const bool after_training = failed_after_training(phase, e);
-    const int code = !after_training ? e.exit_code() : phase == "export" ? kExitExportFailed : kExitRuntimeCheckFailed;
-    report.write_failure(phase, e.what(), code, since(start));
+    const int code = !after_training              ? e.exit_code()
+                     : phase == Phase::export_model ? kExitExportFailed
+                                                    : kExitRuntimeCheckFailed;
+    report.write_failure(phase_name(phase), e.what(), code, since(start));
     if (!after_training) throw;
-    logger().error("{} failed: {}", phase == "export" ? "export" : "the ONNX Runtime re-check", e.what());
+    logger().error("{} failed: {}", phase == Phase::export_model ? "export" : "the ONNX Runtime re-check", e.what());
     logger().error("no candidate; the report with every epoch is {}", result.report_path);
     result.exit_code = code;
     return result;
   } catch (const std::exception& e) {
-    report.write_failure(phase, e.what(), kExitInternal, since(start));
+    report.write_failure(phase_name(phase), e.what(), kExitInternal, since(start));
     throw;
   }
   if (group != nullptr && !group->writes()) return result;  // rank 0 reports the run

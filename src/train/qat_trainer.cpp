@@ -31,19 +31,19 @@ double objective_value(const std::string& name, const metrics::BehaviourStats& s
 }
 
 void select_epoch(QatResult& result) {
-  result.selected = -1;
-  result.lowest_loss = -1;
+  result.selected.reset();
+  result.lowest_loss.reset();
   auto better = [](const QatEpoch& a, const QatEpoch& b) {  // a strictly better than b
     if (a.objective != b.objective) return a.objective > b.objective;
     return a.at_threshold.confidence_mae < b.at_threshold.confidence_mae;
   };
   for (size_t i = 0; i < result.history.size(); ++i) {
     const auto& e = result.history[i];
-    if (e.epoch >= 0 && (result.lowest_loss < 0 || e.loss < result.history[static_cast<size_t>(result.lowest_loss)].loss)) {
-      result.lowest_loss = static_cast<int64_t>(i);
+    if (e.epoch >= 0 && (!result.lowest_loss || e.loss < result.history[*result.lowest_loss].loss)) {
+      result.lowest_loss = i;
     }
-    if (e.passed && (result.selected < 0 || better(e, result.history[static_cast<size_t>(result.selected)]))) {
-      result.selected = static_cast<int64_t>(i);
+    if (e.passed && (!result.selected || better(e, result.history[*result.selected]))) {
+      result.selected = i;
     }
   }
 }
@@ -227,9 +227,9 @@ QatEpoch QatLoop::train_epoch(int64_t epoch) {
   return rec;
 }
 
-std::string epoch_name(const QatResult& result, int64_t index) {
-  if (index < 0) return "-";
-  const int64_t epoch = result.history[static_cast<size_t>(index)].epoch;
+std::string epoch_name(const QatResult& result, std::optional<size_t> index) {
+  if (!index) return "-";
+  const int64_t epoch = result.history[*index].epoch;
   return epoch < 0 ? std::string("the PTQ model") : "qat epoch " + std::to_string(epoch + 1);
 }
 
@@ -237,12 +237,12 @@ std::string epoch_name(const QatResult& result, int64_t index) {
 void select_and_restore(QatResult& result, const std::vector<Snapshot>& snapshots, QuantizedStudent& student,
                         const QatSection& q) {
   select_epoch(result);
-  if (result.selected < 0) {
+  if (!result.selected) {
     logger().warn("no epoch passed the gate ({})", q.gate);
     return;
   }
-  restore(student, snapshots[static_cast<size_t>(result.selected)]);
-  const auto& e = result.history[static_cast<size_t>(result.selected)];
+  restore(student, snapshots[*result.selected]);
+  const auto& e = result.history[*result.selected];
   logger().info("selected {} (threshold {:.2f}, {} {:.4f}); lowest loss was {}", epoch_name(result, result.selected),
                 e.threshold, q.objective, e.objective, epoch_name(result, result.lowest_loss));
 }

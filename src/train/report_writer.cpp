@@ -109,13 +109,12 @@ void ReportWriter::add(const QatPhaseResult& phase) {
   nlohmann::json epochs = nlohmann::json::array();
   for (const auto& e : qat.history) epochs.push_back(epoch_json(e));
   report_["qat"] = {{"epochs", epochs}, {"gate", recipe.qat.gate}, {"objective", recipe.qat.objective},
-                    {"selected", qat.selected < 0 ? nlohmann::json(nullptr) : epochs[qat.selected]["epoch"]},
-                    {"lowest_loss", qat.lowest_loss < 0 ? nlohmann::json(nullptr) : epochs[qat.lowest_loss]["epoch"]}};
-  report_["side_by_side"] = {{"ptq", epochs.front()},
-                             {"qat", qat.selected < 0 ? epochs.back() : epochs[qat.selected]}};
+                    {"selected", qat.selected ? epochs[*qat.selected]["epoch"] : nlohmann::json(nullptr)},
+                    {"lowest_loss", qat.lowest_loss ? epochs[*qat.lowest_loss]["epoch"] : nlohmann::json(nullptr)}};
+  report_["side_by_side"] = {{"ptq", epochs.front()}, {"qat", qat.selected ? epochs[*qat.selected] : epochs.back()}};
   report_["qat"]["teacher_threshold"] = recipe.eval.score_threshold;  // for report.html
   report_["qat"]["gate_limits"] = gate_to_json(qat.gate);
-  const QatEpoch& chosen = qat.history[static_cast<size_t>(qat.selected < 0 ? qat.history.size() - 1 : qat.selected)];
+  const QatEpoch& chosen = qat.history[qat.selected.value_or(qat.history.size() - 1)];
   rare_classes_ = metrics::format_rare_classes(chosen.at_teacher_threshold, qat.history.front().at_teacher_threshold,
                                                ctx_.teacher().info.class_names, qat.gate.min_class_recall, 3);
   write_file_atomic(ctx_.layout().metrics, qat_csv(qat, ctx_.teacher().info.class_names));

@@ -39,9 +39,9 @@ std::string block_of(const std::string& node) {
 }
 
 // The regions to measure, narrowest first for `blocks`.
-std::vector<SweepRow> planned_regions(const graph::Graph& folded, const QuantSection& quant, const std::string& mode) {
+std::vector<SweepRow> planned_regions(const graph::Graph& folded, const QuantSection& quant, SweepMode mode) {
   std::vector<SweepRow> rows;
-  if (mode == "blocks") {
+  if (mode == SweepMode::blocks) {
     const auto blocks = region_blocks(folded, quant);
     for (size_t k = 0; k < blocks.size(); ++k) {
       SweepRow row;
@@ -70,7 +70,7 @@ nlohmann::json row_json(const SweepRow& r) {
 // The chosen row: the widest passing block range, or for layers the recipe's region
 // less every layer that fails alone, measured as a whole (failures may add up).
 void choose_region(SweepResult& result, const QuantSection& quant, const std::function<void(SweepRow&)>& measure) {
-  if (result.mode == "blocks") {
+  if (result.mode == SweepMode::blocks) {
     for (size_t i = 0; i < result.rows.size(); ++i) {
       if (result.rows[i].verdict.passed) result.chosen = static_cast<int64_t>(i);
     }
@@ -97,7 +97,7 @@ void write_sweep_report(const RunContext& ctx, const SweepOptions& options, cons
   nlohmann::json rows = nlohmann::json::array();
   for (const auto& r : result.rows) rows.push_back(row_json(r));
   nlohmann::json report = {{"recipe", recipe.name},        {"recipe_hash", recipe.hash()},
-                           {"weights", weights},           {"mode", options.mode},
+                           {"weights", weights},           {"mode", to_string(options.mode)},
                            {"qat_epochs", options.qat_epochs}, {"score_threshold", recipe.eval.score_threshold},
                            {"gate", recipe.qat.gate},      {"rows", rows}};
   report["chosen"] = result.chosen < 0 ? nlohmann::json(nullptr) : rows[static_cast<size_t>(result.chosen)];
@@ -113,6 +113,20 @@ void write_sweep_report(const RunContext& ctx, const SweepOptions& options, cons
 
 }  // namespace
 
+const std::vector<std::string>& sweep_mode_names() {
+  static const std::vector<std::string> names = {"blocks", "layers"};
+  return names;
+}
+
+const std::string& to_string(SweepMode mode) { return sweep_mode_names()[static_cast<size_t>(mode)]; }
+
+std::optional<SweepMode> sweep_mode_from_name(const std::string& name) {
+  const auto& names = sweep_mode_names();
+  const auto it = std::find(names.begin(), names.end(), name);
+  if (it == names.end()) return std::nullopt;
+  return static_cast<SweepMode>(it - names.begin());
+}
+
 std::vector<std::string> region_blocks(const graph::Graph& graph, const QuantSection& quant) {
   std::vector<std::string> blocks;
   for (const auto& node : quant::make_quant_plan(graph, quant).quantized_nodes) {
@@ -123,8 +137,6 @@ std::vector<std::string> region_blocks(const graph::Graph& graph, const QuantSec
 }
 
 SweepResult run_sweep(const Recipe& recipe, const SweepOptions& options) {
-  QAT_CHECK(options.mode == "blocks" || options.mode == "layers", "sweep mode '", options.mode,
-            "' is not one of: blocks, layers");
   QAT_CHECK(options.qat_epochs >= 0, "sweep --qat-epochs must be >= 0, got ", options.qat_epochs);
   RunContext ctx(recipe);
   const std::string weights = options.weights.empty() ? ctx.layout().fp32_best : options.weights;
@@ -149,7 +161,7 @@ SweepResult run_sweep(const Recipe& recipe, const SweepOptions& options) {
     for (const auto& node : model::find_head_layers(teacher).nodes) quant.exclude.push_back(node);
   }
   result.rows = planned_regions(folded.graph, quant, options.mode);
-  logger().info("sweep ({}): {} regions, {}", options.mode, result.rows.size(),
+  logger().info("sweep ({}): {} regions, {}", to_string(options.mode), result.rows.size(),
                 options.qat_epochs > 0 ? std::to_string(options.qat_epochs) + " QAT epochs each" : "PTQ");
 
   QuantSection region_quant = recipe.quant;

@@ -36,7 +36,38 @@ std::string emit(const YAML::Node& n) {
   return out.c_str();
 }
 
+enum class Shade { light, dark };
+struct Paint {
+  Shade shade = Shade::dark;
+};
+
+const FieldTable<Paint>& paint_fields() {
+  static const FieldTable<Paint> table({
+      field("shade", &Paint::shade, EnumNames<Shade>{{"light", Shade::light}, {"dark", Shade::dark}}, "which"),
+  });
+  return table;
+}
+
+Paint read_paint(const std::string& yaml) {
+  return paint_fields().from_yaml(YAML::Load(yaml), KeyPath("p.yaml") / "paint");
+}
+
 }  // namespace
+
+TEST(FieldTable, AnEnumIsReadAndWrittenByNameWithTheMessagesOfAStringChoice) {
+  EXPECT_EQ(read_paint("{}").shade, Shade::dark);
+  EXPECT_EQ(read_paint("{shade: light}").shade, Shade::light);
+  ASSERT_THROWS_WITH(read_paint("{shade: lite}"), ConfigError,
+                     "p.yaml:1:9: paint.shade: must be one of light, dark; got 'lite'");
+  Paint p;
+  EXPECT_EQ(emit(paint_fields().write(p)), "{shade: dark}");
+  p.shade = Shade::light;
+  EXPECT_EQ(emit(paint_fields().write(p)), "{shade: light}");
+  const auto docs = paint_fields().docs("paint.");
+  ASSERT_EQ(docs.size(), 1u);
+  EXPECT_EQ(docs[0].choices, (std::vector<std::string>{"light", "dark"}));
+  EXPECT_EQ(docs[0].default_value, "dark");
+}
 
 TEST(FieldTable, AbsentKeysKeepTheDefaultsAndGivenOnesAreRead) {
   const Toy t = read("{count: 7, names: [x, y]}");

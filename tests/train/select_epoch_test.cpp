@@ -24,8 +24,8 @@ TEST(SelectEpoch, HighestObjectiveAmongPassingEpochsNeverTheLowestLoss) {
                epoch(1, false, 0.990, 0.008, 0.3),  // best objective but fails the gate
                epoch(2, true, 0.975, 0.007, 0.2)};  // lowest loss
   select_epoch(r);
-  EXPECT_EQ(r.selected, 1);
-  EXPECT_EQ(r.lowest_loss, 3);
+  EXPECT_EQ(r.selected, std::optional<size_t>(1));
+  EXPECT_EQ(r.lowest_loss, std::optional<size_t>(3));
 }
 
 TEST(SelectEpoch, ATieGoesToTheLowerConfidenceErrorThenTheEarlierEpoch) {
@@ -33,15 +33,25 @@ TEST(SelectEpoch, ATieGoesToTheLowerConfidenceErrorThenTheEarlierEpoch) {
   r.history = {epoch(-1, true, 0.9865, 0.0090, 0), epoch(0, true, 0.9865, 0.0074, 0.2),
                epoch(1, true, 0.9865, 0.0074, 0.1)};
   select_epoch(r);
-  EXPECT_EQ(r.selected, 1);
+  EXPECT_EQ(r.selected, std::optional<size_t>(1));
 }
 
 TEST(SelectEpoch, NothingPassingSelectsNothing) {
   QatResult r;
   r.history = {epoch(-1, false, 0, 0, 0), epoch(0, false, 0, 0, 0.4)};
   select_epoch(r);
-  EXPECT_EQ(r.selected, -1);
-  EXPECT_EQ(r.lowest_loss, 1);
+  EXPECT_EQ(r.selected, std::nullopt);
+  EXPECT_EQ(r.lowest_loss, std::optional<size_t>(1));
+}
+
+TEST(SelectEpoch, APassingPtqModelAloneIsSelectedWithNoLowestLossEpoch) {
+  QatResult r;
+  r.history = {epoch(-1, true, 0.97, 0.01, 0)};
+  r.selected = 5;  // stale values from an earlier call are cleared
+  r.lowest_loss = 5;
+  select_epoch(r);
+  EXPECT_EQ(r.selected, std::optional<size_t>(0));
+  EXPECT_EQ(r.lowest_loss, std::nullopt);
 }
 
 }  // namespace qat::train

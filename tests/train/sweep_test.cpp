@@ -104,7 +104,7 @@ TEST(Sweep, LayersModeMeasuresEachLayerThenTheRegionWithoutFailingOnes) {
   SweepRun run;
   SweepOptions options;
   options.weights = run.weights;
-  options.mode = "layers";
+  options.mode = SweepMode::layers;
   Recipe recipe = run.recipe("lenient");
   recipe.quant.include = {"backbone.[0-1]"};
   const SweepResult r = run_sweep(recipe, options);
@@ -146,12 +146,14 @@ TEST(Sweep, AnImportedModelSweepsTheImportedDefaultRegion) {
   EXPECT_EQ(r.chosen, static_cast<int64_t>(r.rows.size()) - 1);
 }
 
-TEST(Sweep, UnknownModeIsRefused) {
-  SweepRun run;
-  SweepOptions options;
-  options.mode = "random";
-  ASSERT_THROWS_WITH(run_sweep(run.recipe("lenient"), options), Error,
-                     "sweep mode 'random' is not one of: blocks, layers");
+TEST(Sweep, ModesAreNamedAsTheCliAndReportSpellThem) {
+  EXPECT_EQ(sweep_mode_names(), (std::vector<std::string>{"blocks", "layers"}));
+  EXPECT_EQ(to_string(SweepMode::blocks), "blocks");
+  EXPECT_EQ(to_string(SweepMode::layers), "layers");
+  EXPECT_EQ(sweep_mode_from_name("layers"), std::optional<SweepMode>(SweepMode::layers));
+  EXPECT_EQ(sweep_mode_from_name("blocks"), std::optional<SweepMode>(SweepMode::blocks));
+  EXPECT_EQ(sweep_mode_from_name("random"), std::nullopt);
+  EXPECT_EQ(sweep_mode_from_name("Blocks"), std::nullopt);
 }
 
 }  // namespace qat::train

@@ -10,6 +10,7 @@
 
 #include <functional>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
@@ -224,6 +225,41 @@ Field<S> field(const std::string& key, std::string S::*member, Choices choices, 
       [key, member, choices](S& s, YamlMap& m) { s.*member = m.get_choice(key, s.*member, choices()); },
       detail::write_member(key, member));
   f.choices_ = std::move(choices);
+  return f;
+}
+
+/// The names of an enum's values, in the order the docs list them.
+template <typename E>
+using EnumNames = std::vector<std::pair<std::string, E>>;
+
+namespace detail {
+
+template <typename E>
+const std::string& enum_name(const EnumNames<E>& names, E value) {
+  for (const auto& [name, v] : names) {
+    if (v == value) return name;
+  }
+  throw std::logic_error("an enum value without a name in its field table");
+}
+
+}  // namespace detail
+
+/// An enum, read and written as one of its names (`fp32.schedule: cosine`): read
+/// through YamlMap::get_choice, so its checks and messages are those of a string choice.
+template <typename S, typename E>
+Field<S> field(const std::string& key, E S::*member, EnumNames<E> names, std::string meaning) {
+  std::vector<std::string> choices;
+  for (const auto& entry : names) choices.push_back(entry.first);
+  Field<S> f(
+      key, std::move(meaning),
+      [key, member, names, choices](S& s, YamlMap& m) {
+        const std::string chosen = m.get_choice(key, detail::enum_name(names, s.*member), choices);
+        for (const auto& [name, value] : names) {
+          if (name == chosen) s.*member = value;
+        }
+      },
+      [key, member, names](const S& s, YAML::Node& n) { n[key] = detail::enum_name(names, s.*member); });
+  f.choices_ = one_of(std::move(choices));
   return f;
 }
 

@@ -25,6 +25,9 @@
 
 namespace qat {
 
+/// The FP32 learning rate after warm-up (train/lr_schedule.h); `fp32.schedule`.
+enum class LrScheduleKind { cosine, constant };
+
 /// `fp32:` the FP32 warm-start training phase.
 struct Fp32Section {
   int epochs = 30;
@@ -33,8 +36,8 @@ struct Fp32Section {
   double momentum = 0.9;
   double weight_decay = 5e-4;
   double warmup_epochs = 1.0;
-  std::string schedule = "cosine";  ///< cosine | constant
-  double min_lr_ratio = 0.05;       ///< final lr = lr * min_lr_ratio
+  LrScheduleKind schedule = LrScheduleKind::cosine;  ///< cosine | constant
+  double min_lr_ratio = 0.05;                        ///< final lr = lr * min_lr_ratio
   /// Weight EMA (train/weight_ema.h): evaluate and keep the average; 0 turns it off.
   double ema_decay = 0;
   double ema_tau = 100;  ///< in iterations: the decay ramps up over the first few tau

@@ -83,7 +83,7 @@ struct ExportResult {
 };
 
 /// Exports the selected student as Q/DQ ONNX and as a checkpoint (re-exporting it
-/// reproduces the model: qat provenance), under staging names. Needs qat.selected >= 0.
+/// reproduces the model: qat provenance), under staging names. Needs qat.selected to hold an epoch.
 ExportResult export_phase(RunContext& context, PtqPhaseResult& ptq, const QatPhaseResult& qat);
 
 struct VerifyResult {

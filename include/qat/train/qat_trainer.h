@@ -5,6 +5,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -33,8 +34,8 @@ struct QatEpoch {
 
 struct QatResult {
   std::vector<QatEpoch> history;  ///< PTQ first, then each QAT epoch
-  int64_t selected = -1;          ///< index into history of the chosen epoch, -1 if none passed
-  int64_t lowest_loss = -1;       ///< index of the lowest-loss QAT epoch (for the report)
+  std::optional<size_t> selected;     ///< index into history of the chosen epoch, empty if none passed
+  std::optional<size_t> lowest_loss;  ///< index of the lowest-loss QAT epoch (for the report), empty if none
   metrics::Gate gate;
 };
 

@@ -5,6 +5,7 @@
 // widest region that passes the gate.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,10 +17,19 @@ namespace qat::graph { class Graph; }
 
 namespace qat::train {
 
+/// blocks: cumulative, block by block | layers: one quantized op at a time.
+enum class SweepMode { blocks, layers };
+
+/// The modes' names as `qat sweep --mode` and report.json spell them, in enum order.
+const std::vector<std::string>& sweep_mode_names();
+const std::string& to_string(SweepMode mode);
+/// The mode named `name`, or nothing for a name that is not one.
+std::optional<SweepMode> sweep_mode_from_name(const std::string& name);
+
 struct SweepOptions {
-  std::string mode = "blocks";  ///< blocks: cumulative, block by block | layers: one quantized op at a time
-  std::string weights;          ///< FP32 checkpoint; empty: the run's fp32/best.h5
-  int qat_epochs = 0;           ///< > 0: fine-tune each region this many QAT epochs before measuring
+  SweepMode mode = SweepMode::blocks;
+  std::string weights;  ///< FP32 checkpoint; empty: the run's fp32/best.h5
+  int qat_epochs = 0;   ///< > 0: fine-tune each region this many QAT epochs before measuring
 };
 
 struct SweepRow {
@@ -32,7 +42,7 @@ struct SweepRow {
 };
 
 struct SweepResult {
-  std::string mode;
+  SweepMode mode = SweepMode::blocks;
   std::vector<SweepRow> rows;
   int64_t chosen = -1;      ///< index of the widest passing region, -1 if none passes
   std::string report_path;  ///< <run>/sweep/report.json
