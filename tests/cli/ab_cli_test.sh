@@ -18,25 +18,8 @@ expect_js() {
   if [ "$got" = "$2" ]; then echo "ok $3"; else echo "FAIL $3: $1 is '$got', expected '$2'"; failures=$((failures + 1)); fi
 }
 
-"$qat" -q data fmnist-scenes --images 120 --size 64 --val-fraction 0.2 --max-objects 2 --scale-max 2 \
-  --seed 0 --out "$work/d.h5" || exit 1
-printf 'min_recall: 0.0\nmin_precision_agreement: 0.0\nmin_median_iou: 0.0\nmax_confidence_mae: 1.0\n' >"$work/gate.yaml"
-cat >"$work/tiny.yaml" <<YAML
-name: tiny
-seed: 0
-output_dir: $work/runs
-data: {path: $work/d.h5, image_size: 64, batch_size: 8}
-model: {arch: $root/configs/arch/yolo-nano.yaml}
-fp32: {epochs: 2, lr: 0.02, ema_decay: 0.99}
-eval: {score_threshold: 0.01}
-quant: {calibration_images: 16}
-qat:
-  epochs: 1
-  optimizer: adamw
-  lr: 0.0001
-  threshold_search: {lo: 0.01, hi: 0.01}
-  gate: $work/gate.yaml
-YAML
+fingerprint_data
+tiny_recipe tiny 8 "{calibration_images: 16}"
 run=$work/runs/tiny
 expect ab-before-train 2 "scripts/ab: $run has no report.json and fp32/best.h5; run \`qat train $work/tiny.yaml\` first" -- \
   "$root/scripts/ab" "$work/tiny.yaml" "$qat"

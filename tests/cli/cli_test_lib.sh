@@ -32,3 +32,34 @@ expect_stdout() {
 tiny_scenes() {
   "$qat" -q data fmnist-scenes --images 24 --size 64 --scale-max 2 --max-objects 2 --out "$1"
 }
+
+# fingerprint_data: scripts/fingerprint's 120 seeded scenes of 64 px as $work/d.h5 and a
+# gate every candidate passes as $work/gate.yaml.
+fingerprint_data() {
+  "$qat" -q data fmnist-scenes --images 120 --size 64 --val-fraction 0.2 --max-objects 2 --scale-max 2 \
+    --seed 0 --out "$work/d.h5" || exit 1
+  printf 'min_recall: 0.0\nmin_precision_agreement: 0.0\nmin_median_iou: 0.0\nmax_confidence_mae: 1.0\n' >"$work/gate.yaml"
+}
+
+# tiny_recipe NAME BATCH QUANT [EXTRA]: scripts/fingerprint's tiny recipe over fingerprint_data
+# as $work/NAME.yaml, with batch size BATCH, quant section QUANT and EXTRA lines appended
+# (needs $root, the source tree).
+tiny_recipe() {
+  cat >"$work/$1.yaml" <<YAML
+name: $1
+seed: 0
+output_dir: $work/runs
+data: {path: $work/d.h5, image_size: 64, batch_size: $2}
+model: {arch: $root/configs/arch/yolo-nano.yaml}
+fp32: {epochs: 2, lr: 0.02, ema_decay: 0.99}
+eval: {score_threshold: 0.01}
+quant: $3
+qat:
+  epochs: 1
+  optimizer: adamw
+  lr: 0.0001
+  threshold_search: {lo: 0.01, hi: 0.01}
+  gate: $work/gate.yaml
+${4:-}
+YAML
+}

@@ -20,29 +20,9 @@ mkdir -p "$TMPDIR"
 
 fail() { echo "FAIL $1"; [ -n "${2:-}" ] && cat "$2"; failures=$((failures + 1)); }
 
-"$qat" -q data fmnist-scenes --images 120 --size 64 --val-fraction 0.2 --max-objects 2 --scale-max 2 \
-  --seed 0 --out "$work/d.h5" || exit 1
-printf 'min_recall: 0.0\nmin_precision_agreement: 0.0\nmin_median_iou: 0.0\nmax_confidence_mae: 1.0\n' > "$work/gate.yaml"
+fingerprint_data
 # recipe NAME BATCH [extra line]: the fingerprint's tiny recipe with minmax activations.
-recipe() {
-  cat > "$work/$1.yaml" <<YAML
-name: $1
-seed: 0
-output_dir: $work/runs
-data: {path: $work/d.h5, image_size: 64, batch_size: $2}
-model: {arch: $root/configs/arch/yolo-nano.yaml}
-fp32: {epochs: 2, lr: 0.02, ema_decay: 0.99}
-eval: {score_threshold: 0.01}
-quant: {calibration_images: 16, activations: {observer: minmax}}
-qat:
-  epochs: 1
-  optimizer: adamw
-  lr: 0.0001
-  threshold_search: {lo: 0.01, hi: 0.01}
-  gate: $work/gate.yaml
-${3:-}
-YAML
-}
+recipe() { tiny_recipe "$1" "$2" "{calibration_images: 16, activations: {observer: minmax}}" "${3:-}"; }
 
 # --- two ranks of batch 8 against one process of batch 16 (the same global batch)
 recipe two 8
