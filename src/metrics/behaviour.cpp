@@ -168,6 +168,7 @@ BehaviourStats BehaviourMeter::result() const {
     r.confidence_mae = std::accumulate(score_errors_.begin(), score_errors_.end(), 0.0) / n;
   }
   r.teacher_per_class = teacher_per_class_;
+  r.matched_per_class = matched_per_class_;
   r.misses = misses_;
   r.missed_teacher_scores = missed_teacher_scores_;
   std::sort(r.missed_teacher_scores.begin(), r.missed_teacher_scores.end());

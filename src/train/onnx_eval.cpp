@@ -182,7 +182,7 @@ OnnxEvalResult evaluate_onnx(const OnnxEvalOptions& o) {
     const DetectionSet teacher = collect(o.teacher);
     result.teacher_evaluation = score(teacher, gt_boxes, gt_labels, num_classes, o.threshold, o.eval.match_iou);
     result.behaviour = behaviour(teacher, o.threshold, student, o.threshold, num_classes, o.eval.match_iou);
-    result.verdict = metrics::Gate::load(o.gate).check(*result.behaviour);
+    result.verdict = metrics::Gate::load(o.gate).check(*result.behaviour, result.class_names);
   }
   return result;
 }

@@ -199,7 +199,7 @@ VerifyResult verify_phase(RunContext& ctx, const ExportResult& exported) {
   const DetectionSet ort_set = ort_candidate_detections(ctx, exported.staged_model, r.threshold);
   r.behaviour = behaviour(teacher_set, t, ort_set, r.threshold, static_cast<int>(ctx.teacher().info.num_classes),
                           recipe.eval.match_iou);
-  r.verdict = ctx.gate().check(r.behaviour);
+  r.verdict = ctx.gate().check(r.behaviour, ctx.teacher().info.class_names);
   r.latency = deployed_latency(ctx, exported);
   r.seconds = since(start);
   const auto& l = r.latency;

@@ -55,8 +55,8 @@ PtqResult run_ptq(const Recipe& recipe, const PtqOptions& options) {
   const DetectionSet student_set = collect_detections(student.executor(), teacher.info, *val_loader, recipe.eval,
                                                       std::min(q.threshold_lo, t));
   result.threshold = search_threshold(ctx.teacher_val_detections(), t, student_set, ctx.gate(),
-                                      {q.threshold_lo, q.threshold_hi, q.threshold_step},
-                                      static_cast<int>(teacher.info.num_classes), recipe.eval.match_iou);
+                                      {q.threshold_lo, q.threshold_hi, q.threshold_step}, teacher.info.class_names,
+                                      recipe.eval.match_iou);
   result.behaviour = result.threshold.table.front().stats;
 
   logger().info("ptq: FP32 mAP@0.5 {:.4f}, int8 mAP@0.5 {:.4f}", result.teacher.map50, result.student.map50);

@@ -90,10 +90,9 @@ QatEpoch measure(int64_t epoch, const DetectionSet& teacher_set, QuantizedStuden
       student.executor(), info, val_loader, recipe.eval, floor,
       epoch_label(epoch) + " behaviour images");
   student.executor().set_training(was_training);
-  const int classes = static_cast<int>(info.num_classes);
   const ThresholdChoice choice = search_threshold(teacher_set, t, student_set, gate,
-                                                  {q.threshold_lo, q.threshold_hi, q.threshold_step}, classes,
-                                                  recipe.eval.match_iou);
+                                                  {q.threshold_lo, q.threshold_hi, q.threshold_step},
+                                                  info.class_names, recipe.eval.match_iou);
   QatEpoch e;
   e.epoch = epoch;
   e.at_teacher_threshold = choice.table.front().stats;

@@ -178,7 +178,7 @@ SweepResult run_sweep(const Recipe& recipe, const SweepOptions& options) {
     if (options.qat_epochs > 0) train_qat(ctx, student, region_qat);
     const DetectionSet student_set = collect_detections(student.executor(), teacher.info, *val_loader, recipe.eval, t);
     row.stats = behaviour(teacher_set, t, student_set, t, classes, recipe.eval.match_iou);
-    row.verdict = gate.check(row.stats);
+    row.verdict = gate.check(row.stats, teacher.info.class_names);
     logger().info("sweep {}: {} ops, {} -> {}", row.region, row.quantized_ops,
                   metrics::format_behaviour(row.stats, ", "), row.verdict.summary());
   };

@@ -5,14 +5,15 @@
 namespace qat::train {
 
 ThresholdChoice search_threshold(const DetectionSet& teacher, double teacher_threshold, const DetectionSet& student,
-                                 const metrics::Gate& gate, const ThresholdRange& range, int num_classes,
-                                 double match_iou) {
+                                 const metrics::Gate& gate, const ThresholdRange& range,
+                                 const std::vector<std::string>& class_names, double match_iou) {
+  const int num_classes = static_cast<int>(class_names.size());
   ThresholdChoice choice;
   auto evaluate = [&](double t) {
     ThresholdCandidate c;
     c.threshold = t;
     c.stats = behaviour(teacher, teacher_threshold, student, t, num_classes, match_iou);
-    c.verdict = gate.check(c.stats);
+    c.verdict = gate.check(c.stats, class_names);
     return c;
   };
   choice.table.push_back(evaluate(teacher_threshold));

@@ -60,7 +60,7 @@ TEST(BehaviourMetrics, GateBoundsFollowTheBetterDirection) {
   const auto& table = behaviour_metrics();
   EXPECT_TRUE(table[0].meets(stats(), g));
   EXPECT_FALSE(table[3].meets(stats(), g));
-  EXPECT_EQ(g.check(stats()).summary(),
+  EXPECT_EQ(g.check(stats(), {}).summary(),
             "precision agreement 0.6000 < 0.9; confidence MAE 0.0312 > 0.03");
   const Gate read = Gate::from_yaml(YAML::Load("{max_confidence_mae: 0.2, min_median_iou: 0.5}"), KeyPath("g.yaml"));
   EXPECT_DOUBLE_EQ(read.max_confidence_mae, 0.2);

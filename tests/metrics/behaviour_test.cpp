@@ -30,6 +30,7 @@ TEST(BehaviourMeter, HandMadeTwoImages) {
   EXPECT_NEAR(r.confidence_mae, (0.05 + 0.2 + 0.05) / 3, 1e-6);
   EXPECT_EQ(r.teacher_per_class, (std::vector<int64_t>{2, 2, 0}));
   EXPECT_EQ(r.recall_per_class, (std::vector<double>{1.0, 0.5, 1.0}));
+  EXPECT_EQ(r.matched_per_class, (std::vector<int64_t>{2, 1, 0}));
 }
 
 TEST(BehaviourMeter, MedianOfEvenCountAveragesTheMiddle) {

@@ -24,7 +24,7 @@ TEST(ThresholdSearch, TeacherThresholdWinsWhenItPasses) {
   const auto teacher = set_of({0.8f, 0.8f, 0.8f, 0.8f}, 0.5);
   const auto student = set_of({0.79f, 0.78f, 0.8f, 0.81f}, 0.5);
   metrics::Gate gate;
-  const auto choice = search_threshold(teacher, 0.70, student, gate, {}, 1, 0.5);
+  const auto choice = search_threshold(teacher, 0.70, student, gate, {}, {"Bag"}, 0.5);
   ASSERT_TRUE(choice.found);
   EXPECT_DOUBLE_EQ(choice.threshold, 0.70);
   EXPECT_EQ(choice.table.size(), 1u);
@@ -43,12 +43,13 @@ TEST(ThresholdSearch, LowersTheThresholdJustEnough) {
   const auto teacher = set_of(t, 0.5), student = set_of(s, 0.5);
   metrics::Gate gate;
   gate.max_confidence_mae = 0.1;
-  const auto choice = search_threshold(teacher, 0.70, student, gate, {0.60, 0.75, 0.01}, 1, 0.5);
+  gate.min_class_recall = 0.95;  // the verdicts name the class
+  const auto choice = search_threshold(teacher, 0.70, student, gate, {0.60, 0.75, 0.01}, {"Bag"}, 0.5);
   ASSERT_TRUE(choice.found);
   EXPECT_DOUBLE_EQ(choice.threshold, 0.69);
   EXPECT_DOUBLE_EQ(choice.chosen.stats.recall, 0.95);
   EXPECT_DOUBLE_EQ(choice.table.front().stats.recall, 0.9);
-  EXPECT_EQ(choice.table.front().verdict.summary(), "recall 0.9000 < 0.95");
+  EXPECT_EQ(choice.table.front().verdict.summary(), "recall 0.9000 < 0.95; class 0 'Bag' recall 0.9000 (18/20) < 0.95");
   EXPECT_EQ(choice.table.size(), 16u);  // 0.70, then 0.60..0.75 without 0.70
 }
 
@@ -58,7 +59,7 @@ TEST(ThresholdSearch, NothingPassesWhenTheStudentMissesEverything) {
   student.score_floor = 0.5;
   student.images.push_back(one(0.9f, 50));  // wrong place
   student.images.push_back(one(0.9f, 50));
-  const auto choice = search_threshold(teacher, 0.70, student, metrics::Gate{}, {}, 1, 0.5);
+  const auto choice = search_threshold(teacher, 0.70, student, metrics::Gate{}, {}, {"Bag"}, 0.5);
   EXPECT_FALSE(choice.found);
 }
 

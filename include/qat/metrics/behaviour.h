@@ -27,6 +27,7 @@ struct BehaviourStats {
   double confidence_mae = 0;         ///< mean |student score - teacher score| over matches; 0 without matches
   std::vector<double> recall_per_class;   ///< matched / teacher detections of the class (1 when none)
   std::vector<int64_t> teacher_per_class;
+  std::vector<int64_t> matched_per_class;  ///< teacher detections of the class the student matched
   MissCauses misses;                 ///< sums to teacher_count - matched
   std::vector<double> missed_teacher_scores;  ///< teacher score of every miss, ascending
 };

@@ -3,6 +3,7 @@
 // within a search range (a candidate may need 0.69 where FP32 used 0.70).
 #pragma once
 
+#include <string>
 #include <vector>
 
 #include "qat/metrics/gate.h"
@@ -30,9 +31,10 @@ struct ThresholdChoice {
 };
 
 /// `student` must have been collected with score_floor <= range.lo and <= teacher_threshold.
-/// Ties in distance to the teacher threshold go to the higher threshold.
+/// Ties in distance to the teacher threshold go to the higher threshold. `class_names`
+/// (one per class, by id) name the classes in the verdicts' failures.
 ThresholdChoice search_threshold(const DetectionSet& teacher, double teacher_threshold, const DetectionSet& student,
-                                 const metrics::Gate& gate, const ThresholdRange& range, int num_classes,
-                                 double match_iou);
+                                 const metrics::Gate& gate, const ThresholdRange& range,
+                                 const std::vector<std::string>& class_names, double match_iou);
 
 }  // namespace qat::train
