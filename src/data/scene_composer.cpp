@@ -32,7 +32,8 @@ void SceneOptions::validate() const {
   QAT_CHECK(class_weights.size() == 10, "fmnist-scenes: need 10 class weights, got ", class_weights.size());
   double total = 0;
   for (size_t c = 0; c < class_weights.size(); ++c) {
-    QAT_CHECK(class_weights[c] >= 0, "fmnist-scenes: class ", c, " has a negative weight");
+    QAT_CHECK(class_weights[c] >= 0, "fmnist-scenes: class ", c, " '", fashion_mnist_classes().at(c),
+              "' has a negative weight (", class_weights[c], ")");
     total += class_weights[c];
   }
   QAT_CHECK(total > 0, "fmnist-scenes: every class weight is 0");

@@ -97,6 +97,9 @@ TEST(SceneComposer, OptionsAreValidated) {
   o = SceneOptions();
   o.min_objects = 5;
   ASSERT_THROWS_WITH(o.validate(), Error, "fmnist-scenes: objects per image must satisfy 0 <= min <= max, got 5-4");
+  o = SceneOptions();
+  o.class_weights[8] = -0.5;
+  ASSERT_THROWS_WITH(o.validate(), Error, "fmnist-scenes: class 8 'Bag' has a negative weight (-0.5)");
 }
 
 TEST(SceneComposer, WritesAValidDatasetDeterministically) {
