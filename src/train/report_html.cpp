@@ -15,7 +15,7 @@
 namespace qat::train {
 namespace {
 
-using json = nlohmann::json;
+using json = nlohmann::ordered_json;  // keys in their order in the text: the A/B columns as written
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 // The behaviour metrics the charts and tables show, with their gate bounds and colours.
@@ -61,10 +61,12 @@ std::string fixed(double v, int decimals) {
   return buf;
 }
 
-// The text a figure shows: numbers with `decimals` decimals (integers as they are).
+// The text a figure shows: a number with `decimals` decimals when it has any, else as it is
+// written (a count). By the figure's meaning, not its JSON type: JavaScript writes a
+// recall of 1.0 as 1 (scripts/ab rewrites report.json), and the page shows 1.0000 either way.
 std::string figure_text(const json& v, int decimals) {
-  if (v.is_number_integer() || v.is_number_unsigned()) return v.dump();
-  if (v.is_number()) return fixed(v.get<double>(), decimals);
+  if (v.is_number() && decimals > 0) return fixed(v.get<double>(), decimals);
+  if (v.is_number()) return v.dump();
   if (v.is_string()) return v.get<std::string>();
   if (v.is_boolean()) return v.get<bool>() ? "yes" : "no";
   if (v.is_null()) return "-";
@@ -72,13 +74,14 @@ std::string figure_text(const json& v, int decimals) {
 }
 
 // An element showing the figure at `pointer`, tagged with it; "-" when the report lacks it.
-std::string fig(const json& report, const std::string& pointer, int decimals = 4, const char* tag = "td") {
+// `decimals`: 0 for counts, ids and text, else the fraction's decimals (data-decimals).
+std::string fig(const json& report, const std::string& pointer, int decimals = 0, const char* tag = "td") {
   const std::string open = std::string("<") + tag;
   const std::string close = std::string("</") + tag + ">";
   const json* v = find(report, pointer);
   if (v == nullptr || v->is_null() || v->is_structured()) return open + ">-" + close;
   std::string attrs = " data-ref=\"" + xml_escape(pointer) + "\"";
-  if (v->is_number_float()) attrs += " data-decimals=\"" + std::to_string(decimals) + "\"";
+  if (v->is_number() && decimals > 0) attrs += " data-decimals=\"" + std::to_string(decimals) + "\"";
   return open + attrs + ">" + xml_escape(figure_text(*v, decimals)) + close;
 }
 
@@ -129,7 +132,7 @@ std::string summary_section(const json& r) {
   t += row("recipe", fig(r, "/recipe", 0) + fig(r, "/recipe_hash", 0));
   t += row("seed", fig(r, "/seed"));
   t += row("images (train, val)", fig(r, "/data/train_images") + fig(r, "/data/val_images"));
-  t += row("FP32 teacher (best epoch, val mAP@0.5)", fig(r, "/fp32/best_epoch") + fig(r, "/fp32/best_val_map50"));
+  t += row("FP32 teacher (best epoch, val mAP@0.5)", fig(r, "/fp32/best_epoch") + fig(r, "/fp32/best_val_map50", 4));
   t += row("quantized ops, quantizers", fig(r, "/quant/quantized_ops") + fig(r, "/quant/quantizers"));
   t += row("calibration images", fig(r, "/quant/calibration_images"));
   t += row("selected epoch (objective)", fig(r, "/qat/selected", 0) + fig(r, "/qat/objective", 0));
@@ -148,13 +151,13 @@ std::string behaviour_section(const json& r) {
   t += "<th>gate at the teacher threshold</th><th>passing threshold</th><th>seconds</th></tr>\n";
   if (find(r, "/qat/gate_limits") != nullptr) {
     t += "<tr class=\"gate\"><th>gate</th><td></td>";
-    for (const auto& m : kMetrics) t += fig(r, std::string("/qat/gate_limits/") + m.bound);
+    for (const auto& m : kMetrics) t += fig(r, std::string("/qat/gate_limits/") + m.bound, 4);
     t += "<td></td><td></td><td></td></tr>\n";
   }
   for (size_t i = 0; i < epochs->size(); ++i) {
     const std::string e = "/qat/epochs/" + std::to_string(i);
-    std::string cells = fig(r, e + "/loss");
-    for (const auto& m : kMetrics) cells += fig(r, e + "/at_teacher_threshold/" + m.key);
+    std::string cells = fig(r, e + "/loss", 4);
+    for (const auto& m : kMetrics) cells += fig(r, e + "/at_teacher_threshold/" + m.key, 4);
     cells += fig(r, e + "/gate_at_teacher_threshold", 0) + fig(r, e + "/threshold", 2) + fig(r, e + "/seconds", 1);
     t += row(epoch_name((*epochs)[i]), cells);
   }
@@ -194,8 +197,8 @@ std::string per_class_section(const json& r) {
     chart.rows.push_back(name);
     chart.series[0].values.push_back(number_at(r, ptq + "recall_per_class/" + k));
     chart.series[1].values.push_back(number_at(r, sel + "recall_per_class/" + k));
-    t += row(name, fig(r, ptq + "teacher_per_class/" + k) + fig(r, ptq + "recall_per_class/" + k) +
-                       fig(r, sel + "recall_per_class/" + k));
+    t += row(name, fig(r, ptq + "teacher_per_class/" + k) + fig(r, ptq + "recall_per_class/" + k, 4) +
+                       fig(r, sel + "recall_per_class/" + k, 4));
   }
   t += "</table>\n";
   const double floor = number_at(r, "/qat/gate_limits/min_class_recall");
@@ -239,7 +242,7 @@ std::string onnxruntime_section(const json& r) {
   std::string t = "<table>\n<tr><th>threshold</th>";
   for (const auto& m : kMetrics) t += "<th>" + std::string(m.label) + "</th>";
   t += "<th>gate</th></tr>\n<tr>" + fig(r, "/onnxruntime/threshold", 2);
-  for (const auto& m : kMetrics) t += fig(r, std::string("/onnxruntime/behaviour/") + m.key);
+  for (const auto& m : kMetrics) t += fig(r, std::string("/onnxruntime/behaviour/") + m.key, 4);
   t += fig(r, "/onnxruntime/gate", 0) + "</tr>\n</table>\n";
   return section("onnxruntime", "The exported model in ONNX Runtime", t);
 }
@@ -251,8 +254,12 @@ std::string pointer_token(const std::string& key) {
   return out;
 }
 
-// The A/B table: `ab` is an array of rows (or {rows: [...]}); each row's numbers and
-// strings are its columns, in the order they first appear.
+// The decimals of an A/B column, as scripts/ab's ab.md prints it: thresholds 2, seconds 1,
+// behaviour 4.
+int ab_decimals(const std::string& column) { return column == "threshold" ? 2 : column == "seconds" ? 1 : 4; }
+
+// The A/B table: `ab` is an array of rows (or {teacher, teacher_threshold, rows: [...]});
+// each row's numbers and strings are its columns, in the order they first appear.
 std::string ab_section(const json& r) {
   const json* ab = find(r, "/ab");
   if (ab == nullptr) return "";
@@ -271,11 +278,20 @@ std::string ab_section(const json& r) {
   t += "</tr>\n";
   for (size_t i = 0; i < ab->size(); ++i) {
     t += "<tr>";
-    for (const auto& c : columns) t += fig(r, base + "/" + std::to_string(i) + "/" + pointer_token(c));
+    for (const auto& c : columns) {
+      t += fig(r, base + "/" + std::to_string(i) + "/" + pointer_token(c), ab_decimals(c));
+    }
     t += "</tr>\n";
   }
   t += "</table>\n";
-  return section("ab", "A/B: the same teacher and validation split", t);
+  std::string intro;
+  if (find(r, "/ab/teacher") != nullptr && find(r, "/ab/teacher_threshold") != nullptr) {
+    intro = "<p>Teacher " + fig(r, "/ab/teacher", 0, "span") + ", figures at its threshold " +
+            fig(r, "/ab/teacher_threshold", 2, "span") +
+            "; threshold: where each passes the gate (- none in qat.threshold_search); seconds: the qat ptq "
+            "process, or calibration and the QAT phase.</p>\n";
+  }
+  return section("ab", "A/B: the same teacher and validation split", intro + t);
 }
 
 std::string latency_section(const json& r) {
@@ -323,8 +339,8 @@ std::string fp32_section(const json& r) {
                   "threshold</th><th>seconds</th></tr>\n";
   for (size_t i = 0; i < h->size(); ++i) {
     const std::string e = "/fp32/history/" + std::to_string(i);
-    t += "<tr>" + fig(r, e + "/epoch") + fig(r, e + "/lr", 5) + fig(r, e + "/loss") + fig(r, e + "/val_map50") +
-         fig(r, e + "/val_recall_at_threshold") + fig(r, e + "/seconds", 1) + "</tr>\n";
+    t += "<tr>" + fig(r, e + "/epoch") + fig(r, e + "/lr", 5) + fig(r, e + "/loss", 4) + fig(r, e + "/val_map50", 4) +
+         fig(r, e + "/val_recall_at_threshold", 4) + fig(r, e + "/seconds", 1) + "</tr>\n";
   }
   t += "</table>\n";
   return section("fp32", "FP32 teacher training (epochs from 0)", t);

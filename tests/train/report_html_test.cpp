@@ -140,7 +140,9 @@ json sample_report() {
                         {"fp32_ms", 4.25}, {"int8_ms", 3.125}, {"fp32_over_int8", 1.36}}}};
   r["candidate"] = {{"model", "model.int8.onnx"}, {"model_sha256", "ff"}, {"manifest", "model.int8.threshold.json"},
                     {"threshold", 0.69}, {"teacher_threshold", 0.7}};
-  r["ab"] = {{"rows",
+  r["ab"] = {{"teacher", "runs/rare/fp32/best.h5"},
+             {"teacher_threshold", 0.7},
+             {"rows",
               {{{"name", "ptq"}, {"recall", 0.9475}, {"threshold", 0.7}, {"seconds", 12.5}},
                {{"name", "ptq class_balanced"}, {"recall", 0.962}, {"threshold", 0.7}, {"seconds", 13.25}},
                {{"name", "qat"}, {"recall", 0.99}, {"threshold", 0.69}, {"seconds", 600.0}}}}};
@@ -148,10 +150,11 @@ json sample_report() {
   return r;
 }
 
-// The text report.html must show for the figure `v`.
+// The text report.html must show for the figure `v`: a number with data-decimals with that
+// many decimals (whether the JSON writes it 1 or 1.0), a count as written.
 std::string expected_text(const json& v, const std::map<std::string, std::string>& attributes) {
   if (v.is_string()) return v.get<std::string>();
-  if (v.is_number_float()) {
+  if (v.is_number() && attributes.count("data-decimals")) {
     char buf[64];
     std::snprintf(buf, sizeof(buf), "%.*f", std::stoi(attributes.at("data-decimals")), v.get<double>());
     return buf;
@@ -210,7 +213,17 @@ TEST(ReportHtml, ParsesAsXhtmlAndShowsEveryFigureItClaimsFromTheReport) {
       wanted.push_back("/ab/rows/" + std::to_string(row) + "/" + k);
     }
   }
+  wanted.push_back("/ab/teacher");
+  wanted.push_back("/ab/teacher_threshold");
   for (const auto& w : wanted) EXPECT_TRUE(refs.count(w)) << w << " is not shown";
+  // The A/B figures with ab.md's decimals: behaviour 4, thresholds 2, seconds 1.
+  auto ab_cell = [&](const std::string& ref) {
+    const auto cells = xml.select("//h:section[@id='ab']//h:td[@data-ref='" + ref + "']");
+    return cells.size() == 1 ? cells[0].text : "(" + std::to_string(cells.size()) + " cells)";
+  };
+  EXPECT_EQ(ab_cell("/ab/rows/0/recall"), "0.9475");
+  EXPECT_EQ(ab_cell("/ab/rows/2/threshold"), "0.69");
+  EXPECT_EQ(ab_cell("/ab/rows/1/seconds"), "13.2");  // 13.25 is 13.25 exactly: printf rounds half to even
   EXPECT_FALSE(refs.count("/qat/epochs/0/at_teacher_threshold/recall_per_class/2"));
   EXPECT_FALSE(refs.count("/qat/epochs/1/at_teacher_threshold/recall_per_class/0"));  // not the selected epoch
 
@@ -263,6 +276,41 @@ TEST(ReportHtml, LeavesOutWhatTheReportLacksAndShowsTheFailure) {
   ASSERT_EQ(error.size(), 1u);
   EXPECT_EQ(error[0].text, "The run failed in phase onnxruntime (exit code 5): onnxruntime crashed <signal 9>");
   checked_refs(xml, report);
+}
+
+// scripts/ab writes its rows with JavaScript, whose keys keep their order and whose 1.0 is 1:
+// the columns come in the order they first appear, the figures with ab.md's decimals.
+TEST(ReportHtml, AbColumnsInTheirOrderWithTheirDecimals) {
+  const std::string text = R"({"recipe": "r", "ab": {"teacher": "runs/r/fp32/best.h5", "teacher_threshold": 0.7,
+    "rows": [{"row": "ptq", "sampling": "random", "recall": 1, "threshold": null, "seconds": 41.5},
+             {"row": "qat epoch 1", "recall": 0.9895, "recall[Bag/x]": 0.97, "threshold": 0.7, "seconds": 287}]}})";
+  const Xml xml(report_html(text));
+  ASSERT_NE(xml.doc, nullptr) << xml.errors;
+  std::vector<std::string> header, cells;
+  for (const auto& th : xml.select("//h:section[@id='ab']//h:tr[1]/h:th")) header.push_back(th.text);
+  EXPECT_THAT(header, ::testing::ElementsAre("row", "sampling", "recall", "threshold", "seconds", "recall[Bag/x]"));
+  for (const auto& td : xml.select("//h:section[@id='ab']//h:tr/h:td")) cells.push_back(td.text);
+  EXPECT_THAT(cells, ::testing::ElementsAre("ptq", "random", "1.0000", "-", "41.5", "-",  //
+                                            "qat epoch 1", "-", "0.9895", "0.70", "287.0", "0.9700"));
+  EXPECT_EQ(xml.select("//h:section[@id='ab']//h:td[@data-ref='/ab/rows/1/recall[Bag~1x]']").size(), 1u);
+  const auto intro = xml.select("//h:section[@id='ab']/h:p");
+  ASSERT_EQ(intro.size(), 1u);
+  EXPECT_THAT(intro[0].text, ::testing::StartsWith("Teacher runs/r/fp32/best.h5, figures at its threshold 0.70; "));
+  checked_refs(xml, json::parse(text));
+}
+
+// A fraction written as an integer (JavaScript's 1 for 1.0) reads as the same page.
+TEST(ReportHtml, AFractionWrittenAsAnIntegerShowsItsDecimals) {
+  json a = sample_report();
+  a["qat"]["epochs"][2]["at_teacher_threshold"]["recall"] = 1.0;
+  a["qat"]["epochs"][2]["loss"] = 0.0;
+  json b = a;
+  b["qat"]["epochs"][2]["at_teacher_threshold"]["recall"] = 1;
+  b["qat"]["epochs"][2]["loss"] = 0;
+  EXPECT_EQ(report_html(a.dump()), report_html(b.dump()));
+  const Xml xml(report_html(b.dump()));
+  EXPECT_EQ(xml.select("//h:td[@data-ref='/qat/epochs/2/at_teacher_threshold/recall']")[0].text, "1.0000");
+  checked_refs(xml, b);
 }
 
 TEST(ReportHtml, WritesTheHtmlAndTheMainChart) {

@@ -18,7 +18,9 @@ std::string report_main_chart_svg(const std::string& report_json);
 /// FP32 history; sections whose figures the report lacks are left out. Every figure taken
 /// from the report is the text of an element whose `data-ref` is its JSON pointer in the
 /// report (`/qat/epochs/1/at_teacher_threshold/recall`), with `data-decimals` for a
-/// fractional number, so a reader (or a test) can check each against report.json.
+/// fraction (by the figure's meaning: a recall written 1 shows 1.0000), so a reader (or a
+/// test) can check each against report.json. The A/B columns come in the order the report's
+/// text first has them, with scripts/ab's ab.md decimals (threshold 2, seconds 1, else 4).
 std::string report_html(const std::string& report_json);
 
 /// Throws qat::Error when `report_json` is not JSON.
