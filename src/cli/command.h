@@ -25,5 +25,6 @@ void add_sweep_command(CLI::App& app, Action& action);
 void add_inspect_command(CLI::App& app, Action& action);
 void add_provenance_command(CLI::App& app, Action& action);
 void add_eval_command(CLI::App& app, Action& action);
+void add_report_command(CLI::App& app, Action& action);
 
 }  // namespace qat::cli

@@ -42,6 +42,7 @@ int main(int argc, char** argv) {
   qat::cli::add_inspect_command(app, action);
   qat::cli::add_provenance_command(app, action);
   qat::cli::add_eval_command(app, action);
+  qat::cli::add_report_command(app, action);
 
   try {
     app.parse(argc, argv);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <iterator>
 #include <limits>
 #include <nlohmann/json.hpp>
@@ -10,6 +11,8 @@
 
 #include "qat/core/atomic_file.h"
 #include "qat/core/error.h"
+#include "qat/core/run_lock.h"
+#include "qat/train/run_layout.h"
 #include "qat/train/svg_chart.h"
 
 namespace qat::train {
@@ -417,6 +420,30 @@ std::string report_html(const std::string& report_json) {
 void write_html_report(const std::string& run_dir, const std::string& report_json) {
   write_file_atomic(run_dir + "/report.html", report_html(report_json));
   write_file_atomic(run_dir + "/report.svg", report_main_chart_svg(report_json));
+}
+
+RenderedReport render_run_report(const std::string& run_dir) {
+  namespace fs = std::filesystem;
+  std::string dir = run_dir;
+  while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) throw IoError(dir, "", "no such run directory");
+  const RunLayout layout(dir);
+  // Checked before the lock, which would leave a .lock in a directory that is no run.
+  if (!fs::is_regular_file(layout.report, ec)) {
+    throw IoError(layout.report, "", "missing: not a run directory, or `qat train` has not written its report yet");
+  }
+  const RunLock lock(dir);
+  const std::string text = read_file(layout.report);
+  json report;
+  try {
+    report = json::parse(text);
+  } catch (const json::exception& e) {
+    throw IoError(layout.report, "", std::string("not JSON: ") + e.what());
+  }
+  if (!report.is_object()) throw IoError(layout.report, "", "not a run report (a JSON object)");
+  write_html_report(dir, text);
+  return {layout.html, dir + "/report.svg"};
 }
 
 }  // namespace qat::train

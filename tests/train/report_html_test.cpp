@@ -327,4 +327,37 @@ TEST(ReportHtml, WritesTheHtmlAndTheMainChart) {
   }
 }
 
+// `qat report RUN_DIR`: the page and its chart again from report.json alone, or an error
+// naming the path; nothing is written (not even the run lock) where there is no report.
+TEST(ReportHtml, RendersARunDirectoryAgainFromItsReport) {
+  const testing::TempDir dir;
+  const std::string run = dir.file("run");
+  std::filesystem::create_directories(run);
+  const std::string text = sample_report().dump(2);
+  write_file_atomic(run + "/report.json", text);
+  write_file_atomic(run + "/report.html", "stale");
+  const RenderedReport written = render_run_report(run + "/");
+  EXPECT_EQ(written.html, run + "/report.html");
+  EXPECT_EQ(written.svg, run + "/report.svg");
+  EXPECT_EQ(read_file(written.html), report_html(text));
+  EXPECT_EQ(read_file(written.svg), report_main_chart_svg(text));
+
+  ASSERT_THROWS_WITH(render_run_report(dir.file("nope")), IoError, dir.file("nope") + ": no such run directory");
+  const std::string empty = dir.file("empty");
+  std::filesystem::create_directories(empty);
+  ASSERT_THROWS_WITH(render_run_report(empty), IoError,
+                     empty + "/report.json: missing: not a run directory, or `qat train` has not written its report yet");
+  EXPECT_TRUE(std::filesystem::is_empty(empty));
+  write_file_atomic(empty + "/report.json", "[1, 2]");
+  ASSERT_THROWS_WITH(render_run_report(empty), IoError, empty + "/report.json: not a run report (a JSON object)");
+  write_file_atomic(empty + "/report.json", "{not json");
+  try {
+    render_run_report(empty);
+    FAIL() << "expected an IoError";
+  } catch (const IoError& e) {
+    EXPECT_THAT(e.what(), ::testing::StartsWith(empty + "/report.json: not JSON: [json.exception.parse_error.101]"));
+  }
+  EXPECT_FALSE(std::filesystem::exists(empty + "/report.html"));
+}
+
 }  // namespace qat::train

@@ -27,4 +27,17 @@ std::string report_html(const std::string& report_json);
 /// Writes `run_dir`/report.html and `run_dir`/report.svg (atomically, each).
 void write_html_report(const std::string& run_dir, const std::string& report_json);
 
+/// The files render_run_report wrote.
+struct RenderedReport {
+  std::string html;  ///< <run_dir>/report.html
+  std::string svg;   ///< <run_dir>/report.svg
+};
+
+/// `qat report RUN_DIR`: report.html and report.svg made again from the run's report.json
+/// alone, without training (scripts/ab calls it after adding `ab`). Holds the run
+/// directory's lock while it reads and writes, so a `qat train` of the run in progress is
+/// refused, not raced. Throws IoError naming the path when `run_dir` is not a directory,
+/// has no report.json, or its report.json is not a JSON object.
+RenderedReport render_run_report(const std::string& run_dir);
+
 }  // namespace qat::train
