@@ -2,7 +2,9 @@
 # scripts/ab after `qat train` on the fingerprint's tiny seeded recipe (120 scenes of 64 px,
 # 2 FP32 epochs, 1 QAT epoch, 2 threads): ab.md has the four rows, ab.json is report["ab"],
 # the PTQ row with the recipe's own calibration has the figures of the run's PTQ epoch,
-# and nothing the run published changes but report.json's new "ab".
+# nothing the run published changes but report.json's new "ab" and report.html, which
+# `qat report` renders again with the A/B table, cell for cell as ab.md prints it; and
+# `qat report` on what is no run directory exits 2 naming the path.
 # Usage: ab_cli_test.sh QAT_BINARY
 set -u
 qat=$1
@@ -24,14 +26,14 @@ run=$work/runs/tiny
 expect ab-before-train 2 "scripts/ab: $run has no report.json and fp32/best.h5; run \`qat train $work/tiny.yaml\` first" -- \
   "$root/scripts/ab" "$work/tiny.yaml" "$qat"
 "$qat" -q --threads 2 train "$work/tiny.yaml" || exit 1
-published() { (cd "$run" && sha256sum model.int8.onnx model.int8.threshold.json metrics.csv report.html report.svg \
+published() { (cd "$run" && sha256sum model.int8.onnx model.int8.threshold.json metrics.csv report.svg \
   fp32/best.h5 qat/best.h5); }
 published >"$work/published.before"
 cp "$run/report.json" "$work/report.before.json"
 
 export QAT_FLAGS="--threads 2"
 expect ab 0 "" -- "$root/scripts/ab" "$work/tiny.yaml" "$qat"
-expect_stdout ab-says "wrote $run/ab.md, $run/ab.json and report.json[\"ab\"]"
+expect_stdout ab-says "wrote $run/ab.md, $run/ab.json, report.json[\"ab\"] and report.html"
 
 # ab.md: a header, the separator and four rows, in order.
 rows=$(grep -c '^| ' "$run/ab.md")
@@ -64,5 +66,47 @@ expect_js 'delete report.ab; JSON.stringify(report) === JSON.stringify(JSON.pars
 published | cmp -s - "$work/published.before" && echo "ok published-unchanged" ||
   { echo "FAIL published files changed"; failures=$((failures + 1)); }
 [ -e "$run/ptq" ] && { echo "FAIL ab wrote the run's ptq/"; failures=$((failures + 1)); }
+
+# report.html: still XHTML, and its A/B section is ab.md's table, header and cells, text for text.
+xmllint --noout --nonet "$run/report.html" && echo "ok html-parses" || { echo "FAIL html-parses"; failures=$((failures + 1)); }
+# html_ab ROW: the texts of report.html's A/B table row ROW (0: the header) joined by "|";
+# md_ab ROW: the same of ab.md's table (its separator line skipped).
+html_ab() {
+  node -e 'const html = require("fs").readFileSync(process.argv[1], "utf8");
+    const section = (html.match(/<section id="ab">[\s\S]*?<\/section>/) || [""])[0];
+    const rows = [...section.matchAll(/<tr>([\s\S]*?)<\/tr>/g)].map((m) =>
+      [...m[1].matchAll(/<t[hd][^>]*>([\s\S]*?)<\/t[hd]>/g)].map((c) => c[1].replace(/&lt;/g, "<")
+        .replace(/&gt;/g, ">").replace(/&quot;/g, "\"").replace(/&amp;/g, "&")));
+    console.log((rows[process.argv[2]] || []).join("|"))' "$run/report.html" "$1"
+}
+md_ab() { grep '^| ' "$run/ab.md" | sed '2d' | sed -n "$(($1 + 1))p" | sed 's/^| //;s/ |$//;s/ | /|/g'; }
+for i in 0 1 2 3 4; do
+  got=$(html_ab $i) want=$(md_ab $i)
+  [ -n "$want" ] && [ "$got" = "$want" ] && echo "ok html-ab-row-$i" ||
+    { echo "FAIL html-ab-row-$i: report.html '$got', ab.md '$want'"; failures=$((failures + 1)); }
+done
+# The PTQ row's recall as ab.md prints it (the fourth column).
+ptq_recall=$(md_ab 1 | cut -d'|' -f4)
+grep -qF "<td data-ref=\"/ab/rows/0/recall\" data-decimals=\"4\">$ptq_recall</td>" "$run/report.html" &&
+  echo "ok html-ptq-recall $ptq_recall" || { echo "FAIL html-ptq-recall: $ptq_recall not in report.html"; failures=$((failures + 1)); }
+
+# qat report RUN_DIR: the same page again from report.json; the path named when it is no run.
+cp "$run/report.html" "$work/report.after-ab.html"
+expect report 0 "" -- "$qat" report "$run"
+expect_stdout report-says "wrote $run/report.html and $run/report.svg"
+cmp -s "$run/report.html" "$work/report.after-ab.html" && echo "ok report-same-page" ||
+  { echo "FAIL report-same-page"; failures=$((failures + 1)); }
+expect report-no-dir 2 "error: $work/nope: no such run directory" -- "$qat" report "$work/nope"
+mkdir -p "$work/empty"
+expect report-no-json 2 \
+  "error: $work/empty/report.json: missing: not a run directory, or \`qat train\` has not written its report yet" -- \
+  "$qat" report "$work/empty/"
+[ -e "$work/empty/.lock" ] || [ -e "$work/empty/report.html" ] &&
+  { echo "FAIL report-no-json left files in $work/empty"; failures=$((failures + 1)); }
+mkdir -p "$work/bad" && printf '{not json' >"$work/bad/report.json"
+expect report-not-json 2 "" -- "$qat" report "$work/bad"
+grep -q "^error: $work/bad/report.json: not JSON: \[json.exception.parse_error.101\]" "$work/err" &&
+  echo "ok report-not-json-says" || { echo "FAIL report-not-json-says"; cat "$work/err"; failures=$((failures + 1)); }
+[ -e "$work/bad/report.html" ] && { echo "FAIL report-not-json wrote report.html"; failures=$((failures + 1)); }
 
 exit $((failures > 0))
