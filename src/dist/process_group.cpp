@@ -1,16 +1,14 @@
 // c10d behind qat::dist::Group. libtorch_cpu.so carries the code; the gloo headers
 // that ProcessGroupGloo.hpp includes come from libgloo-dev (scripts/setup).
-#define USE_C10D_GLOO 1
 #include "qat/dist/process_group.h"
 
 #include <spdlog/spdlog.h>
-#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
-#include <torch/csrc/distributed/c10d/TCPStore.hpp>
 
 #include <chrono>
 #include <cstdlib>
 #include <thread>
 
+#include "dist/group_impl.h"
 #include "qat/core/logging.h"
 
 namespace qat::dist {
@@ -59,11 +57,6 @@ std::optional<LaunchEnv> launch_env(const std::function<const char*(const char*)
 std::optional<LaunchEnv> launch_env_from_environment() {
   return launch_env([](const char* name) -> const char* { return std::getenv(name); });
 }
-
-struct Group::Impl {
-  c10::intrusive_ptr<c10d::TCPStore> store;
-  c10::intrusive_ptr<c10d::ProcessGroupGloo> group;
-};
 
 Group::Group(const LaunchEnv& env, const DistributedSection& options)
     : env_(env), options_(options), impl_(std::make_unique<Impl>()) {

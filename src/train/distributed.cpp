@@ -8,19 +8,22 @@
 #include "qat/core/error.h"
 #include "qat/core/logging.h"
 #include "qat/core/sha256.h"
+#include "qat/dist/gradient_sync.h"
 #include "qat/dist/process_group.h"
 
 namespace qat::train {
 
-void average_gradients(dist::Group* group, const std::vector<std::pair<std::string, at::Tensor>>& params) {
-  if (group == nullptr) return;
-  std::vector<at::Tensor> grads;
-  grads.reserve(params.size());
-  for (const auto& [name, p] : params) {
-    if (!p.grad().defined()) p.mutable_grad() = at::zeros_like(p);
-    grads.push_back(p.grad());
+std::unique_ptr<dist::GradientSync> gradient_sync(dist::Group* group,
+                                                  const std::vector<std::pair<std::string, at::Tensor>>& params) {
+  return group == nullptr ? nullptr : std::make_unique<dist::GradientSync>(*group, params);
+}
+
+void backward(dist::GradientSync* sync, const at::Tensor& loss) {
+  if (sync == nullptr) {
+    loss.backward();
+  } else {
+    sync->backward(loss);
   }
-  group->reduce(grads, dist::Reduce::mean, "the gradient all-reduce");
 }
 
 void average_buffers(dist::Group* group, const graph::Graph& graph) {

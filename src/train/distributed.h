@@ -5,6 +5,7 @@
 #include <ATen/ATen.h>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -12,13 +13,20 @@
 #include "qat/graph/graph.h"
 #include "qat/quant/quantizer_set.h"
 
-namespace qat::dist { class Group; }
+namespace qat::dist {
+class Group;
+class GradientSync;
+}  // namespace qat::dist
 
 namespace qat::train {
 
-/// Averages the gradients of `params` over the ranks (bucketed all-reduce); an
-/// undefined gradient counts as zeros (it is made so every rank reduces the same list).
-void average_gradients(dist::Group* group, const std::vector<std::pair<std::string, at::Tensor>>& params);
+/// The gradient averaging of `params` over the ranks of `group` (c10d's Reducer: bucketed
+/// all-reduce overlapping backward); nullptr without a group.
+std::unique_ptr<dist::GradientSync> gradient_sync(dist::Group* group,
+                                                  const std::vector<std::pair<std::string, at::Tensor>>& params);
+/// `loss.backward()`; with a `sync` the gradients are then averaged over the ranks (an
+/// undefined gradient counts as zeros).
+void backward(dist::GradientSync* sync, const at::Tensor& loss);
 /// Averages the floating non-trainable initializers (BatchNormalization statistics),
 /// so that every rank evaluates and checkpoints the same model.
 void average_buffers(dist::Group* group, const graph::Graph& graph);

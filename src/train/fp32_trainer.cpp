@@ -16,6 +16,7 @@
 #include "qat/core/progress.h"
 #include "qat/data/dataset.h"
 #include "qat/data/loader.h"
+#include "qat/dist/gradient_sync.h"
 #include "qat/dist/process_group.h"
 #include "qat/export/onnx_exporter.h"
 #include "qat/graph/executor.h"
@@ -105,6 +106,7 @@ class Fp32Training {
   const model::Detector& evaluated_;
   graph::Executor eval_exec_;
   std::unique_ptr<Optimizer> optimizer_;
+  std::unique_ptr<dist::GradientSync> gradient_sync_;  // set in a data-parallel run
   LrSchedule schedule_;
   std::unique_ptr<data::DataLoader> train_loader_, val_loader_;
   int64_t iterations_ = 0;
@@ -137,6 +139,7 @@ Fp32Training::Fp32Training(RunContext& context, Fp32Result& result)
   opt_options.momentum = cfg_.momentum;
   opt_options.weight_decay = cfg_.weight_decay;
   optimizer_ = optimizer_registry().get(cfg_.optimizer)(det_.graph.parameters(), opt_options);
+  gradient_sync_ = gradient_sync(ctx_.group(), det_.graph.parameters());
 }
 
 int64_t Fp32Training::resume() {
@@ -194,8 +197,7 @@ EpochRecord Fp32Training::train_epoch(int64_t epoch) {
     const double loss_value = loss.total.item<double>();
     optimizer_->zero_grad();
     if (!bad_batches_.loss_ok(loss_value, epoch, it)) continue;
-    loss.total.backward();
-    average_gradients(ctx_.group(), det_.graph.parameters());
+    backward(gradient_sync_.get(), loss.total);
     if (!bad_batches_.gradients_ok(det_.graph.parameters(), epoch, it)) {
       optimizer_->zero_grad();
       continue;

@@ -10,6 +10,7 @@
 #include "qat/core/progress.h"
 #include "qat/data/dataset.h"
 #include "qat/data/loader.h"
+#include "qat/dist/gradient_sync.h"
 #include "qat/dist/process_group.h"
 #include "qat/distill/distill_objective.h"
 #include "qat/metrics/behaviour_metrics.h"
@@ -141,6 +142,7 @@ class QatLoop {
   QatStep step_;
   std::vector<std::pair<std::string, at::Tensor>> params_;
   std::unique_ptr<Optimizer> optimizer_;
+  std::unique_ptr<dist::GradientSync> gradient_sync_;  // set in a data-parallel run
   double lr_;
   LrSchedule schedule_;
   int64_t iterations_;
@@ -172,6 +174,7 @@ QatLoop::QatLoop(const Recipe& recipe, const QatSection& qat, const model::Detec
       step_(teacher, student, objective_),
       params_(trained_parameters(student)),
       optimizer_(make_optimizer(recipe, qat, params_)),
+      gradient_sync_(gradient_sync(group, params_)),
       lr_(qat.lr > 0 ? qat.lr : recipe.fp32.lr / 10),
       schedule_{lr_, 0.0, 1.0, static_cast<double>(qat.epochs), 0.1, true},
       iterations_(train_loader.batches_per_epoch()),
@@ -203,8 +206,7 @@ QatEpoch QatLoop::train_epoch(int64_t epoch) {
     const double loss_value = parts.total.item<double>();
     optimizer_->zero_grad();
     if (!bad_batches_.loss_ok(loss_value, epoch, it)) continue;
-    parts.total.backward();
-    average_gradients(group_, params_);
+    backward(gradient_sync_.get(), parts.total);
     if (!bad_batches_.gradients_ok(params_, epoch, it)) {
       optimizer_->zero_grad();
       continue;

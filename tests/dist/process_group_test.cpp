@@ -5,8 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <map>
-#include <thread>
 
+#include "dist/two_ranks.h"
 #include "qat/dist/launcher.h"
 #include "support/test_support.h"
 
@@ -48,29 +48,6 @@ TEST(LaunchEnv, BadValuesNameTheVariable) {
                      "sets RANK, WORLD_SIZE, MASTER_ADDR and MASTER_PORT");
   ASSERT_THROWS_WITH(env_of({{"WORLD_SIZE", "2"}, {"RANK", "0"}, {"MASTER_ADDR", "a"}, {"MASTER_PORT", "70000"}}),
                      Error, "environment variable MASTER_PORT='70000': must be a whole number in [1, 65535]");
-}
-
-// Runs `body(group)` on ranks 0 and 1 at once.
-void on_two_ranks(const std::function<void(Group&)>& body, int64_t timeout_s = 20) {
-  const int port = free_loopback_port();
-  DistributedSection options;
-  options.timeout_s = timeout_s;
-  std::exception_ptr errors[2];
-  std::vector<std::thread> ranks;
-  for (int r = 0; r < 2; ++r) {
-    ranks.emplace_back([&, r] {
-      try {
-        Group g(LaunchEnv{r, 2, r, "127.0.0.1", port}, options);
-        body(g);
-      } catch (...) {
-        errors[r] = std::current_exception();
-      }
-    });
-  }
-  for (auto& t : ranks) t.join();
-  for (auto& e : errors) {
-    if (e) std::rethrow_exception(e);
-  }
 }
 
 TEST(Group, ReducesAcrossBucketsAsSumMinMaxAndMean) {

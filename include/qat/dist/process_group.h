@@ -78,6 +78,7 @@ class Group {
   static constexpr int64_t kBucketBytes = int64_t(16) << 20;
 
  private:
+  friend class GradientSync;  // builds c10d's Reducer on this group's backend
   /// Runs `call`, turning a c10d/gloo failure into DistributedError naming `peer`
   /// (empty: the other ranks).
   void guarded(const char* what, const std::function<void()>& call, const std::string& peer = "");
