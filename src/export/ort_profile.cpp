@@ -21,7 +21,11 @@ quant::Placement ort_placement() {
   p.rules = {
       // 0=DQ X, 1=DQ W, 2=DQ B, 3=Conv, 4=Q → QLinearConv
       {"conv_output", {"Conv"}, PlacementMatch::quantized_op, PlacementAction::quantize_output, {}},
-      // 0=DQ X, 1=Sigmoid, 2=Q → QLinearSigmoid; its range is [0, 1]: scale 1/255, uint8 zero point 0
+      // 0=DQ X, 1=Sigmoid, 2=Q → QLinearSigmoid; its range is [0, 1]: scale 1/255, uint8 zero point 0.
+      // SiLU stays two integer kernels: a float SiLU between DQ and Q is slower in ONNX Runtime
+      // 1.23.2, as Sigmoid + Mul (its DQ is duplicated, so no QuickGelu fusion) or as QuickGelu
+      // (a Transpose each side: QuickGelu has no NHWC form between the NHWC QLinearConvs).
+      // Measured in docs/export.md, "Deployed latency".
       {"sigmoid_output", {"Sigmoid"}, PlacementMatch::quantized_inputs, PlacementAction::fixed_output,
        {1.0 / 255.0, -128}},
       // 0=DQ A, 1=DQ B, 2=Mul|Add, 3=Q → QLinearMul | QLinearAdd (SiLU's Mul, residual Adds)
