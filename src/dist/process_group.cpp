@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "qat/core/logging.h"
+#include "qat/dist/device.h"
 
 namespace qat::dist {
 namespace {
@@ -201,6 +202,8 @@ std::string Group::await(const std::string& key) {
 
 std::unique_ptr<Group> join_from_environment(const DistributedSection& options) {
   const auto env = launch_env_from_environment();
+  // One process or many: a device this build cannot run on fails before any work.
+  resolve_device(options.device, env ? env->local_rank : 0);
   if (!env) return nullptr;
   return std::make_unique<Group>(*env, options);
 }

@@ -9,7 +9,7 @@
 # ends the other with exit 7 naming it, within distributed.timeout_s (then --resume
 # continues from rank 0's checkpoint on 2 ranks and on 1), and ends
 # `--nproc` with the rank's signal; a missing peer fails the rendezvous naming it;
-# nccl is refused with exit 2 on this CPU build. The same
+# nccl and distributed.device cuda are refused with exit 2 on this CPU build. The same
 # FP32 weights on 2 ranks and on 1 give byte-identical PTQ behaviour figures, model and
 # metrics (behaviour is measured on shards of the val split and gathered).
 # Usage: distributed_cli_test.sh QAT_BINARY
@@ -111,7 +111,12 @@ RANK=0 "$qat" -q train "$work/alone.yaml" >/dev/null 2>"$work/err"; code=$?
 # --- nccl on this CPU build
 expect nccl 2 "error: distributed.backend: nccl needs a CUDA build of libtorch; this one is CPU-only (use gloo)" -- \
   env RANK=0 "$qat" -q train "$work/alone.yaml" --set distributed.backend=nccl
+# --- distributed.device: cuda is refused before the rendezvous; plain cuda is cuda:LOCAL_RANK
+expect device-cuda-rank 2 "error: distributed.device: cuda (cuda:1) needs a CUDA build of libtorch; this one is CPU-only (use cpu)" -- \
+  env RANK=1 LOCAL_RANK=1 "$qat" -q train "$work/alone.yaml" --set distributed.device=cuda
 unset WORLD_SIZE MASTER_ADDR MASTER_PORT
+expect device-cuda-one-process 2 "error: distributed.device: cuda:3 needs a CUDA build of libtorch; this one is CPU-only (use cpu)" -- \
+  "$qat" -q train "$work/alone.yaml" --set distributed.device=cuda:3
 
 # --- --resume continues from rank 0's last checkpoint, on 2 ranks and on 1
 cp -r "$work/runs/killed" "$work/killed.saved"

@@ -94,6 +94,8 @@ class Group {
 };
 
 /// The group of this process when the environment names one (launch_env), else nullptr.
+/// First, in one process too, resolves options.device (dist/device.h): a CUDA device
+/// on this CPU-only build throws qat::Error (exit 2) naming distributed.device.
 std::unique_ptr<Group> join_from_environment(const DistributedSection& options);
 
 }  // namespace qat::dist
