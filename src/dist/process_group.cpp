@@ -4,12 +4,14 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <thread>
 
 #include "dist/group_impl.h"
 #include "qat/core/logging.h"
+#include "qat/dist/device.h"
 
 namespace qat::dist {
 namespace {
@@ -138,6 +140,29 @@ void Group::reduce(const std::vector<at::Tensor>& tensors, Reduce how, const cha
   }
 }
 
+std::vector<at::Tensor> Group::all_gather(const at::Tensor& local, const char* what) {
+  QAT_ASSERT(local.dim() >= 1, "all_gather needs a tensor with rows, got ", local.dim(), " dimensions");
+  const auto world = static_cast<size_t>(env_.world_size);
+  // Gloo gathers equal shapes: the row counts first, then every rank's rows padded to the most.
+  std::vector<at::Tensor> mine{at::full({1}, local.size(0), at::kLong)};
+  std::vector<std::vector<at::Tensor>> counts{std::vector<at::Tensor>(world)};
+  for (auto& c : counts[0]) c = at::empty({1}, at::kLong);
+  guarded(what, [&] { impl_->group->allgather(counts, mine)->wait(); });
+  int64_t most = 1;  // at least one row: no empty buffers reach gloo
+  for (const auto& c : counts[0]) most = std::max(most, c.item<int64_t>());
+  std::vector<int64_t> shape = local.sizes().vec();
+  shape[0] = most;
+  std::vector<at::Tensor> padded{at::zeros(shape, local.options())};
+  padded[0].narrow(0, 0, local.size(0)).copy_(local.detach());
+  std::vector<std::vector<at::Tensor>> rows{std::vector<at::Tensor>(world)};
+  for (auto& r : rows[0]) r = at::empty(shape, local.options());
+  guarded(what, [&] { impl_->group->allgather(rows, padded)->wait(); });
+  std::vector<at::Tensor> out;
+  out.reserve(world);
+  for (size_t r = 0; r < world; ++r) out.push_back(rows[0][r].narrow(0, 0, counts[0][r].item<int64_t>()));
+  return out;
+}
+
 void Group::barrier(const char* what) {
   guarded(what, [&] { impl_->group->barrier()->wait(); });
 }
@@ -170,6 +195,8 @@ std::string Group::await(const std::string& key) {
 
 std::unique_ptr<Group> join_from_environment(const DistributedSection& options) {
   const auto env = launch_env_from_environment();
+  // One process or many: a device this build cannot run on fails before any work.
+  resolve_device(options.device, env ? env->local_rank : 0);
   if (!env) return nullptr;
   return std::make_unique<Group>(*env, options);
 }

@@ -3,6 +3,7 @@
 #include "qat/recipe/sections.h"
 
 #include "qat/core/yaml_map.h"
+#include "qat/dist/device.h"
 #include "qat/metrics/behaviour_metrics.h"
 #include "qat/quant/registry.h"
 #include "qat/recipe/recipe_fields.h"
@@ -247,6 +248,13 @@ const FieldTable<DistributedSection>& distributed_fields() {
       field("backend", &S::backend, one_of({"gloo", "nccl"}), "collectives between ranks (nccl: CUDA builds)"),
       field("timeout_s", &S::timeout_s, in<int64_t>(1, 86400),
             "seconds a rank waits for a peer at rendezvous and in each collective"),
+      // cuda:N is open-ended, so not a list of choices; whether CUDA exists is the run's
+      // question (dist::resolve_device), not the recipe's.
+      field("device", &S::device, "cpu, cuda (cuda:LOCAL_RANK) or cuda:N").then([](S& s, YamlMap& m) {
+        if (!dist::parse_device(s.device)) {
+          throw m.path("device").error(m.node("device"), "must be cpu, cuda or cuda:N, got '" + s.device + "'");
+        }
+      }),
   });
   return table;
 }

@@ -3,15 +3,17 @@
 #include "qat/core/error.h"
 #include "qat/core/progress.h"
 #include "qat/data/loader.h"
+#include "train/distributed.h"
 
 namespace qat::train {
 
 DetectionSet collect_detections(const graph::Executor& executor, const model::DetectorInfo& info,
                                 data::DataLoader& loader, const EvalSection& eval, double score_floor,
-                                const std::string& what) {
+                                const std::string& what, dist::Group* group) {
   at::NoGradGuard no_grad;
   DetectionSet set;
   set.score_floor = score_floor;
+  std::vector<int64_t> indices;  // the dataset index of each image, for the gather
   Progress progress(what, loader.images());
   loader.begin_epoch(0);
   while (auto batch = loader.next()) {
@@ -19,9 +21,10 @@ DetectionSet collect_detections(const graph::Executor& executor, const model::De
     auto dets = metrics::postprocess(out.at(info.boxes), out.at(info.scores), score_floor, eval.nms_iou,
                                      eval.max_detections);
     for (auto& d : dets) set.images.push_back(std::move(d));
+    indices.insert(indices.end(), batch->indices.begin(), batch->indices.end());
     progress.update(static_cast<int64_t>(set.images.size()));
   }
-  return set;
+  return gather_detections(group, std::move(set), indices);
 }
 
 namespace {

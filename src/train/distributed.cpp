@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "qat/core/error.h"
@@ -48,6 +49,70 @@ int64_t sum_over_ranks(dist::Group* group, int64_t value) {
   at::Tensor t = at::full({1}, value, at::kLong);
   group->reduce({t}, dist::Reduce::sum, "counting images");
   return t.item<int64_t>();
+}
+
+namespace {
+
+// One rank's detections as tensors to gather: per image its dataset index and count,
+// per detection its box, score and label (postprocess's dtypes, also when empty).
+struct PackedDetections {
+  at::Tensor index_count, boxes, scores, labels;
+};
+
+PackedDetections pack(const DetectionSet& shard, const std::vector<int64_t>& indices) {
+  PackedDetections p;
+  const auto n = static_cast<int64_t>(indices.size());
+  p.index_count = at::empty({n, 2}, at::kLong);
+  auto ic = p.index_count.accessor<int64_t, 2>();
+  std::vector<at::Tensor> boxes{at::empty({0, 4}, at::kFloat)}, scores{at::empty({0}, at::kFloat)},
+      labels{at::empty({0}, at::kLong)};
+  for (int64_t k = 0; k < n; ++k) {
+    const metrics::Detections& d = shard.images[static_cast<size_t>(k)];
+    ic[k][0] = indices[static_cast<size_t>(k)];
+    ic[k][1] = d.boxes.size(0);
+    boxes.push_back(d.boxes);
+    scores.push_back(d.scores);
+    labels.push_back(d.labels);
+  }
+  p.boxes = at::cat(boxes);
+  p.scores = at::cat(scores);
+  p.labels = at::cat(labels);
+  return p;
+}
+
+}  // namespace
+
+DetectionSet gather_detections(dist::Group* group, DetectionSet shard, const std::vector<int64_t>& indices) {
+  if (group == nullptr) return shard;
+  QAT_ASSERT(indices.size() == shard.images.size(), "detections of ", shard.images.size(), " images with ",
+             indices.size(), " indices");
+  const PackedDetections mine = pack(shard, indices);
+  const char* what = "gathering the val detections";
+  const auto index_count = group->all_gather(mine.index_count, what);
+  const auto boxes = group->all_gather(mine.boxes, what);
+  const auto scores = group->all_gather(mine.scores, what);
+  const auto labels = group->all_gather(mine.labels, what);
+  std::vector<std::pair<int64_t, metrics::Detections>> by_index;
+  for (size_t r = 0; r < index_count.size(); ++r) {
+    const auto ic = index_count[r].accessor<int64_t, 2>();
+    int64_t first = 0;
+    for (int64_t k = 0; k < index_count[r].size(0); ++k) {
+      const int64_t n = ic[k][1];
+      by_index.push_back({ic[k][0], {boxes[r].narrow(0, first, n), scores[r].narrow(0, first, n),
+                                     labels[r].narrow(0, first, n)}});
+      first += n;
+    }
+  }
+  std::sort(by_index.begin(), by_index.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  DetectionSet all;
+  all.score_floor = shard.score_floor;
+  all.images.reserve(by_index.size());
+  for (size_t i = 0; i < by_index.size(); ++i) {
+    QAT_ASSERT(by_index[i].first == static_cast<int64_t>(i), "the ranks' shards do not hold every val image once (",
+               "image ", by_index[i].first, " at position ", i, ")");
+    all.images.push_back(std::move(by_index[i].second));
+  }
+  return all;
 }
 
 bool observers_combinable(quant::QuantizerSet& quantizers) {

@@ -12,6 +12,7 @@
 
 #include "qat/graph/graph.h"
 #include "qat/quant/quantizer_set.h"
+#include "qat/train/detection_set.h"
 
 namespace qat::dist {
 class Group;
@@ -34,6 +35,13 @@ void average_buffers(dist::Group* group, const graph::Graph& graph);
 void average_values(dist::Group* group, const std::vector<double*>& values);
 /// The sum of `value` over the ranks.
 int64_t sum_over_ranks(dist::Group* group, int64_t value);
+
+/// The detections of every rank's shard in image order: `shard.images[k]` are those of
+/// dataset image `indices[k]`, and the ranks' shards together hold images 0..N-1 once
+/// each (an eval loader's shards: positions r, r + W, ...). Each rank sends its boxes,
+/// scores, labels and per-image counts (all-gather: the bytes as computed), so every
+/// rank returns the set one process collects, tensor for tensor. Without a group: `shard`.
+DetectionSet gather_detections(dist::Group* group, DetectionSet shard, const std::vector<int64_t>& indices);
 
 /// True when every observer's statistics can be combined across ranks (then ranks may
 /// calibrate on different images).

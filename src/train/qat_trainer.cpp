@@ -80,16 +80,17 @@ std::string epoch_label(int64_t epoch) {
   return epoch < 0 ? std::string("ptq") : "qat epoch " + std::to_string(epoch + 1);
 }
 
+// `val_loader` reads the behaviour shard of this rank of `group` (or the whole split).
 QatEpoch measure(int64_t epoch, const DetectionSet& teacher_set, QuantizedStudent& student,
-                 const model::DetectorInfo& info, data::DataLoader& val_loader, const Recipe& recipe,
-                 const QatSection& q, const metrics::Gate& gate) {
+                 const model::DetectorInfo& info, data::DataLoader& val_loader, dist::Group* group,
+                 const Recipe& recipe, const QatSection& q, const metrics::Gate& gate) {
   const double t = recipe.eval.score_threshold;
   const double floor = std::min(q.threshold_lo, t);
   const bool was_training = student.executor().training();
   student.executor().set_training(false);
   const DetectionSet student_set = collect_detections(
       student.executor(), info, val_loader, recipe.eval, floor,
-      epoch_label(epoch) + " behaviour images");
+      epoch_label(epoch) + " behaviour images", group);
   student.executor().set_training(was_training);
   const ThresholdChoice choice = search_threshold(teacher_set, t, student_set, gate,
                                                   {q.threshold_lo, q.threshold_hi, q.threshold_step},
@@ -259,12 +260,12 @@ QatResult train_qat(RunContext& ctx, QuantizedStudent& student, const QatSection
   QatResult result;
   result.gate = ctx.gate();
   const auto train_loader = ctx.loader(LoaderPurpose::train, LoaderPhase::qat);
-  const auto val_loader = ctx.loader(LoaderPurpose::eval, LoaderPhase::qat);
+  const auto val_loader = ctx.loader(LoaderPurpose::behaviour, LoaderPhase::qat);
   const model::Detector& teacher = ctx.teacher();
   const double t = recipe.eval.score_threshold;
   const DetectionSet& teacher_set = ctx.teacher_val_detections();
   auto measured = [&](int64_t epoch) {
-    return measure(epoch, teacher_set, student, teacher.info, *val_loader, recipe, q, result.gate);
+    return measure(epoch, teacher_set, student, teacher.info, *val_loader, ctx.group(), recipe, q, result.gate);
   };
 
   // The PTQ starting point is a candidate too: QAT has to beat it.

@@ -9,7 +9,9 @@
 # ends the other with exit 7 naming it, within distributed.timeout_s (then --resume
 # continues from rank 0's checkpoint on 2 ranks and on 1), and ends
 # `--nproc` with the rank's signal; a missing peer fails the rendezvous naming it;
-# nccl is refused with exit 2 on this CPU build.
+# nccl and distributed.device cuda are refused with exit 2 on this CPU build. The same
+# FP32 weights on 2 ranks and on 1 give byte-identical PTQ behaviour figures, model and
+# metrics (behaviour is measured on shards of the val split and gathered).
 # Usage: distributed_cli_test.sh QAT_BINARY
 set -u
 qat=$1
@@ -56,6 +58,30 @@ node -e '
     if (!(rel < 0.05)) process.exit(1);
   }' "$work/runs/two/report.json" "$work/runs/one/report.json" && echo "ok losses-close" || fail losses-close
 
+# --- the same FP32 weights on 2 ranks and on 1 (no QAT epoch): each rank measures
+# behaviour on its half of the val split and the ranks gather the detections, so the
+# PTQ figures, the ONNX Runtime re-check and the model are byte for byte one process's.
+recipe same 8
+same=(--set "qat.fp32_weights=$work/runs/one/fp32/best.h5" --set qat.epochs=0)
+expect same-2-ranks 0 "" -- "$qat" --threads 1 train "$work/same.yaml" --nproc 2 "${same[@]}"
+# Each rank ran the teacher over its shard only: the two shards add up to the split.
+shards=$(sed -n 's|^info teacher detections images \([0-9]*\)/\1\( .*\)*$|\1|p' "$work/err" | sort -n | tr '\n' ' ')
+val=$(node -p 'require(process.argv[1]).data.val_images' "$work/runs/same/report.json")
+[ "$shards" = "$((val / 2)) $(((val + 1) / 2)) " ] && echo "ok same-sharded ($shards of $val)" ||
+  fail "same-sharded: '$shards' of $val" "$work/err"
+mv "$work/runs/same" "$work/same.2"
+expect same-1-rank 0 "" -- "$qat" -q --threads 1 train "$work/same.yaml" "${same[@]}"
+for f in metrics.csv model.int8.onnx; do
+  cmp -s "$work/same.2/$f" "$work/runs/same/$f" && echo "ok same-$f" || fail "same-$f"
+done
+node -e '
+  const a = require(process.argv[1]), b = require(process.argv[2]);
+  const figures = (r) => { const p = {...r.qat.epochs[0]}; delete p.seconds; return JSON.stringify([p, r.onnxruntime.behaviour]); };
+  console.log(`ptq at the teacher threshold: 2 ranks ${JSON.stringify(a.qat.epochs[0].at_teacher_threshold.median_iou)} median IoU, ` +
+              `1 rank ${JSON.stringify(b.qat.epochs[0].at_teacher_threshold.median_iou)}`);
+  process.exit(figures(a) === figures(b) && a.qat.epochs[0].at_teacher_threshold.matched > 0 ? 0 : 1);' \
+  "$work/same.2/report.json" "$work/runs/same/report.json" && echo "ok same-behaviour" || fail same-behaviour
+
 # --- a killed rank: the other exits 7 naming it, within the timeout
 recipe killed 8 "distributed: {timeout_s: 20}"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
@@ -85,7 +111,12 @@ RANK=0 "$qat" -q train "$work/alone.yaml" >/dev/null 2>"$work/err"; code=$?
 # --- nccl on this CPU build
 expect nccl 2 "error: distributed.backend: nccl needs a CUDA build of libtorch; this one is CPU-only (use gloo)" -- \
   env RANK=0 "$qat" -q train "$work/alone.yaml" --set distributed.backend=nccl
+# --- distributed.device: cuda is refused before the rendezvous; plain cuda is cuda:LOCAL_RANK
+expect device-cuda-rank 2 "error: distributed.device: cuda (cuda:1) needs a CUDA build of libtorch; this one is CPU-only (use cpu)" -- \
+  env RANK=1 LOCAL_RANK=1 "$qat" -q train "$work/alone.yaml" --set distributed.device=cuda
 unset WORLD_SIZE MASTER_ADDR MASTER_PORT
+expect device-cuda-one-process 2 "error: distributed.device: cuda:3 needs a CUDA build of libtorch; this one is CPU-only (use cpu)" -- \
+  "$qat" -q train "$work/alone.yaml" --set distributed.device=cuda:3
 
 # --- --resume continues from rank 0's last checkpoint, on 2 ranks and on 1
 cp -r "$work/runs/killed" "$work/killed.saved"

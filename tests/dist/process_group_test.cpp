@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <map>
 
 #include "dist/two_ranks.h"
@@ -66,6 +67,23 @@ TEST(Group, ReducesAcrossBucketsAsSumMinMaxAndMean) {
     EXPECT_TRUE(at::equal(hi, at::tensor({1.0f, 0.0f})));
     EXPECT_TRUE(at::equal(mean, at::tensor({0.5f, 3.0f})));
     g.barrier("a test");
+  });
+}
+
+TEST(Group, GathersRowsOfDifferentCountsInRankOrder) {
+  on_two_ranks([](Group& g) {
+    // Rank 0 sends 3 rows, rank 1 none: the counts differ, -0.0 and NaN arrive as sent.
+    const at::Tensor mine = g.rank() == 0 ? at::tensor({1.5f, -0.0f, NAN, 4.0f, 5.0f, 6.0f}).view({3, 2})
+                                          : at::empty({0, 2});
+    const auto all = g.all_gather(mine, "a test");
+    ASSERT_EQ(all.size(), 2u);
+    EXPECT_EQ(all[0].sizes(), at::IntArrayRef({3, 2}));
+    EXPECT_EQ(all[1].sizes(), at::IntArrayRef({0, 2}));
+    EXPECT_TRUE(at::equal(all[0].view(at::kInt), at::tensor({1.5f, -0.0f, NAN, 4.0f, 5.0f, 6.0f}).view(at::kInt).view({3, 2})));
+    // Whole numbers keep their type; rank 1 sends more rows than rank 0.
+    const auto ids = g.all_gather(at::arange(g.rank() * 2 + 1, at::kLong) + 10 * g.rank(), "a test");
+    EXPECT_TRUE(at::equal(ids[0], at::tensor({0}, at::kLong)));
+    EXPECT_TRUE(at::equal(ids[1], at::tensor({10, 11, 12}, at::kLong)));
   });
 }
 

@@ -173,6 +173,15 @@ TEST(Recipe, DistributedSectionIsShownOnlyWhenNotTheDefault) {
                      "--set distributed.backend=mpi: distributed.backend: must be one of gloo, nccl; got 'mpi'");
   ASSERT_THROWS_WITH(load_recipe(file, {"distributed.timeout_s=0"}), ConfigError,
                      "--set distributed.timeout_s=0: distributed.timeout_s: must be in [1, 86400], got 0");
+  // distributed.device: cpu by default; any CUDA device reads (the run refuses it on this build).
+  EXPECT_EQ(defaults.distributed.device, "cpu");
+  const Recipe gpu = load_recipe(file, {"distributed.device=cuda:1"});
+  EXPECT_EQ(gpu.distributed.device, "cuda:1");
+  EXPECT_NE(gpu.to_yaml_text().find("  device: cuda:1\n"), std::string::npos);
+  ASSERT_THROWS_WITH(load_recipe(file, {"distributed.device=gpu"}), ConfigError,
+                     "--set distributed.device=gpu: distributed.device: must be cpu, cuda or cuda:N, got 'gpu'");
+  ASSERT_THROWS_WITH(load_recipe(dir.write("dev.yaml", "distributed:\n  device: cuda:-1\n")), ConfigError,
+                     dir.file("dev.yaml") + ":2:11: distributed.device: must be cpu, cuda or cuda:N, got 'cuda:-1'");
 }
 
 // An imported model without export.opset exports at its own opset (0 here, resolved

@@ -68,6 +68,10 @@ class Group {
   /// Combines `tensors` (float32, same shapes on every rank) in place, flattened into
   /// buckets of at most kBucketBytes so that a model's tensors are a few collectives.
   void reduce(const std::vector<at::Tensor>& tensors, Reduce how, const char* what);
+  /// Every rank's `local` in rank order. The tensors must have the same dtype and the
+  /// same sizes but the first on every rank; the first (rows) may differ (0 too). The
+  /// bytes arrive as sent: no arithmetic touches them.
+  std::vector<at::Tensor> all_gather(const at::Tensor& local, const char* what);
   /// Waits until every rank arrives.
   void barrier(const char* what);
   /// Rank 0 posts `value` under `key`; the others wait for it without the collective
@@ -91,6 +95,8 @@ class Group {
 };
 
 /// The group of this process when the environment names one (launch_env), else nullptr.
+/// First, in one process too, resolves options.device (dist/device.h): a CUDA device
+/// on this CPU-only build throws qat::Error (exit 2) naming distributed.device.
 std::unique_ptr<Group> join_from_environment(const DistributedSection& options);
 
 }  // namespace qat::dist

@@ -12,6 +12,7 @@
 #include "qat/recipe/sections.h"
 
 namespace qat::data { class DataLoader; }
+namespace qat::dist { class Group; }
 
 namespace qat::train {
 
@@ -22,9 +23,13 @@ struct DetectionSet {
 
 /// Runs `executor` (a detector graph) over one pass of `loader` and keeps the
 /// detections scoring at least `score_floor`. Progress lines start with `what`.
+/// With `group`, `loader` reads this rank's shard of the split in file order
+/// (RunContext::loader(LoaderPurpose::behaviour, ...)) and every rank returns the whole
+/// split's detections, gathered from the ranks and put in image order: the set one
+/// process computes (gather_detections in train/distributed.h).
 DetectionSet collect_detections(const graph::Executor& executor, const model::DetectorInfo& info,
                                 data::DataLoader& loader, const EvalSection& eval, double score_floor,
-                                const std::string& what = "detections images");
+                                const std::string& what = "detections images", dist::Group* group = nullptr);
 
 /// `set` with only the detections scoring at least `threshold` (>= set.score_floor).
 std::vector<metrics::Detections> at_threshold(const DetectionSet& set, double threshold);

@@ -13,6 +13,7 @@ namespace qat::train {
 enum class LoaderPurpose {
   train,        ///< train split, shuffled, flipped with data.hflip, whole batches only
   eval,         ///< val split in file order, no flips, every image
+  behaviour,    ///< as eval; in a data-parallel run each rank reads its shard (the detections are gathered)
   calibration,  ///< train split shuffled (a representative draw), no flips, every image
 };
 
