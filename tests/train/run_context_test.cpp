@@ -1,16 +1,14 @@
 #include "qat/train/run_context.h"
 
+#include "dist/two_ranks.h"
 #include "qat/core/error.h"
 #include "qat/core/run_lock.h"
-#include "qat/dist/launcher.h"
 #include "qat/dist/process_group.h"
 #include "qat/graph/executor.h"
 #include "qat/train/loader_factory.h"
 #include "qat/train/recipe_detector.h"
 #include "qat/train/run_layout.h"
 #include "support/test_support.h"
-
-#include <thread>
 
 namespace qat::train {
 namespace {
@@ -246,29 +244,15 @@ TEST(RunContext, TwoRanksGatherTheValDetectionsOfOneProcess) {
   EXPECT_LT(stats_one.matched, stats_one.teacher_count);
   EXPECT_GT(stats_one.confidence_mae, 0.0);
 
-  const int port = dist::free_loopback_port();
   DetectionSet teacher_sets[2], student_sets[2];
   metrics::BehaviourStats stats[2];
-  std::exception_ptr errors[2];
-  std::vector<std::thread> threads;
-  for (int r = 0; r < 2; ++r) {
-    threads.emplace_back([&, r] {
-      try {
-        DistributedSection options;
-        options.timeout_s = 30;
-        dist::Group group(dist::LaunchEnv{r, 2, r, "127.0.0.1", port}, options);
-        ranks[static_cast<size_t>(r)]->join(group, dir.file("rank" + std::to_string(r)));
-        measure(*ranks[static_cast<size_t>(r)], students[static_cast<size_t>(r) + 1], &group, teacher_sets[r],
-                student_sets[r], stats[r]);
-      } catch (...) {
-        errors[r] = std::current_exception();
-      }
-    });
-  }
-  for (auto& t : threads) t.join();
-  for (auto& e : errors) {
-    if (e) std::rethrow_exception(e);
-  }
+  dist::on_two_ranks(
+      [&](dist::Group& group) {
+        const auto r = static_cast<size_t>(group.rank());
+        ranks[r]->join(group, dir.file("rank" + std::to_string(r)));
+        measure(*ranks[r], students[r + 1], &group, teacher_sets[r], student_sets[r], stats[r]);
+      },
+      30);
   for (int r = 0; r < 2; ++r) {
     SCOPED_TRACE("rank " + std::to_string(r));
     expect_same_sets(teacher_sets[r], teacher_one);
