@@ -158,8 +158,9 @@ int64_t Fp32Training::resume() {
     gen.set_state(ck.rng_state);
   }
   result_.history = history_from_json(ck.history_json);
-  logger().info("resuming {} from epoch {} ({})", recipe_.name, ck.epoch + 2, last_path);
-  return ck.epoch + 1;
+  const int64_t next_epoch = ck.epoch ? *ck.epoch + 1 : 0;
+  logger().info("resuming {} from epoch {} ({})", recipe_.name, next_epoch + 1, last_path);
+  return next_epoch;
 }
 
 void Fp32Training::prepare() {
