@@ -181,8 +181,7 @@ ExportResult export_phase(RunContext& ctx, PtqPhaseResult& ptq, const QatPhaseRe
   eo.opset = export_opset(recipe);
   eo.metadata["qat.recipe_hash"] = recipe.hash();
   eo.metadata["qat.score_threshold"] = std::to_string(r.chosen.threshold);
-  save_student_checkpoint(r.staged_student, student, recipe, ctx.class_names(),
-                          r.chosen.epoch < 0 ? std::nullopt : std::optional<int64_t>(r.chosen.epoch));
+  save_student_checkpoint(r.staged_student, student, recipe, ctx.class_names(), r.chosen.epoch);
   exporter::export_qdq_onnx(student.detector().graph, student.quantizers(), r.staged_model, eo);
   r.profile = eo.profile;
   r.opset = eo.opset;
