@@ -87,7 +87,8 @@ void ReportWriter::add(const Fp32PhaseResult& fp32) {
       report_["fp32"] = {{"weights", recipe.qat.fp32_weights}};
       break;
     case TeacherSource::trained:
-      report_["fp32"] = {{"best_epoch", fp32.best_epoch + 1}, {"best_val_map50", fp32.best_map50},
+      report_["fp32"] = {{"best_epoch", fp32.best_epoch ? *fp32.best_epoch + 1 : 0},  // 1-based; 0: no epoch ran
+                         {"best_val_map50", fp32.best_map50},
                          {"history", nlohmann::json::parse(history_json(fp32.history))}};
       break;
   }
