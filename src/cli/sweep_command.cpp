@@ -31,7 +31,7 @@ void add_sweep_command(CLI::App& app, Action& action) {
     action = [args] {
       const auto result = train::run_sweep(load_recipe(args->file, args->overrides), args->options);
       std::cout << train::format_sweep_table(result);
-      return result.chosen >= 0 ? kExitOk : kExitGateFailed;
+      return result.chosen ? kExitOk : kExitGateFailed;
     };
   });
 }

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <set>
 #include <unordered_map>
 
@@ -55,7 +56,7 @@ struct CocoImage {
   int64_t id = 0;
   std::string where;  // "images[2] (id 5)"
   std::string file;   // images_dir / file_name
-  int64_t width = -1, height = -1;  // from the json, -1 when absent
+  std::optional<int64_t> width, height;  // from the json, when it gives them
   std::vector<float> boxes;  // xyxy input pixels
   std::vector<int64_t> labels;
 };
@@ -254,6 +255,9 @@ std::string describe_categories(const std::vector<std::pair<int64_t, std::string
   return out;
 }
 
+// A side as the json gives it, "?" when it does not.
+std::string size_text(const std::optional<int64_t>& side) { return side ? std::to_string(*side) : "?"; }
+
 }  // namespace
 
 namespace {
@@ -282,10 +286,10 @@ ImportSummary import_coco_checked(const CocoImportOptions& options) {
     for (const CocoImage& image : split.images) {
       const at::Tensor pixels = read_image(image.file);
       const int64_t h = pixels.size(1), w = pixels.size(2);
-      if ((image.width >= 0 && image.width != w) || (image.height >= 0 && image.height != h)) {
+      if ((image.width && *image.width != w) || (image.height && *image.height != h)) {
         throw IoError(json_path, image.where,
                       "image file " + image.file + " is " + std::to_string(w) + "x" + std::to_string(h) +
-                          " pixels, the json says " + std::to_string(image.width) + "x" + std::to_string(image.height));
+                          " pixels, the json says " + size_text(image.width) + "x" + size_text(image.height));
       }
       writer.add(pixels, image.boxes, image.labels);
     }

@@ -59,12 +59,13 @@ Executor::Executor(const Graph& graph) : graph_(graph) {
 }
 
 void Executor::find_silu_pairs() {
-  std::vector<int> consumers(static_cast<size_t>(num_slots_), 0), producer(static_cast<size_t>(num_slots_), -1);
+  std::vector<int> consumers(static_cast<size_t>(num_slots_), 0);
+  std::vector<std::optional<size_t>> producer(static_cast<size_t>(num_slots_));  // step writing each slot
   for (size_t i = 0; i < steps_.size(); ++i) {
     for (const int s : steps_[i].inputs) {
       if (s >= 0) ++consumers[static_cast<size_t>(s)];
     }
-    for (const int s : steps_[i].outputs) producer[static_cast<size_t>(s)] = static_cast<int>(i);
+    for (const int s : steps_[i].outputs) producer[static_cast<size_t>(s)] = i;
   }
   for (const auto& out : graph_.outputs()) ++consumers[static_cast<size_t>(slot_of_.at(out.name))];
   for (size_t j = 0; j < steps_.size(); ++j) {
@@ -72,13 +73,13 @@ void Executor::find_silu_pairs() {
     if (op_traits(mul.node->op_type).silu != SiluRole::product) continue;
     for (int k = 0; k < 2; ++k) {
       const int sig_slot = mul.inputs[static_cast<size_t>(k)], x_slot = mul.inputs[static_cast<size_t>(1 - k)];
-      const int i = sig_slot < 0 ? -1 : producer[static_cast<size_t>(sig_slot)];
-      if (i < 0 || op_traits(steps_[static_cast<size_t>(i)].node->op_type).silu != SiluRole::sigmoid) continue;
-      Step& sig = steps_[static_cast<size_t>(i)];
+      if (sig_slot < 0) continue;  // an omitted input
+      const std::optional<size_t> i = producer[static_cast<size_t>(sig_slot)];
+      if (!i || op_traits(steps_[*i].node->op_type).silu != SiluRole::sigmoid) continue;
+      Step& sig = steps_[*i];
       if (sig.inputs[0] != x_slot || consumers[static_cast<size_t>(sig_slot)] != 1) continue;
-      sig.silu_mul_step = static_cast<int>(j);
-      mul.silu_x_slot = x_slot;
-      mul.silu_sigmoid_slot = sig_slot;
+      sig.silu_mul_step = j;
+      mul.silu = SiluSlots{x_slot, sig_slot};
       break;
     }
   }
@@ -86,14 +87,14 @@ void Executor::find_silu_pairs() {
 
 bool Executor::fuse_silu(size_t i, const std::vector<bool>& tapped) const {
   const Step& sig = steps_[i];
-  if (sig.silu_mul_step < 0 || tapped[static_cast<size_t>(sig.outputs[0])]) return false;
+  if (!sig.silu_mul_step || tapped[static_cast<size_t>(sig.outputs[0])]) return false;
   const auto has_transform = [](const Step& s) {
     for (const auto& t : s.transforms) {
       if (t) return true;
     }
     return false;
   };
-  return !has_transform(sig) && !has_transform(steps_[static_cast<size_t>(sig.silu_mul_step)]);
+  return !has_transform(sig) && !has_transform(steps_[*sig.silu_mul_step]);
 }
 
 void Executor::set_edge_transform(const std::string& node, size_t input_index,
@@ -132,8 +133,8 @@ ValueMap Executor::run(const ValueMap& inputs, const std::vector<std::string>& t
   for (size_t n = 0; n < steps_.size(); ++n) {
     const Step& step = steps_[n];
     if (fuse_silu(n, tapped)) continue;  // its Mul computes silu(x); the sigmoid slot stays empty
-    if (step.silu_x_slot >= 0 && !slots[static_cast<size_t>(step.silu_sigmoid_slot)].defined()) {
-      slots[static_cast<size_t>(step.outputs[0])] = at::silu(slots[static_cast<size_t>(step.silu_x_slot)]);
+    if (step.silu && !slots[static_cast<size_t>(step.silu->sigmoid)].defined()) {
+      slots[static_cast<size_t>(step.outputs[0])] = at::silu(slots[static_cast<size_t>(step.silu->x)]);
       continue;
     }
     args.clear();

@@ -11,6 +11,10 @@ namespace {
 constexpr const char* kFormat = "qat-checkpoint";
 // Version 2 added content_sha256; version 1 files (no digest) are refused.
 constexpr int64_t kVersion = 2;
+// The epoch attribute of a checkpoint with no completed epoch (Checkpoint::epoch empty).
+constexpr int64_t kNoEpoch = -1;
+
+int64_t epoch_attribute(const Checkpoint& ck) { return ck.epoch.value_or(kNoEpoch); }
 
 // The digest covers everything load_checkpoint returns, in a canonical order, so a
 // flipped weight byte (or an edited attribute) is found on load by every reader:
@@ -55,7 +59,7 @@ class ContentDigest {
 
 std::string content_digest(const Checkpoint& ck) {
   ContentDigest d;
-  d.text("epoch", std::to_string(ck.epoch));
+  d.text("epoch", std::to_string(epoch_attribute(ck)));
   d.text("phase", ck.phase);
   d.text("recipe_hash", ck.recipe_hash);
   d.text("arch", ck.arch);
@@ -120,7 +124,7 @@ void save_checkpoint(const std::string& path, const Checkpoint& ck) {
     h5::File f = h5::File::create(target.temp_path().string());
     h5::set_attribute(f, "/", "format", std::string(kFormat));
     h5::set_attribute(f, "/", "format_version", kVersion);
-    h5::set_attribute(f, "/", "epoch", ck.epoch);
+    h5::set_attribute(f, "/", "epoch", epoch_attribute(ck));
     h5::set_attribute(f, "/", "phase", ck.phase);
     h5::set_attribute(f, "/", "recipe_hash", ck.recipe_hash);
     h5::set_attribute(f, "/", "arch", ck.arch);
@@ -158,7 +162,7 @@ Checkpoint load_checkpoint(const std::string& path) {
                                  std::to_string(kVersion) + ")");
   }
   Checkpoint ck;
-  ck.epoch = h5::int_attribute(f, "/", "epoch");
+  if (const int64_t epoch = h5::int_attribute(f, "/", "epoch"); epoch != kNoEpoch) ck.epoch = epoch;
   ck.phase = h5::string_attribute(f, "/", "phase");
   ck.recipe_hash = h5::string_attribute(f, "/", "recipe_hash");
   ck.arch = h5::string_attribute(f, "/", "arch");

@@ -161,8 +161,9 @@ int64_t Fp32Training::resume() {
     gen.set_state(ck.rng_state);
   }
   result_.history = history_from_json(ck.history_json);
-  logger().info("resuming {} from epoch {} ({})", recipe_.name, ck.epoch + 2, last_path);
-  return ck.epoch + 1;
+  const int64_t next_epoch = ck.epoch ? *ck.epoch + 1 : 0;
+  logger().info("resuming {} from epoch {} ({})", recipe_.name, next_epoch + 1, last_path);
+  return next_epoch;
 }
 
 void Fp32Training::prepare() {
@@ -242,7 +243,7 @@ void Fp32Training::finish_epoch(EpochRecord rec) {
   ck.history_json = history_json(result_.history);
   ck.recipe_yaml = recipe_.to_yaml_text();
   ck.class_names = ctx_.class_names();
-  if (result_.best_epoch < 0 || rec.val_map50 > result_.best_map50) {
+  if (!result_.best_epoch || rec.val_map50 > result_.best_map50) {
     result_.best_epoch = rec.epoch;
     result_.best_map50 = rec.val_map50;
     capture_weights(evaluated_.graph, ck);  // best.h5 holds the weights that were evaluated
@@ -277,16 +278,16 @@ Fp32Result train_fp32(RunContext& ctx, const TrainOptions& options) {
   int64_t start_epoch = 0;
   if (options.resume && fs::exists(ctx.run_layout().fp32_last)) start_epoch = training.resume();
   for (const auto& r : result.history) {
-    if (result.best_epoch < 0 || r.val_map50 > result.best_map50) {
+    if (!result.best_epoch || r.val_map50 > result.best_map50) {
       result.best_epoch = r.epoch;
       result.best_map50 = r.val_map50;
     }
   }
   training.prepare();
   const auto run_start = Clock::now();
-  const int64_t end_epoch = options.max_epochs_this_run < 0
-                                ? cfg.epochs
-                                : std::min<int64_t>(cfg.epochs, start_epoch + options.max_epochs_this_run);
+  const int64_t end_epoch = options.max_epochs_this_run
+                                ? std::min<int64_t>(cfg.epochs, start_epoch + *options.max_epochs_this_run)
+                                : cfg.epochs;
   for (int64_t epoch = start_epoch; epoch < end_epoch; ++epoch) {
     EpochRecord rec = training.train_epoch(epoch);
     throw_if_interrupted();
@@ -299,7 +300,7 @@ Fp32Result train_fp32(RunContext& ctx, const TrainOptions& options) {
   }
   result.finished = true;
   logger().info("fp32 finished in {}: best epoch {} with val mAP@0.5 {:.4f}", clock_text(seconds_since(run_start)),
-                result.best_epoch + 1, result.best_map50);
+                result.best_epoch ? *result.best_epoch + 1 : 0, result.best_map50);
   // Every rank takes the best epoch rank 0 kept (a resumed run's may predate this run).
   if (ctx.group() != nullptr) ctx.group()->barrier("the end of the FP32 phase");
   const std::string& best_path = ctx.run_layout().fp32_best;

@@ -40,7 +40,7 @@ void select_epoch(QatResult& result) {
   };
   for (size_t i = 0; i < result.history.size(); ++i) {
     const auto& e = result.history[i];
-    if (e.epoch >= 0 && (!result.lowest_loss || e.loss < result.history[*result.lowest_loss].loss)) {
+    if (!e.is_ptq() && (!result.lowest_loss || e.loss < result.history[*result.lowest_loss].loss)) {
       result.lowest_loss = i;
     }
     if (e.passed && (!result.selected || better(e, result.history[*result.selected]))) {
@@ -75,13 +75,13 @@ void restore(QuantizedStudent& s, const Snapshot& snap) {
   s.quantizers().set_qparams(snap.qparams);
 }
 
-// "ptq" for the PTQ starting point (epoch -1), else "qat epoch N" (1-based): log lines and labels.
-std::string epoch_label(int64_t epoch) {
-  return epoch < 0 ? std::string("ptq") : "qat epoch " + std::to_string(epoch + 1);
+// "ptq" for the PTQ starting point (no epoch), else "qat epoch N" (1-based): log lines and labels.
+std::string epoch_label(std::optional<int64_t> epoch) {
+  return epoch ? "qat epoch " + std::to_string(*epoch + 1) : std::string("ptq");
 }
 
 // `val_loader` reads the behaviour shard of this rank of `group` (or the whole split).
-QatEpoch measure(int64_t epoch, const DetectionSet& teacher_set, QuantizedStudent& student,
+QatEpoch measure(std::optional<int64_t> epoch, const DetectionSet& teacher_set, QuantizedStudent& student,
                  const model::DetectorInfo& info, data::DataLoader& val_loader, dist::Group* group,
                  const Recipe& recipe, const QatSection& q, const metrics::Gate& gate) {
   const double t = recipe.eval.score_threshold;
@@ -231,8 +231,8 @@ QatEpoch QatLoop::train_epoch(int64_t epoch) {
 
 std::string epoch_name(const QatResult& result, std::optional<size_t> index) {
   if (!index) return "-";
-  const int64_t epoch = result.history[*index].epoch;
-  return epoch < 0 ? std::string("the PTQ model") : "qat epoch " + std::to_string(epoch + 1);
+  const std::optional<int64_t>& epoch = result.history[*index].epoch;
+  return epoch ? "qat epoch " + std::to_string(*epoch + 1) : std::string("the PTQ model");
 }
 
 // Picks the epoch (select_epoch) and leaves the student holding it.
@@ -264,14 +264,14 @@ QatResult train_qat(RunContext& ctx, QuantizedStudent& student, const QatSection
   const model::Detector& teacher = ctx.teacher();
   const double t = recipe.eval.score_threshold;
   const DetectionSet& teacher_set = ctx.teacher_val_detections();
-  auto measured = [&](int64_t epoch) {
+  auto measured = [&](std::optional<int64_t> epoch) {
     return measure(epoch, teacher_set, student, teacher.info, *val_loader, ctx.group(), recipe, q, result.gate);
   };
 
   // The PTQ starting point is a candidate too: QAT has to beat it.
   std::vector<Snapshot> snapshots;
   const auto ptq_start = Clock::now();
-  QatEpoch ptq = measured(-1);
+  QatEpoch ptq = measured(std::nullopt);
   ptq.seconds = seconds_since(ptq_start);
   log_epoch(ptq, t);
   if (ptq.at_teacher_threshold.teacher_count == 0 && !ptq.verdict_at_teacher_threshold.passed) {

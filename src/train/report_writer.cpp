@@ -17,7 +17,7 @@ namespace fs = std::filesystem;
 namespace {
 
 nlohmann::json epoch_json(const QatEpoch& e) {
-  nlohmann::json j = {{"epoch", e.epoch < 0 ? nlohmann::json("ptq") : nlohmann::json(e.epoch + 1)},
+  nlohmann::json j = {{"epoch", e.epoch ? nlohmann::json(*e.epoch + 1) : nlohmann::json("ptq")},
                       {"lr", e.lr},
                       {"loss", e.loss},
                       {"loss_parts", e.loss_parts},
@@ -53,7 +53,7 @@ std::string qat_csv(const QatResult& r, const std::vector<std::string>& class_na
   for (size_t c : classes) out << ",recall[" << class_names.at(c) << ']';
   out << '\n';
   for (const auto& e : r.history) {
-    out << (e.epoch < 0 ? std::string("ptq") : std::to_string(e.epoch + 1)) << ',' << e.lr << ',' << e.loss << ',';
+    out << (e.epoch ? std::to_string(*e.epoch + 1) : std::string("ptq")) << ',' << e.lr << ',' << e.loss << ',';
     for (const auto& m : metrics::behaviour_metrics()) out << e.at_teacher_threshold.*m.value << ',';
     out << (e.verdict_at_teacher_threshold.passed ? "pass" : "fail") << ',' << (e.passed ? 1 : 0) << ','
         << (e.passed ? e.threshold : 0.0) << ',' << e.objective;
@@ -87,7 +87,8 @@ void ReportWriter::add(const Fp32PhaseResult& fp32) {
       report_["fp32"] = {{"weights", recipe.qat.fp32_weights}};
       break;
     case TeacherSource::trained:
-      report_["fp32"] = {{"best_epoch", fp32.best_epoch + 1}, {"best_val_map50", fp32.best_map50},
+      report_["fp32"] = {{"best_epoch", fp32.best_epoch ? *fp32.best_epoch + 1 : 0},  // 1-based; 0: no epoch ran
+                         {"best_val_map50", fp32.best_map50},
                          {"history", nlohmann::json::parse(history_json(fp32.history))}};
       break;
   }

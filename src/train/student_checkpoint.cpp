@@ -6,7 +6,7 @@
 namespace qat::train {
 
 void save_student_checkpoint(const std::string& path, const QuantizedStudent& student, const Recipe& recipe,
-                             const std::vector<std::string>& class_names, int64_t epoch,
+                             const std::vector<std::string>& class_names, std::optional<int64_t> epoch,
                              const std::map<std::string, quant::QParams>& output_qparams) {
   Checkpoint ck;
   ck.epoch = epoch;

@@ -72,7 +72,7 @@ nlohmann::json row_json(const SweepRow& r) {
 void choose_region(SweepResult& result, const QuantSection& quant, const std::function<void(SweepRow&)>& measure) {
   if (result.mode == SweepMode::blocks) {
     for (size_t i = 0; i < result.rows.size(); ++i) {
-      if (result.rows[i].verdict.passed) result.chosen = static_cast<int64_t>(i);
+      if (result.rows[i].verdict.passed) result.chosen = i;
     }
     return;
   }
@@ -86,7 +86,7 @@ void choose_region(SweepResult& result, const QuantSection& quant, const std::fu
   if (combined.exclude.size() - quant.exclude.size() < result.rows.size()) {
     measure(combined);
     result.rows.push_back(combined);
-    if (combined.verdict.passed) result.chosen = static_cast<int64_t>(result.rows.size()) - 1;
+    if (combined.verdict.passed) result.chosen = result.rows.size() - 1;
   }
 }
 
@@ -100,11 +100,11 @@ void write_sweep_report(const RunContext& ctx, const SweepOptions& options, cons
                            {"weights", weights},           {"mode", to_string(options.mode)},
                            {"qat_epochs", options.qat_epochs}, {"score_threshold", recipe.eval.score_threshold},
                            {"gate", recipe.qat.gate},      {"rows", rows}};
-  report["chosen"] = result.chosen < 0 ? nlohmann::json(nullptr) : rows[static_cast<size_t>(result.chosen)];
+  report["chosen"] = result.chosen ? rows[*result.chosen] : nlohmann::json(nullptr);
   result.report_path = ctx.layout().sweep_report;
   write_file_atomic(result.report_path, report.dump(2) + "\n");
-  if (result.chosen >= 0) {
-    const auto& c = result.rows[static_cast<size_t>(result.chosen)];
+  if (result.chosen) {
+    const auto& c = result.rows[*result.chosen];
     logger().info("sweep: widest passing region '{}' ({} quantized ops)", c.region, c.quantized_ops);
   } else {
     logger().warn("sweep: no region passes the gate {}", recipe.qat.gate);
@@ -200,12 +200,12 @@ std::string format_sweep_table(const SweepResult& result) {
   for (size_t i = 0; i < result.rows.size(); ++i) {
     const auto& r = result.rows[i];
     std::snprintf(line, sizeof(line), "%c %-*s %5lld %8.4f %8.4f %8.4f %8.4f  %s\n",
-                  static_cast<int64_t>(i) == result.chosen ? '*' : ' ', static_cast<int>(width), r.region.c_str(),
+                  result.chosen == i ? '*' : ' ', static_cast<int>(width), r.region.c_str(),
                   static_cast<long long>(r.quantized_ops), r.stats.recall, r.stats.precision_agreement,
                   r.stats.median_iou, r.stats.confidence_mae, r.verdict.summary().c_str());
     out << line;
   }
-  if (result.chosen < 0) out << "no region passes the gate\n";
+  if (!result.chosen) out << "no region passes the gate\n";
   return out.str();
 }
 

@@ -167,6 +167,23 @@ TEST(ImportCoco, MissingCorruptOrMisSizedImageFiles) {
   ASSERT_THROWS_WITH(import_coco(options_for(dir, j)), IoError,
                      dir.file("train.json") + ": images[1] (id 2): image file " + dir.file("images/a.png") +
                          " is 4x2 pixels, the json says 5x2");
+  // A side the json leaves out is not checked, and shows as '?'.
+  j = write_folder(dir);
+  j["images"][1]["width"] = 5;
+  j["images"][1].erase("height");
+  ASSERT_THROWS_WITH(import_coco(options_for(dir, j)), IoError,
+                     dir.file("train.json") + ": images[1] (id 2): image file " + dir.file("images/a.png") +
+                         " is 4x2 pixels, the json says 5x?");
+  j = write_folder(dir);
+  j["images"][1].erase("width");
+  j["images"][1].erase("height");
+  EXPECT_NO_THROW(import_coco(options_for(dir, j, "sizeless.h5")));
+  // A negative side is a side the image does not have (it was taken for an absent one).
+  j = write_folder(dir);
+  j["images"][1]["width"] = -1;
+  ASSERT_THROWS_WITH(import_coco(options_for(dir, j)), IoError,
+                     dir.file("train.json") + ": images[1] (id 2): image file " + dir.file("images/a.png") +
+                         " is 4x2 pixels, the json says -1x2");
 
   j = write_folder(dir);
   dir.write("images/b.png", "not an image");

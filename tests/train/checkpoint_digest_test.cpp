@@ -82,6 +82,23 @@ TEST(CheckpointDigest, VersionOneAndMissingDigestAreRefused) {
   ASSERT_THROWS_WITH(load_checkpoint(bare), IoError, bare + ": /: attribute 'content_sha256' is missing");
 }
 
+// The digest of a given content never changes, so checkpoints written by earlier
+// builds keep loading: an FP32 one (epoch 3) and a student selected at the PTQ
+// starting point (no completed epoch, stored as epoch -1).
+TEST(CheckpointDigest, IsTheSameAsEarlierBuildsWrote) {
+  testing::TempDir dir;
+  save_checkpoint(dir.file("fp32.h5"), sample());
+  EXPECT_EQ(digest_of(dir.file("fp32.h5")), "bb2d7655e20f26a0d487cd2a7d9eb3402c5447560607c16ac17573773887f788");
+  Checkpoint ptq = sample();
+  ptq.epoch.reset();
+  ptq.phase = "qat";
+  save_checkpoint(dir.file("ptq.h5"), ptq);
+  EXPECT_EQ(digest_of(dir.file("ptq.h5")), "f7a3b228b6a41deb452913de434bc1d1a3898510417cd46a2fd6cfa7ef452556");
+  EXPECT_EQ(h5::int_attribute(h5::File::open(dir.file("ptq.h5")), "/", "epoch"), -1);
+  EXPECT_EQ(load_checkpoint(dir.file("ptq.h5")).epoch, std::nullopt);
+  EXPECT_EQ(load_checkpoint(dir.file("fp32.h5")).epoch, std::optional<int64_t>(3));
+}
+
 TEST(CheckpointDigest, TheSameContentSavedTwiceIsByteIdentical) {
   testing::TempDir dir;
   save_checkpoint(dir.file("a.h5"), sample());

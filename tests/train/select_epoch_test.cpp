@@ -5,7 +5,8 @@
 namespace qat::train {
 namespace {
 
-QatEpoch epoch(int64_t index, bool passed, double objective, double mae, double loss) {
+// `index` empty: the PTQ starting point.
+QatEpoch epoch(std::optional<int64_t> index, bool passed, double objective, double mae, double loss) {
   QatEpoch e;
   e.epoch = index;
   e.passed = passed;
@@ -17,9 +18,22 @@ QatEpoch epoch(int64_t index, bool passed, double objective, double mae, double 
 
 }  // namespace
 
+// The PTQ starting point is the record without an epoch; QAT's first epoch is 0.
+TEST(SelectEpoch, ThePtqStartingPointIsTheRecordWithoutAnEpoch) {
+  EXPECT_TRUE(QatEpoch{}.is_ptq());
+  EXPECT_TRUE(epoch(std::nullopt, true, 0.97, 0.01, 0).is_ptq());
+  EXPECT_FALSE(epoch(0, true, 0.97, 0.01, 0).is_ptq());
+  // The PTQ model has the lowest loss here (it was never trained: 0), yet the lowest-loss
+  // epoch is QAT's epoch 0 only.
+  QatResult r;
+  r.history = {epoch(std::nullopt, false, 0, 0, 0), epoch(0, false, 0, 0, 0.4), epoch(1, false, 0, 0, 0.5)};
+  select_epoch(r);
+  EXPECT_EQ(r.lowest_loss, std::optional<size_t>(1));
+}
+
 TEST(SelectEpoch, HighestObjectiveAmongPassingEpochsNeverTheLowestLoss) {
   QatResult r;
-  r.history = {epoch(-1, true, 0.970, 0.010, 0),   // PTQ
+  r.history = {epoch(std::nullopt, true, 0.970, 0.010, 0),   // PTQ
                epoch(0, true, 0.980, 0.009, 0.5),
                epoch(1, false, 0.990, 0.008, 0.3),  // best objective but fails the gate
                epoch(2, true, 0.975, 0.007, 0.2)};  // lowest loss
@@ -30,7 +44,7 @@ TEST(SelectEpoch, HighestObjectiveAmongPassingEpochsNeverTheLowestLoss) {
 
 TEST(SelectEpoch, ATieGoesToTheLowerConfidenceErrorThenTheEarlierEpoch) {
   QatResult r;
-  r.history = {epoch(-1, true, 0.9865, 0.0090, 0), epoch(0, true, 0.9865, 0.0074, 0.2),
+  r.history = {epoch(std::nullopt, true, 0.9865, 0.0090, 0), epoch(0, true, 0.9865, 0.0074, 0.2),
                epoch(1, true, 0.9865, 0.0074, 0.1)};
   select_epoch(r);
   EXPECT_EQ(r.selected, std::optional<size_t>(1));
@@ -38,7 +52,7 @@ TEST(SelectEpoch, ATieGoesToTheLowerConfidenceErrorThenTheEarlierEpoch) {
 
 TEST(SelectEpoch, NothingPassingSelectsNothing) {
   QatResult r;
-  r.history = {epoch(-1, false, 0, 0, 0), epoch(0, false, 0, 0, 0.4)};
+  r.history = {epoch(std::nullopt, false, 0, 0, 0), epoch(0, false, 0, 0, 0.4)};
   select_epoch(r);
   EXPECT_EQ(r.selected, std::nullopt);
   EXPECT_EQ(r.lowest_loss, std::optional<size_t>(1));
@@ -46,7 +60,7 @@ TEST(SelectEpoch, NothingPassingSelectsNothing) {
 
 TEST(SelectEpoch, APassingPtqModelAloneIsSelectedWithNoLowestLossEpoch) {
   QatResult r;
-  r.history = {epoch(-1, true, 0.97, 0.01, 0)};
+  r.history = {epoch(std::nullopt, true, 0.97, 0.01, 0)};
   r.selected = 5;  // stale values from an earlier call are cleared
   r.lowest_loss = 5;
   select_epoch(r);

@@ -77,7 +77,7 @@ TEST(Sweep, BlocksModeWidensTheRegionAndPicksTheWidestPassingOne) {
   EXPECT_EQ(r.rows[0].quantized_ops, 1);
   EXPECT_EQ(r.rows[1].quantized_ops, 2);
   EXPECT_EQ(r.rows[3].quantized_ops, r.rows[2].quantized_ops + 1);
-  EXPECT_EQ(r.chosen, 3);
+  EXPECT_EQ(r.chosen, std::optional<size_t>(3));
   const auto report = nlohmann::json::parse(read_file(r.report_path));
   EXPECT_EQ(report["rows"].size(), 4u);
   EXPECT_EQ(report["chosen"]["region"], "backbone.0 .. backbone.3");
@@ -95,7 +95,7 @@ TEST(Sweep, NoPassingRegionIsReportedAsNoChoice) {
   const SweepResult r = run_sweep(recipe, options);
   ASSERT_EQ(r.rows.size(), 2u);
   EXPECT_FALSE(r.rows[0].verdict.passed);
-  EXPECT_EQ(r.chosen, -1);
+  EXPECT_EQ(r.chosen, std::nullopt);
   EXPECT_TRUE(nlohmann::json::parse(read_file(r.report_path))["chosen"].is_null());
   EXPECT_NE(format_sweep_table(r).find("no region passes the gate"), std::string::npos);
 }
@@ -113,7 +113,7 @@ TEST(Sweep, LayersModeMeasuresEachLayerThenTheRegionWithoutFailingOnes) {
   EXPECT_EQ(r.rows[0].quantized_ops, 1);
   EXPECT_EQ(r.rows[2].region, "region without failing layers");
   EXPECT_EQ(r.rows[2].quantized_ops, 2);
-  EXPECT_EQ(r.chosen, 2);
+  EXPECT_EQ(r.chosen, std::optional<size_t>(2));
 }
 
 // An imported model without quant.include sweeps the region `qat train` and `qat ptq`
@@ -143,7 +143,7 @@ TEST(Sweep, AnImportedModelSweepsTheImportedDefaultRegion) {
   EXPECT_EQ(r.rows.front().region, "backbone.0");
   // The widest block region is the whole default region.
   EXPECT_EQ(r.rows.back().quantized_ops, static_cast<int64_t>(region.include.size()));
-  EXPECT_EQ(r.chosen, static_cast<int64_t>(r.rows.size()) - 1);
+  EXPECT_EQ(r.chosen, std::optional<size_t>(r.rows.size() - 1));
 }
 
 TEST(Sweep, ModesAreNamedAsTheCliAndReportSpellThem) {

@@ -7,6 +7,7 @@
 
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -37,6 +38,9 @@ class Executor {
   void set_edge_transform(const std::string& node, size_t input_index, EdgeTransform transform);
 
  private:
+  struct SiluSlots {
+    int x, sigmoid;
+  };
   struct Step {
     const Node* node;
     Kernel kernel;
@@ -44,10 +48,10 @@ class Executor {
     std::vector<int> outputs;  // slot per output
     std::vector<EdgeTransform> transforms;  // per input, may be empty
     // SiLU written as Mul(x, Sigmoid(x)): the Sigmoid step names its Mul, the Mul
-    // the slot of x, so run() can compute at::silu(x) once (half the memory traffic)
-    // when nothing else needs the sigmoid value.
-    int silu_mul_step = -1;
-    int silu_x_slot = -1, silu_sigmoid_slot = -1;
+    // the slots of x and of the sigmoid, so run() can compute at::silu(x) once (half
+    // the memory traffic) when nothing else needs the sigmoid value.
+    std::optional<size_t> silu_mul_step = std::nullopt;  // on the Sigmoid of a SiLU
+    std::optional<SiluSlots> silu = std::nullopt;        // on the Mul of a SiLU
   };
 
   /// Marks the Sigmoid/Mul pairs that form a SiLU (see Step).

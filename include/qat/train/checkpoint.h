@@ -3,7 +3,7 @@
 //
 // Layout: /params/<name>, /buffers/<name>, /optimizer/<param>/<slot>, /ema/..., /rng/cpu,
 // /qparams/<i>/{scale,zero_point}, /output_qparams/<i>/{scale,zero_point};
-// root attributes: format "qat-checkpoint", format_version (2), content_sha256, epoch, recipe_hash,
+// root attributes: format "qat-checkpoint", format_version (2), content_sha256, epoch (-1: none), recipe_hash,
 // arch, phase, history (JSON of the per-epoch records so far), and when known
 // recipe (the recipe's text), class_names, qparam_names, output_qparam_names.
 // Quantizer parameters are stored by index with their value names in an
@@ -19,6 +19,7 @@
 #include <ATen/ATen.h>
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,8 +29,10 @@
 namespace qat::train {
 
 struct Checkpoint {
-  int64_t epoch = -1;  ///< last completed epoch (0-based)
-  std::string phase;   ///< "fp32" or "qat"
+  /// The last completed epoch (0-based); empty for none (a student selected at the
+  /// PTQ starting point), which the file stores as epoch -1.
+  std::optional<int64_t> epoch;
+  std::string phase;  ///< "fp32" or "qat"
   std::string recipe_hash;
   std::string arch;
   std::map<std::string, at::Tensor> params;

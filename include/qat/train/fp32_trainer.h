@@ -3,6 +3,7 @@
 // best epoch is exported as FP32 ONNX (`export_fp32_onnx`).
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,15 +24,15 @@ struct EpochRecord {
 
 struct TrainOptions {
   bool resume = false;  ///< continue from <run>/fp32/last.h5 when it exists
-  /// Stop after this many epochs in this process (-1: run to the end); the run
+  /// Stop after this many epochs in this process (empty: run to the end); the run
   /// can be resumed later. Used by time-boxed jobs and by the resume tests.
-  int64_t max_epochs_this_run = -1;
+  std::optional<int64_t> max_epochs_this_run;
 };
 
 struct Fp32Result {
   model::Detector detector;  ///< weights of the best epoch by val mAP@0.5
   std::vector<EpochRecord> history;
-  int64_t best_epoch = -1;
+  std::optional<int64_t> best_epoch;  ///< 0-based; empty when no epoch ran (fp32.epochs: 0)
   double best_map50 = 0;
   std::string run_dir;
   bool finished = false;  ///< every epoch of the recipe ran (false: stopped by max_epochs_this_run)

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -46,7 +47,7 @@ enum class TeacherSource { trained, imported, weights };
 struct Fp32PhaseResult {
   TeacherSource source = TeacherSource::trained;
   std::vector<EpochRecord> history;  ///< trained: every epoch
-  int64_t best_epoch = -1;           ///< trained: 0-based
+  std::optional<int64_t> best_epoch;  ///< trained: 0-based; empty when no epoch ran
   double best_map50 = 0;
   double seconds = 0;
 };

@@ -19,7 +19,8 @@
 namespace qat::train {
 
 struct QatEpoch {
-  int64_t epoch = -1;  ///< -1: the PTQ starting point (calibrated, not fine-tuned)
+  /// The QAT epoch (0-based); empty for the PTQ starting point (calibrated, not fine-tuned).
+  std::optional<int64_t> epoch;
   double lr = 0;
   double loss = 0;
   std::map<std::string, double> loss_parts;
@@ -30,6 +31,8 @@ struct QatEpoch {
   metrics::BehaviourStats at_threshold;  ///< behaviour at the chosen threshold (when passed)
   double objective = 0;      ///< the recipe's objective at the chosen threshold (higher is better)
   double seconds = 0;
+
+  bool is_ptq() const { return !epoch; }
 };
 
 struct QatResult {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -14,10 +15,10 @@
 
 namespace qat::train {
 
-/// Writes `student` (phase "qat", `epoch` the selected QAT epoch, -1 for the PTQ model)
-/// to `path` atomically.
+/// Writes `student` (phase "qat", `epoch` the selected QAT epoch, empty for the PTQ
+/// model) to `path` atomically.
 void save_student_checkpoint(const std::string& path, const QuantizedStudent& student, const Recipe& recipe,
-                             const std::vector<std::string>& class_names, int64_t epoch,
+                             const std::vector<std::string>& class_names, std::optional<int64_t> epoch,
                              const std::map<std::string, quant::QParams>& output_qparams = {});
 
 /// Copies a phase "qat" checkpoint's weights and quantizer parameters into `student`

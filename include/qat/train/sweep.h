@@ -44,7 +44,7 @@ struct SweepRow {
 struct SweepResult {
   SweepMode mode = SweepMode::blocks;
   std::vector<SweepRow> rows;
-  int64_t chosen = -1;      ///< index of the widest passing region, -1 if none passes
+  std::optional<size_t> chosen;  ///< index into rows of the widest passing region, empty if none passes
   std::string report_path;  ///< <run>/sweep/report.json
 };
 
