@@ -34,6 +34,19 @@ void expect_options(const data::LoaderOptions& o, bool shuffle, double hflip, ui
   EXPECT_FALSE(o.limit.has_value());
 }
 
+// The yolo-nano teacher on tiny scenes written into `dir`, scoring from 0.01 (an
+// untrained head scores about its prior, 0.01).
+Recipe tiny_scenes_recipe(const testing::TempDir& dir, int64_t batch_size) {
+  testing::write_tiny_scenes(dir.file("d.h5"));
+  Recipe recipe;
+  recipe.data.path = dir.file("d.h5");
+  recipe.data.image_size = 64;
+  recipe.data.batch_size = batch_size;
+  recipe.model.arch = (testing::source_dir() / "configs/arch/yolo-nano.yaml").string();
+  recipe.eval.score_threshold = 0.01;
+  return recipe;
+}
+
 }  // namespace
 
 // Each purpose in each phase, as the phases read before the factory (seed 7).
@@ -127,14 +140,8 @@ TEST(RunContext, OpensNothingUntilAsked) {
 // phase's eval loader (its other seed and read-ahead change no batch).
 TEST(RunContext, TeacherValDetectionsAreComputedOnce) {
   testing::TempDir dir;
-  testing::write_tiny_scenes(dir.file("d.h5"));
-  Recipe recipe;
-  recipe.data.path = dir.file("d.h5");
-  recipe.data.image_size = 64;
-  recipe.data.batch_size = 6;
+  Recipe recipe = tiny_scenes_recipe(dir, 6);
   recipe.data.prefetch = 3;
-  recipe.model.arch = (testing::source_dir() / "configs/arch/yolo-nano.yaml").string();
-  recipe.eval.score_threshold = 0.01;
   RunContext ctx(recipe);
   ctx.set_teacher(fresh_detector(recipe, ctx.class_names()));
   EXPECT_FALSE(ctx.teacher_executor().training());
@@ -196,13 +203,7 @@ void expect_same_stats(const metrics::BehaviourStats& a, const metrics::Behaviou
 // over the matches of the whole split, in image order).
 TEST(RunContext, TwoRanksGatherTheValDetectionsOfOneProcess) {
   testing::TempDir dir;
-  testing::write_tiny_scenes(dir.file("d.h5"));
-  Recipe recipe;
-  recipe.data.path = dir.file("d.h5");
-  recipe.data.image_size = 64;
-  recipe.data.batch_size = 2;
-  recipe.model.arch = (testing::source_dir() / "configs/arch/yolo-nano.yaml").string();
-  recipe.eval.score_threshold = 0.01;  // an untrained head scores about its prior, 0.01
+  const Recipe recipe = tiny_scenes_recipe(dir, 2);
   const double floor = 0.005, student_threshold = 0.01;
 
   // Every context and model is made here, before the ranks start.
