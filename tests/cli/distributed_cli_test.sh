@@ -7,7 +7,7 @@
 # 2 ranks give the same metrics; per-epoch FP32 losses are within 5% of one process
 # at the same global batch; a killed rank
 # ends the other with exit 7 naming it, within distributed.timeout_s (then --resume
-# continues from rank 0's checkpoint on 2 ranks and on 1), and ends
+# continues from rank 0's checkpoint on 2 ranks, on 4 and on 1), and ends
 # `--nproc` with the rank's signal; a missing peer fails the rendezvous naming it;
 # nccl and distributed.device cuda are refused with exit 2 on this CPU build. The same
 # FP32 weights on 2 ranks and on 1 give byte-identical PTQ behaviour figures, model and
@@ -118,11 +118,15 @@ unset WORLD_SIZE MASTER_ADDR MASTER_PORT
 expect device-cuda-one-process 2 "error: distributed.device: cuda:3 needs a CUDA build of libtorch; this one is CPU-only (use cpu)" -- \
   "$qat" -q train "$work/alone.yaml" --set distributed.device=cuda:3
 
-# --- --resume continues from rank 0's last checkpoint, on 2 ranks and on 1
+# --- --resume continues from rank 0's last checkpoint, on 2 ranks, on 4 and on 1
 cp -r "$work/runs/killed" "$work/killed.saved"
 expect resume-2-ranks 0 "" -- "$qat" --threads 1 train "$work/killed.yaml" --nproc 2 --resume
 [ "$(grep -c '^info resuming killed from epoch 2 ' "$work/err")" = 2 ] && echo "ok resume-2-ranks-epoch-2" ||
   fail resume-2-ranks-epoch-2 "$work/err"
+rm -rf "$work/runs/killed" && cp -r "$work/killed.saved" "$work/runs/killed"
+expect resume-4-ranks 0 "" -- "$qat" --threads 1 train "$work/killed.yaml" --nproc 4 --resume
+[ "$(grep -c '^info resuming killed from epoch 2 ' "$work/err")" = 4 ] && echo "ok resume-4-ranks-epoch-2" ||
+  fail resume-4-ranks-epoch-2 "$work/err"
 rm -rf "$work/runs/killed" && cp -r "$work/killed.saved" "$work/runs/killed"
 expect resume-1-rank 0 "" -- "$qat" --threads 2 train "$work/killed.yaml" --resume
 grep -q '^info resuming killed from epoch 2 ' "$work/err" && echo "ok resume-1-rank-epoch-2" || fail resume-1-rank-epoch-2 "$work/err"
