@@ -179,7 +179,9 @@ struct QatSetup {
 };
 
 // The student's forward + backward alone (the loss of BM_DetectorTrainStep), with its
-// fake quantizers on (as in QAT) or off (the BN-folded FP32 network).
+// fake quantizers on as in QAT (fake_quant 1: weight ranges follow the weights), on with
+// every range frozen (2: as exported, so 1 - 2 is what following the weights costs), or
+// off (0: the BN-folded FP32 network).
 void BM_StudentForwardBackward(benchmark::State& state) {
   const int64_t batch = state.range(0), size = state.range(1);
   set_threads(state, 3);
@@ -187,6 +189,7 @@ void BM_StudentForwardBackward(benchmark::State& state) {
   if (state.range(2) == 0) {
     setup.student.quantizers().set_mode(qat::quant::QuantizerMode::bypass);
   }
+  if (state.range(2) == 2) setup.student.quantizers().set_mode(qat::quant::QuantizerMode::deploy);
   auto& exec = setup.student.executor();
   for (auto _ : state) {
     const auto out = exec.run({{setup.teacher.info.input, setup.images}}, {"logits"});
@@ -197,6 +200,7 @@ void BM_StudentForwardBackward(benchmark::State& state) {
 BENCHMARK(BM_StudentForwardBackward)
     ->ArgNames({"batch", "size", "fake_quant", "threads"})
     ->Args({32, 160, 1, 2})
+    ->Args({32, 160, 2, 2})
     ->Args({32, 160, 0, 2})
     ->Args({32, 160, 1, 1})
     ->Args({32, 160, 0, 1})

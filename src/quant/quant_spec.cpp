@@ -2,6 +2,9 @@
 
 #include "qat/core/error.h"
 
+#include <algorithm>
+#include <cmath>
+
 namespace qat::quant {
 
 int64_t QuantSpec::quant_min() const {
@@ -28,28 +31,40 @@ QParams qparams_from_range(const at::Tensor& min, const at::Tensor& max, const Q
   QAT_CHECK(spec.per_channel() || min.numel() == 1, "per-tensor quantization needs a scalar range, got ",
             min.numel(), " values");
   QAT_CHECK(min.numel() > 0, "quantization range is empty");
+  // One pass over the (few hundred at most) channels: a weight's quantizer calls this on
+  // every QAT step, where a dozen small ATen ops cost more than the fake-quant itself.
+  // The arithmetic is ATen's, in float, so the results are bit-identical to it.
   at::NoGradGuard no_grad;
-  const auto lo = min.detach().to(at::kFloat).reshape({-1});
-  const auto hi = max.detach().to(at::kFloat).reshape({-1});
-  QAT_CHECK(at::isfinite(lo).all().item<bool>() && at::isfinite(hi).all().item<bool>(),
-            "quantization range is not finite (the observed data held NaN or inf)");
-  QAT_CHECK(lo.le(hi).all().item<bool>(), "quantization range has min > max");
+  const at::Tensor lo = min.detach().to(at::kFloat).reshape({-1}).contiguous();
+  const at::Tensor hi = max.detach().to(at::kFloat).reshape({-1}).contiguous();
+  const float* l = lo.data_ptr<float>();
+  const float* h = hi.data_ptr<float>();
+  const int64_t n = lo.numel();
+  for (int64_t i = 0; i < n; ++i) {
+    QAT_CHECK(std::isfinite(l[i]) && std::isfinite(h[i]),
+              "quantization range is not finite (the observed data held NaN or inf)");
+  }
+  for (int64_t i = 0; i < n; ++i) QAT_CHECK(l[i] <= h[i], "quantization range has min > max");
 
   const int64_t qmin = spec.quant_min(), qmax = spec.quant_max();
-  // 0 must be exactly representable (zero padding, ReLU outputs), so the range always holds it.
-  const auto min_neg = at::clamp_max(lo, 0.0);
-  const auto max_pos = at::clamp_min(hi, 0.0);
-  at::Tensor scale, zero_point;
-  if (spec.symmetric) {
-    const auto amax = at::maximum(-min_neg, max_pos);
-    scale = at::clamp_min(amax / (static_cast<float>(qmax - qmin) / 2.0f), kMinScale);
-    const int64_t zp = spec.is_signed ? 0 : (qmin + qmax + 1) / 2;
-    zero_point = at::full_like(scale, zp, at::kInt);
-  } else {
-    scale = at::clamp_min((max_pos - min_neg) / static_cast<float>(qmax - qmin), kMinScale);
-    zero_point = at::clamp(qmin - at::round(min_neg / scale), qmin, qmax).to(at::kInt);
+  const auto fqmin = static_cast<float>(qmin), fqmax = static_cast<float>(qmax);
+  at::Tensor scale = at::empty({n}, at::kFloat);
+  at::Tensor zero_point = at::empty({n}, at::kInt);
+  float* s = scale.data_ptr<float>();
+  int32_t* z = zero_point.data_ptr<int32_t>();
+  const auto symmetric_zp = static_cast<int32_t>(spec.is_signed ? 0 : (qmin + qmax + 1) / 2);
+  for (int64_t i = 0; i < n; ++i) {
+    // 0 must be exactly representable (zero padding, ReLU outputs), so the range always holds it.
+    const float min_neg = std::min(l[i], 0.0f), max_pos = std::max(h[i], 0.0f);
+    if (spec.symmetric) {
+      s[i] = std::max(std::max(-min_neg, max_pos) / (static_cast<float>(qmax - qmin) / 2.0f), kMinScale);
+      z[i] = symmetric_zp;
+    } else {
+      s[i] = std::max((max_pos - min_neg) / static_cast<float>(qmax - qmin), kMinScale);
+      z[i] = static_cast<int32_t>(std::clamp(fqmin - std::nearbyint(min_neg / s[i]), fqmin, fqmax));
+    }
   }
-  return {scale.contiguous(), zero_point.contiguous()};
+  return {scale, zero_point};
 }
 
 void check_qparams(const QParams& qparams, const QuantSpec& spec) {

@@ -20,7 +20,52 @@ QParams range(float lo, float hi, const QuantSpec& spec) {
   return qparams_from_range(at::tensor({lo}), at::tensor({hi}), spec);
 }
 
+// The ATen formulation qparams_from_range had before it became one loop: the reference
+// it must match bit for bit.
+QParams aten_qparams(const at::Tensor& lo, const at::Tensor& hi, const QuantSpec& spec) {
+  const int64_t qmin = spec.quant_min(), qmax = spec.quant_max();
+  const auto min_neg = at::clamp_max(lo, 0.0);
+  const auto max_pos = at::clamp_min(hi, 0.0);
+  if (spec.symmetric) {
+    const auto amax = at::maximum(-min_neg, max_pos);
+    const auto scale = at::clamp_min(amax / (static_cast<float>(qmax - qmin) / 2.0f), kMinScale);
+    const int64_t zp = spec.is_signed ? 0 : (qmin + qmax + 1) / 2;
+    return {scale, at::full_like(scale, zp, at::kInt)};
+  }
+  const auto scale = at::clamp_min((max_pos - min_neg) / static_cast<float>(qmax - qmin), kMinScale);
+  return {scale, at::clamp(qmin - at::round(min_neg / scale), qmin, qmax).to(at::kInt)};
+}
+
 }  // namespace
+
+TEST(QParamsFromRange, BitIdenticalToTheAtenFormulation) {
+  at::manual_seed(7);
+  // Ranges across magnitudes, one-sided ones, degenerate ones and ones below the minimum scale.
+  const auto a = at::randn({4096}) * at::pow(10.0, at::randint(-9, 4, {4096}));
+  const auto b = at::randn({4096}) * at::pow(10.0, at::randint(-9, 4, {4096}));
+  auto lo = at::minimum(a, b), hi = at::maximum(a, b);
+  lo.narrow(0, 0, 64).zero_();
+  hi.narrow(0, 64, 64).copy_(lo.narrow(0, 64, 64));
+  lo.narrow(0, 128, 64).abs_();
+  hi.narrow(0, 128, 64).copy_(lo.narrow(0, 128, 64) * 1.5f);
+  hi = at::maximum(lo, hi);
+  int cases = 0;
+  for (const int bits : {2, 4, 8, 16}) {
+    for (const bool is_signed : {true, false}) {
+      for (const bool symmetric : {true, false}) {
+        for (const bool narrow : {false, true}) {
+          const auto spec = spec_of(bits, is_signed, symmetric, narrow, 0);
+          const auto got = qparams_from_range(lo, hi, spec);
+          const auto want = aten_qparams(lo, hi, spec);
+          ASSERT_TRUE(at::equal(got.scale, want.scale)) << bits << is_signed << symmetric << narrow;
+          ASSERT_TRUE(at::equal(got.zero_point, want.zero_point)) << bits << is_signed << symmetric << narrow;
+          ++cases;
+        }
+      }
+    }
+  }
+  EXPECT_EQ(cases, 32);
+}
 
 TEST(QuantSpec, GridBounds) {
   EXPECT_EQ(spec_of(8, true, true).quant_min(), -128);
