@@ -224,7 +224,7 @@ EpochRecord Fp32Training::train_epoch(int64_t epoch) {
 void Fp32Training::finish_epoch(EpochRecord rec) {
   const auto eval_start = Clock::now();
   exec_.set_training(false);
-  const Evaluation ev = evaluate_detector(eval_exec_, det_.info, *val_loader_, recipe_.eval);
+  const Evaluation ev = evaluate_detector(eval_exec_, det_.info, *val_loader_, recipe_.eval, ctx_.group());
   rec.val_map50 = ev.map50;
   rec.val_recall_at_threshold = ev.recall_at_threshold_mean;
   rec.seconds += seconds_since(eval_start);

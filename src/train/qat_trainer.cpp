@@ -260,7 +260,7 @@ QatResult train_qat(RunContext& ctx, QuantizedStudent& student, const QatSection
   QatResult result;
   result.gate = ctx.gate();
   const auto train_loader = ctx.loader(LoaderPurpose::train, LoaderPhase::qat);
-  const auto val_loader = ctx.loader(LoaderPurpose::behaviour, LoaderPhase::qat);
+  const auto val_loader = ctx.loader(LoaderPurpose::eval, LoaderPhase::qat);
   const model::Detector& teacher = ctx.teacher();
   const double t = recipe.eval.score_threshold;
   const DetectionSet& teacher_set = ctx.teacher_val_detections();
