@@ -272,7 +272,8 @@ namespace {
 void expect_same_per_class(const std::vector<double>& a, const std::vector<double>& b) {
   ASSERT_EQ(a.size(), b.size());
   for (size_t c = 0; c < a.size(); ++c) {
-    EXPECT_TRUE(a[c] == b[c] || (std::isnan(a[c]) && std::isnan(b[c]))) << "class " << c << ": " << a[c] << " vs " << b[c];
+    EXPECT_TRUE(a[c] == b[c] || (std::isnan(a[c]) && std::isnan(b[c])))
+        << "class " << c << ": " << a[c] << " vs " << b[c];
   }
 }
 
