@@ -7,9 +7,18 @@
 
 namespace qat::train {
 
+void GroundTruth::add(const data::Batch& batch) {
+  const auto image_index = batch.targets.select(1, 0).to(at::kLong);
+  for (int64_t i = 0; i < batch.images.size(0); ++i) {
+    const auto rows = batch.targets.index({image_index == i});
+    boxes.push_back(rows.slice(1, 2, 6));
+    labels.push_back(rows.select(1, 1).to(at::kLong));
+  }
+}
+
 DetectionSet collect_detections(const graph::Executor& executor, const model::DetectorInfo& info,
                                 data::DataLoader& loader, const EvalSection& eval, double score_floor,
-                                const std::string& what, dist::Group* group) {
+                                const std::string& what, dist::Group* group, Truth truth) {
   at::NoGradGuard no_grad;
   DetectionSet set;
   set.score_floor = score_floor;
@@ -21,10 +30,11 @@ DetectionSet collect_detections(const graph::Executor& executor, const model::De
     auto dets = metrics::postprocess(out.at(info.boxes), out.at(info.scores), score_floor, eval.nms_iou,
                                      eval.max_detections);
     for (auto& d : dets) set.images.push_back(std::move(d));
+    if (truth == Truth::collect) set.truth.add(*batch);
     indices.insert(indices.end(), batch->indices.begin(), batch->indices.end());
     progress.update(static_cast<int64_t>(set.images.size()));
   }
-  return gather_detections(group, std::move(set), indices);
+  return gather_detections(group, std::move(set), indices, truth);
 }
 
 namespace {

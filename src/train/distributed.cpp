@@ -53,64 +53,80 @@ int64_t sum_over_ranks(dist::Group* group, int64_t value) {
 
 namespace {
 
-// One rank's detections as tensors to gather: per image its dataset index and count,
-// per detection its box, score and label (postprocess's dtypes, also when empty).
-struct PackedDetections {
-  at::Tensor index_count, boxes, scores, labels;
-};
-
-PackedDetections pack(const DetectionSet& shard, const std::vector<int64_t>& indices) {
-  PackedDetections p;
+// Per-image tensors of every rank, by dataset index: `fields[f][k]` holds rows of image
+// `indices[k]` (an image's fields have as many rows), `empty[f]` is field f without rows
+// (its dtype and trailing sizes, for a rank without images). Every rank sends its
+// indices and row counts, then each field's rows concatenated (the bytes as computed),
+// and returns per image 0..N-1 (the ranks together hold each once) its fields' rows.
+std::vector<std::vector<at::Tensor>> gather_rows(dist::Group& group, const std::vector<int64_t>& indices,
+                                                 const std::vector<std::vector<at::Tensor>>& fields,
+                                                 const std::vector<at::Tensor>& empty, const char* what) {
   const auto n = static_cast<int64_t>(indices.size());
-  p.index_count = at::empty({n, 2}, at::kLong);
-  auto ic = p.index_count.accessor<int64_t, 2>();
-  std::vector<at::Tensor> boxes{at::empty({0, 4}, at::kFloat)}, scores{at::empty({0}, at::kFloat)},
-      labels{at::empty({0}, at::kLong)};
+  at::Tensor mine = at::empty({n, 2}, at::kLong);
+  auto ic = mine.accessor<int64_t, 2>();
   for (int64_t k = 0; k < n; ++k) {
-    const metrics::Detections& d = shard.images[static_cast<size_t>(k)];
     ic[k][0] = indices[static_cast<size_t>(k)];
-    ic[k][1] = d.boxes.size(0);
-    boxes.push_back(d.boxes);
-    scores.push_back(d.scores);
-    labels.push_back(d.labels);
+    ic[k][1] = fields[0][static_cast<size_t>(k)].size(0);
   }
-  p.boxes = at::cat(boxes);
-  p.scores = at::cat(scores);
-  p.labels = at::cat(labels);
-  return p;
+  const auto index_count = group.all_gather(mine, what);
+  std::vector<std::vector<at::Tensor>> by_field;  // [field][rank]
+  for (size_t f = 0; f < fields.size(); ++f) {
+    std::vector<at::Tensor> rows{empty[f]};
+    rows.insert(rows.end(), fields[f].begin(), fields[f].end());
+    by_field.push_back(group.all_gather(at::cat(rows), what));
+  }
+  std::vector<std::pair<int64_t, std::vector<at::Tensor>>> by_index;
+  for (size_t r = 0; r < index_count.size(); ++r) {
+    const auto rc = index_count[r].accessor<int64_t, 2>();
+    int64_t first = 0;
+    for (int64_t k = 0; k < index_count[r].size(0); ++k) {
+      std::vector<at::Tensor> image;
+      for (const auto& field : by_field) image.push_back(field[r].narrow(0, first, rc[k][1]));
+      by_index.emplace_back(rc[k][0], std::move(image));
+      first += rc[k][1];
+    }
+  }
+  std::sort(by_index.begin(), by_index.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<std::vector<at::Tensor>> images;
+  images.reserve(by_index.size());
+  for (size_t i = 0; i < by_index.size(); ++i) {
+    QAT_ASSERT(by_index[i].first == static_cast<int64_t>(i), "the ranks' shards do not hold every val image once (",
+               "image ", by_index[i].first, " at position ", i, ")");
+    images.push_back(std::move(by_index[i].second));
+  }
+  return images;
 }
 
 }  // namespace
 
-DetectionSet gather_detections(dist::Group* group, DetectionSet shard, const std::vector<int64_t>& indices) {
+DetectionSet gather_detections(dist::Group* group, DetectionSet shard, const std::vector<int64_t>& indices,
+                               Truth truth) {
   if (group == nullptr) return shard;
   QAT_ASSERT(indices.size() == shard.images.size(), "detections of ", shard.images.size(), " images with ",
              indices.size(), " indices");
-  const PackedDetections mine = pack(shard, indices);
-  const char* what = "gathering the val detections";
-  const auto index_count = group->all_gather(mine.index_count, what);
-  const auto boxes = group->all_gather(mine.boxes, what);
-  const auto scores = group->all_gather(mine.scores, what);
-  const auto labels = group->all_gather(mine.labels, what);
-  std::vector<std::pair<int64_t, metrics::Detections>> by_index;
-  for (size_t r = 0; r < index_count.size(); ++r) {
-    const auto ic = index_count[r].accessor<int64_t, 2>();
-    int64_t first = 0;
-    for (int64_t k = 0; k < index_count[r].size(0); ++k) {
-      const int64_t n = ic[k][1];
-      by_index.push_back({ic[k][0], {boxes[r].narrow(0, first, n), scores[r].narrow(0, first, n),
-                                     labels[r].narrow(0, first, n)}});
-      first += n;
-    }
+  std::vector<std::vector<at::Tensor>> detections(3);
+  for (const metrics::Detections& d : shard.images) {
+    detections[0].push_back(d.boxes);
+    detections[1].push_back(d.scores);
+    detections[2].push_back(d.labels);
   }
-  std::sort(by_index.begin(), by_index.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   DetectionSet all;
   all.score_floor = shard.score_floor;
-  all.images.reserve(by_index.size());
-  for (size_t i = 0; i < by_index.size(); ++i) {
-    QAT_ASSERT(by_index[i].first == static_cast<int64_t>(i), "the ranks' shards do not hold every val image once (",
-               "image ", by_index[i].first, " at position ", i, ")");
-    all.images.push_back(std::move(by_index[i].second));
+  const auto images = gather_rows(*group, indices, detections,
+                                  {at::empty({0, 4}, at::kFloat), at::empty({0}, at::kFloat),
+                                   at::empty({0}, at::kLong)},
+                                  "gathering the val detections");
+  for (const auto& d : images) all.images.push_back({d[0], d[1], d[2]});
+  if (truth == Truth::collect) {
+    QAT_ASSERT(shard.truth.boxes.size() == indices.size(), "ground truth of ", shard.truth.boxes.size(),
+               " images with ", indices.size(), " indices");
+    const auto truths = gather_rows(*group, indices, {shard.truth.boxes, shard.truth.labels},
+                                    {at::empty({0, 4}, at::kFloat), at::empty({0}, at::kLong)},
+                                    "gathering the val ground truth");
+    for (const auto& t : truths) {
+      all.truth.boxes.push_back(t[0]);
+      all.truth.labels.push_back(t[1]);
+    }
   }
   return all;
 }

@@ -40,8 +40,10 @@ int64_t sum_over_ranks(dist::Group* group, int64_t value);
 /// dataset image `indices[k]`, and the ranks' shards together hold images 0..N-1 once
 /// each (an eval loader's shards: positions r, r + W, ...). Each rank sends its boxes,
 /// scores, labels and per-image counts (all-gather: the bytes as computed), so every
-/// rank returns the set one process collects, tensor for tensor. Without a group: `shard`.
-DetectionSet gather_detections(dist::Group* group, DetectionSet shard, const std::vector<int64_t>& indices);
+/// rank returns the set one process collects, tensor for tensor; with Truth::collect
+/// the ground truth (`shard.truth`) too. Without a group: `shard`.
+DetectionSet gather_detections(dist::Group* group, DetectionSet shard, const std::vector<int64_t>& indices,
+                               Truth truth = Truth::skip);
 
 /// True when every observer's statistics can be combined across ranks (then ranks may
 /// calibrate on different images).

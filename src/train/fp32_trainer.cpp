@@ -28,7 +28,7 @@
 #include "qat/train/recipe_detector.h"
 #include "qat/train/run_context.h"
 #include "qat/train/weight_ema.h"
-#include "train/bad_batches.h"
+#include "qat/train/bad_batches.h"
 #include "train/distributed.h"
 
 namespace qat::train {
@@ -132,7 +132,7 @@ Fp32Training::Fp32Training(RunContext& context, Fp32Result& result)
       eval_exec_(evaluated_.graph),
       schedule_{cfg_.lr, cfg_.warmup_epochs, 0.1, static_cast<double>(cfg_.epochs), cfg_.min_lr_ratio,
                 cfg_.schedule == LrScheduleKind::cosine},
-      bad_batches_("fp32", cfg_.max_bad_batches, cfg_.lr) {
+      bad_batches_("fp32", cfg_.max_bad_batches, cfg_.lr, context.group()) {
   if (cfg_.ema_decay > 0) ema_.emplace(averaged_.graph, cfg_.ema_decay, cfg_.ema_tau);
   eval_exec_.set_training(false);
   OptimizerOptions opt_options;
@@ -224,7 +224,7 @@ EpochRecord Fp32Training::train_epoch(int64_t epoch) {
 void Fp32Training::finish_epoch(EpochRecord rec) {
   const auto eval_start = Clock::now();
   exec_.set_training(false);
-  const Evaluation ev = evaluate_detector(eval_exec_, det_.info, *val_loader_, recipe_.eval);
+  const Evaluation ev = evaluate_detector(eval_exec_, det_.info, *val_loader_, recipe_.eval, ctx_.group());
   rec.val_map50 = ev.map50;
   rec.val_recall_at_threshold = ev.recall_at_threshold_mean;
   rec.seconds += seconds_since(eval_start);

@@ -21,7 +21,6 @@ data::LoaderOptions LoaderFactory::options(LoaderPurpose purpose, LoaderPhase ph
       o.drop_last = true;
       break;
     case LoaderPurpose::eval:
-    case LoaderPurpose::behaviour:
       o.shuffle = false;
       break;
     case LoaderPurpose::calibration:

@@ -16,7 +16,6 @@
 #include "qat/data/loader.h"
 #include "qat/export/onnx_summary.h"
 #include "qat/metrics/behaviour_metrics.h"
-#include "qat/metrics/map.h"
 #include "qat/metrics/detections.h"
 #include "qat/model/head_adapter.h"
 #include "qat/runtime/onnx_runtime.h"
@@ -24,8 +23,6 @@
 
 namespace qat::train {
 namespace {
-
-constexpr double kMapScoreFloor = 0.001;  // as evaluate_detector
 
 struct OnnxIo {
   std::string input;
@@ -64,19 +61,6 @@ nlohmann::json evaluation_json(const Evaluation& e) {
           {"ap_per_class", nan_as_null(e.ap_per_class)},
           {"recall_at_threshold", nan_as_null(e.recall_at_threshold)},
           {"recall_at_threshold_mean", e.recall_at_threshold_mean}};
-}
-
-// mAP and per-class recall at `threshold` of a DetectionSet collected from `floor` up.
-Evaluation score(const DetectionSet& set, const std::vector<at::Tensor>& gt_boxes,
-                 const std::vector<at::Tensor>& gt_labels, int num_classes, double threshold, double match_iou) {
-  metrics::MapEvaluator all(num_classes, match_iou);
-  metrics::MapEvaluator deployed(num_classes, match_iou);
-  const auto kept = at_threshold(set, threshold);
-  for (size_t i = 0; i < set.images.size(); ++i) {
-    all.add(set.images[i], gt_boxes[i], gt_labels[i]);
-    deployed.add(kept[i], gt_boxes[i], gt_labels[i]);
-  }
-  return evaluation_of(all, deployed, static_cast<int64_t>(set.images.size()));
 }
 
 }  // namespace
@@ -153,17 +137,10 @@ OnnxEvalResult evaluate_onnx(const OnnxEvalOptions& o) {
   data::DataLoader loader(dataset, lo);
 
   // Ground truth per image, in loader order.
-  std::vector<at::Tensor> gt_boxes, gt_labels;
+  GroundTruth truth;
   loader.begin_epoch(0);
-  while (auto batch = loader.next()) {
-    const auto image_index = batch->targets.select(1, 0).to(at::kLong);
-    for (int64_t i = 0; i < batch->images.size(0); ++i) {
-      const auto rows = batch->targets.index({image_index == i});
-      gt_boxes.push_back(rows.slice(1, 2, 6));
-      gt_labels.push_back(rows.select(1, 1).to(at::kLong));
-    }
-  }
-  result.images = static_cast<int64_t>(gt_boxes.size());
+  while (auto batch = loader.next()) truth.add(*batch);
+  result.images = static_cast<int64_t>(truth.boxes.size());
 
   auto collect = [&](const std::string& model) {
     const OnnxHeadSection head = o.head ? *o.head : detect_head_layout(model);
@@ -177,10 +154,10 @@ OnnxEvalResult evaluate_onnx(const OnnxEvalOptions& o) {
     return set;
   };
   const DetectionSet student = collect(o.model);
-  result.evaluation = score(student, gt_boxes, gt_labels, num_classes, o.threshold, o.eval.match_iou);
+  result.evaluation = evaluate_detections(student, truth, num_classes, o.threshold, o.eval.match_iou);
   if (!o.teacher.empty()) {
     const DetectionSet teacher = collect(o.teacher);
-    result.teacher_evaluation = score(teacher, gt_boxes, gt_labels, num_classes, o.threshold, o.eval.match_iou);
+    result.teacher_evaluation = evaluate_detections(teacher, truth, num_classes, o.threshold, o.eval.match_iou);
     result.behaviour = behaviour(teacher, o.threshold, student, o.threshold, num_classes, o.eval.match_iou);
     result.verdict = metrics::Gate::load(o.gate).check(*result.behaviour, result.class_names);
   }

@@ -21,7 +21,7 @@
 #include "qat/train/qat_step.h"
 #include "train/distributed.h"
 #include "qat/train/run_context.h"
-#include "train/bad_batches.h"
+#include "qat/train/bad_batches.h"
 
 namespace qat::train {
 using Clock = std::chrono::steady_clock;
@@ -179,7 +179,7 @@ QatLoop::QatLoop(const Recipe& recipe, const QatSection& qat, const model::Detec
       lr_(qat.lr > 0 ? qat.lr : recipe.fp32.lr / 10),
       schedule_{lr_, 0.0, 1.0, static_cast<double>(qat.epochs), 0.1, true},
       iterations_(train_loader.batches_per_epoch()),
-      bad_batches_("qat", qat.max_bad_batches, lr_),
+      bad_batches_("qat", qat.max_bad_batches, lr_, group),
       group_(group) {
   QAT_CHECK(iterations_ > 0, recipe.data.path, ": split '", recipe.data.train_split,
             "' has fewer images than one batch");
@@ -260,7 +260,7 @@ QatResult train_qat(RunContext& ctx, QuantizedStudent& student, const QatSection
   QatResult result;
   result.gate = ctx.gate();
   const auto train_loader = ctx.loader(LoaderPurpose::train, LoaderPhase::qat);
-  const auto val_loader = ctx.loader(LoaderPurpose::behaviour, LoaderPhase::qat);
+  const auto val_loader = ctx.loader(LoaderPurpose::eval, LoaderPhase::qat);
   const model::Detector& teacher = ctx.teacher();
   const double t = recipe.eval.score_threshold;
   const DetectionSet& teacher_set = ctx.teacher_val_detections();

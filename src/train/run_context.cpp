@@ -27,13 +27,12 @@ const data::DetectionDataset& RunContext::val_set() {
 }
 
 std::unique_ptr<data::DataLoader> RunContext::loader(LoaderPurpose purpose, LoaderPhase phase) {
-  const bool val = purpose == LoaderPurpose::eval || purpose == LoaderPurpose::behaviour;
-  const data::DetectionDataset& split = val ? val_set() : train_set();
+  const data::DetectionDataset& split = purpose == LoaderPurpose::eval ? val_set() : train_set();
   data::LoaderOptions o = loaders_.options(purpose, phase);
-  // Each rank trains on its shard of the order every rank computes, and measures
-  // behaviour on its shard of the val split (collect_detections gathers them);
-  // calibration decides for itself (ptq_phase); evaluation (mAP) reads all.
-  if (group_ != nullptr && (purpose == LoaderPurpose::train || purpose == LoaderPurpose::behaviour)) {
+  // Each rank trains on its shard of the order every rank computes, and runs the model
+  // on its shard of the val split (collect_detections gathers the detections, for
+  // behaviour and mAP); calibration decides for itself (ptq_phase).
+  if (group_ != nullptr && (purpose == LoaderPurpose::train || purpose == LoaderPurpose::eval)) {
     o.shard_rank = group_->rank();
     o.shard_count = group_->world_size();
   }
@@ -64,7 +63,7 @@ const graph::Executor& RunContext::teacher_executor() const {
 
 const DetectionSet& RunContext::teacher_val_detections() {
   if (!teacher_val_detections_) {
-    const auto val_loader = loader(LoaderPurpose::behaviour, LoaderPhase::check);
+    const auto val_loader = loader(LoaderPurpose::eval, LoaderPhase::check);
     teacher_val_detections_ = collect_detections(teacher_executor(), teacher().info, *val_loader, recipe_.eval,
                                                  recipe_.eval.score_threshold, "teacher detections images", group_);
   }

@@ -11,7 +11,8 @@
 # `--nproc` with the rank's signal; a missing peer fails the rendezvous naming it;
 # nccl and distributed.device cuda are refused with exit 2 on this CPU build. The same
 # FP32 weights on 2 ranks and on 1 give byte-identical PTQ behaviour figures, model and
-# metrics (behaviour is measured on shards of the val split and gathered).
+# metrics (behaviour is measured on shards of the val split and gathered). With
+# max_bad_batches a non-finite loss on one rank makes both skip the same batch.
 # Usage: distributed_cli_test.sh QAT_BINARY
 set -u
 qat=$1
@@ -81,6 +82,48 @@ node -e '
               `1 rank ${JSON.stringify(b.qat.epochs[0].at_teacher_threshold.median_iou)}`);
   process.exit(figures(a) === figures(b) && a.qat.epochs[0].at_teacher_threshold.matched > 0 ? 0 : 1);' \
   "$work/same.2/report.json" "$work/runs/same/report.json" && echo "ok same-behaviour" || fail same-behaviour
+
+# --- max_bad_batches on 2 ranks. fp32.lr 4 makes rank 1's loss nan at epoch 2 iteration 4
+# while rank 0's is finite, then both ranks' at iterations 5 and 6: every rank skips the
+# same batches (the ranks agree on each loss before backward) and the phase finishes; with
+# the budget spent both stop with the same message; with budget 0 rank 1 stops naming
+# itself and rank 0 exits 7 naming it.
+# skipped_in_pairs: every skip warning of $work/err twice (once per rank), N of them.
+skipped_in_pairs() {
+  local lines
+  lines=$(grep "^warning $1 epoch .*; skipping the batch " "$work/err" | sort | uniq -c | awk '{print $1}' | sort -u)
+  [ "$lines" = 2 ] && [ "$(grep -c "^warning $1 epoch .*; skipping the batch " "$work/err")" = $((2 * $2)) ]
+}
+recipe nan 8
+nan=(--phase fp32 --set fp32.lr=4)
+expect nan-one-rank-both-skip 0 "warning fp32 epoch 2 iteration 4: the loss is nan on rank 1; skipping the batch (1 of 3 allowed)" -- \
+  "$qat" --threads 1 train "$work/nan.yaml" --nproc 2 "${nan[@]}" --set fp32.max_bad_batches=3
+skipped_in_pairs fp32 3 && [ "$(grep -c '^info fp32 epoch 2/2 done' "$work/err")" = 2 ] &&
+  echo "ok nan-same-batches-skipped" || fail nan-same-batches-skipped "$work/err"
+spent="error: fp32 epoch 2 iteration 5: the loss is not finite on ranks 0 (nan), 1 (nan); stopping after 1 skipped batches; lower fp32.lr (4) or check the data"
+expect nan-budget-spent 2 "$spent" -- \
+  "$qat" --threads 1 train "$work/nan.yaml" --nproc 2 "${nan[@]}" --set fp32.max_bad_batches=1 --set name=nan1
+[ "$(grep -cxF "$spent" "$work/err")" = 2 ] && echo "ok nan-budget-spent-on-both" || fail nan-budget-spent-on-both "$work/err"
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+for r in 0 1; do
+  WORLD_SIZE=2 RANK=$r MASTER_ADDR=127.0.0.1 MASTER_PORT=$port "$qat" -q --threads 1 train "$work/nan.yaml" \
+    "${nan[@]}" --set name=nan0 >/dev/null 2>"$work/nan$r.log" &
+  pids[r]=$!
+done
+wait "${pids[0]}"; c0=$?
+wait "${pids[1]}"; c1=$?
+[ "$c1" = 2 ] && grep -qxF "error: fp32 epoch 2 iteration 4: the loss is nan on rank 1; lower fp32.lr (4) or check the data" "$work/nan1.log" &&
+  echo "ok nan-budget-0-names-itself" || fail "nan-budget-0-names-itself: exit $c1" "$work/nan1.log"
+[ "$c0" = 7 ] && grep -q '^error: rank 0 of 2: rank 1 is gone or did not answer during the gradient all-reduce' "$work/nan0.log" &&
+  echo "ok nan-budget-0-peer-names-it" || fail "nan-budget-0-peer-names-it: exit $c0" "$work/nan0.log"
+# The QAT phase (qat.lr 1 from the FP32 weights: both ranks' losses go nan after the first
+# step) skips together too.
+expect nan-qat-both-skip 0 "warning qat epoch 1 iteration 2: the loss is not finite on ranks 0 (nan), 1 (nan); skipping the batch (1 of 100 allowed)" -- \
+  "$qat" --threads 1 train "$work/nan.yaml" --nproc 2 --set name=nanqat \
+  --set "qat.fp32_weights=$work/runs/one/fp32/best.h5" --set qat.lr=1 --set qat.max_bad_batches=100
+n=$(grep -c "^warning qat epoch .*; skipping the batch " "$work/err")
+[ "$n" -gt 0 ] && skipped_in_pairs qat $((n / 2)) && echo "ok nan-qat-same-batches-skipped ($((n / 2)))" ||
+  fail nan-qat-same-batches-skipped "$work/err"
 
 # --- a killed rank: the other exits 7 naming it, within the timeout
 recipe killed 8 "distributed: {timeout_s: 20}"

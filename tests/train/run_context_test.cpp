@@ -1,10 +1,14 @@
 #include "qat/train/run_context.h"
 
+#include <cmath>
+#include <iostream>
+
 #include "dist/two_ranks.h"
 #include "qat/core/error.h"
 #include "qat/core/run_lock.h"
 #include "qat/dist/process_group.h"
 #include "qat/graph/executor.h"
+#include "qat/train/evaluate.h"
 #include "qat/train/loader_factory.h"
 #include "qat/train/recipe_detector.h"
 #include "qat/train/run_layout.h"
@@ -227,7 +231,7 @@ TEST(RunContext, TwoRanksGatherTheValDetectionsOfOneProcess) {
                      DetectionSet& teacher_set, DetectionSet& student_set, metrics::BehaviourStats& stats) {
     graph::Executor exec(student.graph);
     exec.set_training(false);
-    const auto loader = ctx.loader(LoaderPurpose::behaviour, LoaderPhase::check);
+    const auto loader = ctx.loader(LoaderPurpose::eval, LoaderPhase::check);
     if (group != nullptr) {
       EXPECT_LT(loader->images(), ctx.val_set().size());
     }
@@ -260,6 +264,60 @@ TEST(RunContext, TwoRanksGatherTheValDetectionsOfOneProcess) {
     expect_same_sets(student_sets[r], student_one);
     expect_same_stats(stats[r], stats_one);
   }
+}
+
+namespace {
+
+// Equal class by class, NaN (a class without ground truth) matching NaN.
+void expect_same_per_class(const std::vector<double>& a, const std::vector<double>& b) {
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t c = 0; c < a.size(); ++c) {
+    EXPECT_TRUE(a[c] == b[c] || (std::isnan(a[c]) && std::isnan(b[c])))
+        << "class " << c << ": " << a[c] << " vs " << b[c];
+  }
+}
+
+}  // namespace
+
+// The FP32 phase's mAP on two ranks: each runs the model over its shard of the val
+// split and the ranks gather the detections and the ground truth, so both score the
+// whole split in one process's image order: the same figures to the last bit.
+TEST(RunContext, TwoRanksEvaluateTheMapOfOneProcess) {
+  testing::TempDir dir;
+  const Recipe recipe = tiny_scenes_recipe(dir, 2);
+  RunContext one(recipe);
+  std::vector<std::unique_ptr<RunContext>> ranks;
+  for (int r = 0; r < 3; ++r) {
+    RunContext& ctx = r == 0 ? one : *ranks.emplace_back(std::make_unique<RunContext>(recipe));
+    ctx.set_teacher(fresh_detector(recipe, ctx.class_names()));
+  }
+  auto evaluate = [&](RunContext& ctx, dist::Group* group) {
+    const auto loader = ctx.loader(LoaderPurpose::eval, LoaderPhase::fp32);
+    if (group != nullptr) {
+      EXPECT_LT(loader->images(), ctx.val_set().size());
+    }
+    return evaluate_detector(ctx.teacher_executor(), ctx.teacher().info, *loader, recipe.eval, group);
+  };
+  const Evaluation e = evaluate(one, nullptr);
+  EXPECT_EQ(e.images, one.val_set().size());
+  EXPECT_GT(e.map50, 0.0);
+  EXPECT_GT(e.recall_at_threshold_mean, 0.0);
+  Evaluation by_rank[2];
+  dist::on_two_ranks(
+      [&](dist::Group& group) {
+        const auto r = static_cast<size_t>(group.rank());
+        ranks[r]->join(group, dir.file("rank" + std::to_string(r)));
+        by_rank[r] = evaluate(*ranks[r], &group);
+      },
+      30);
+  for (const Evaluation& x : by_rank) {
+    EXPECT_EQ(x.images, e.images);
+    EXPECT_EQ(x.map50, e.map50);
+    EXPECT_EQ(x.recall_at_threshold_mean, e.recall_at_threshold_mean);
+    expect_same_per_class(x.ap_per_class, e.ap_per_class);
+    expect_same_per_class(x.recall_at_threshold, e.recall_at_threshold);
+  }
+  std::cout << "mAP@0.5 " << e.map50 << " recall " << e.recall_at_threshold_mean << " of " << e.images << " images\n";
 }
 
 }  // namespace qat::train

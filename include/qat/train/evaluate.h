@@ -5,13 +5,17 @@
 #include <vector>
 
 #include "qat/graph/executor.h"
-#include "qat/metrics/map.h"
 #include "qat/model/detector.h"
 #include "qat/recipe/sections.h"
+#include "qat/train/detection_set.h"
 
 namespace qat::data { class DataLoader; }
+namespace qat::dist { class Group; }
 
 namespace qat::train {
+
+/// mAP counts every detection scoring at least this.
+constexpr double kMapScoreFloor = 0.001;
 
 struct Evaluation {
   double map50 = 0;                      ///< mAP at IoU 0.5 over classes with ground truth
@@ -21,15 +25,20 @@ struct Evaluation {
   int64_t images = 0;
 };
 
-/// The figures of `all` (every detection above the score floor: mAP) and `deployed`
-/// (the detections at the deployed threshold: recall per class, and their mean over
-/// the classes with ground truth) after `images` images.
-Evaluation evaluation_of(const metrics::MapEvaluator& all, const metrics::MapEvaluator& deployed, int64_t images);
+/// Scores `set` (collected from kMapScoreFloor or lower) against `truth` (one entry per
+/// image of `set`, in its order): mAP over every detection of `set`, recall per class of
+/// those scoring at least `threshold` (the deployed threshold) and its mean over the
+/// classes with ground truth.
+Evaluation evaluate_detections(const DetectionSet& set, const GroundTruth& truth, int num_classes, double threshold,
+                               double match_iou);
 
 /// Runs `executor` (a detector graph; put it in eval mode first) over one pass of
-/// `loader` without grad. mAP uses all detections above a low score floor (0.001);
-/// recall is also reported at `eval.score_threshold`, the deployed threshold.
+/// `loader` without grad. mAP uses all detections above kMapScoreFloor; recall is also
+/// reported at `eval.score_threshold`, the deployed threshold. With `group`, `loader`
+/// reads this rank's shard of the split (RunContext::loader(LoaderPurpose::eval, ...)):
+/// the ranks gather the detections and ground truth and each scores the whole split,
+/// the figures one process computes.
 Evaluation evaluate_detector(const graph::Executor& executor, const model::DetectorInfo& info,
-                             data::DataLoader& loader, const EvalSection& eval);
+                             data::DataLoader& loader, const EvalSection& eval, dist::Group* group = nullptr);
 
 }  // namespace qat::train

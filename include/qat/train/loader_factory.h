@@ -12,8 +12,8 @@ namespace qat::train {
 /// What a loader is for; it decides the split, the order, the flips and partial batches.
 enum class LoaderPurpose {
   train,        ///< train split, shuffled, flipped with data.hflip, whole batches only
-  eval,         ///< val split in file order, no flips, every image
-  behaviour,    ///< as eval; in a data-parallel run each rank reads its shard (the detections are gathered)
+  eval,         ///< val split in file order, no flips, every image; in a data-parallel run each
+                ///< rank reads its shard (the detections are gathered: collect_detections)
   calibration,  ///< train split shuffled (a representative draw), no flips, every image
 };
 

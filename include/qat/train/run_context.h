@@ -41,7 +41,7 @@ class RunContext {
   const LoaderFactory& loaders() const { return loaders_; }
 
   /// Makes this process one rank of `group` (which must outlive the context): the train
-  /// and behaviour loaders read the rank's shard, and a rank other than 0 keeps its
+  /// and eval loaders read the rank's shard, and a rank other than 0 keeps its
   /// files under `scratch_dir` (rank 0 alone writes the run). Without it: one process.
   void join(dist::Group& group, const std::string& scratch_dir);
   /// The process group of a data-parallel run, or nullptr.
@@ -70,7 +70,7 @@ class RunContext {
   /// The teacher's executor, in eval mode.
   const graph::Executor& teacher_executor() const;
   /// The teacher's detections on the val split at eval.score_threshold, computed on
-  /// first use with the check behaviour loader (in a data-parallel run each rank on its
+  /// first use with the check eval loader (in a data-parallel run each rank on its
   /// shard, then gathered: every rank holds the whole split's) and kept for every later
   /// phase.
   const DetectionSet& teacher_val_detections();
