@@ -11,21 +11,8 @@
 namespace qat::quant {
 
 EntropyObserver::EntropyObserver(QuantSpec spec, EntropyOptions options)
-    : Observer(spec), options_(options), histogram_(options.bins, /*from_zero=*/true) {
-  QAT_CHECK(!spec.per_channel(), "observer 'entropy' is per-tensor only (axis must be -1, got ", spec.axis, ")");
+    : HistogramObserver(spec, "entropy", options.bins, /*absolute=*/true), options_(options) {
   QAT_CHECK(options.stride >= 1, "entropy stride must be positive, got ", options.stride);
-}
-
-void EntropyObserver::observe(const at::Tensor& x) {
-  at::NoGradGuard no_grad;
-  const auto r = rows(x);
-  if (r.numel() == 0) return;
-  auto [lo, hi] = at::aminmax(r);
-  min_ = batches_ == 0 ? lo.item<double>() : std::min(min_, lo.item<double>());
-  max_ = batches_ == 0 ? hi.item<double>() : std::max(max_, hi.item<double>());
-  histogram_.add(r.abs());
-  channels_ = 1;
-  ++batches_;
 }
 
 double kl_divergence(const std::vector<double>& p, const std::vector<double>& q) {
@@ -104,13 +91,6 @@ QParams EntropyObserver::compute(const QuantSpec& spec) const {
   const double amax = threshold(spec);
   const double lo = std::max(min_, -amax), hi = std::min(max_, amax);
   return qparams_from_range(at::tensor({static_cast<float>(lo)}), at::tensor({static_cast<float>(hi)}), spec);
-}
-
-void EntropyObserver::reset() {
-  histogram_.reset();
-  min_ = max_ = 0.0;
-  batches_ = 0;
-  channels_ = 0;
 }
 
 std::unique_ptr<Observer> make_entropy(const QuantSpec& spec) { return std::make_unique<EntropyObserver>(spec); }

@@ -12,6 +12,7 @@ Histogram::Histogram(int64_t max_bins, bool from_zero) : max_bins_(max_bins), fr
 }
 
 void Histogram::reset() {
+  fixed_ = false;
   lower_ = 0.0;
   width_ = 1.0;
   counts_.clear();
@@ -23,6 +24,20 @@ void Histogram::start(double lo, double hi) {
   const double span = hi - lower_;
   width_ = span > 0.0 ? span / static_cast<double>(max_bins_) : 1.0;
   counts_.assign(static_cast<size_t>(max_bins_), 0.0);
+}
+
+void Histogram::fix_range(double lo, double hi) {
+  QAT_CHECK(std::isfinite(lo) && std::isfinite(hi) && lo <= hi, "a histogram range must be finite and ordered, got [",
+            lo, ", ", hi, "]");
+  QAT_ASSERT(!from_zero_ || hi >= 0.0, "a histogram of |x| got a negative range end");
+  start(lo, hi);
+  total_ = min_ = max_ = 0.0;
+  fixed_ = true;
+}
+
+Histogram::Shared Histogram::shared() {
+  const auto view = [](double* p, int64_t n) { return at::from_blob(p, {n}, at::kDouble); };
+  return {view(counts_.data(), num_bins()), view(&total_, 1), view(&min_, 1), view(&max_, 1)};
 }
 
 void Histogram::grow(double lo, double hi) {
@@ -59,7 +74,9 @@ void Histogram::add(const at::Tensor& values) {
   QAT_CHECK(std::isfinite(lo) && std::isfinite(hi), "histogram got non-finite values (NaN or inf)");
   QAT_ASSERT(!from_zero_ || lo >= 0.0, "a histogram of |x| got a negative value");
 
-  if (empty()) {
+  if (fixed_) {
+    // The lattice stays; the index clamp below counts strays in the edge bins.
+  } else if (empty()) {
     start(lo, hi);
   } else if (min_ == max_) {
     // Everything so far was one value: restart on the joint range and re-add it.

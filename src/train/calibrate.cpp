@@ -26,6 +26,23 @@ CalibrationSet rank_share(const CalibrationSet& set, const dist::Group& group) {
   return share;
 }
 
+void for_each_observer(quant::QuantizerSet& quantizers, void (quant::Observer::*step)()) {
+  for (size_t i = 0; i < quantizers.size(); ++i) (quantizers.quantizer(i).observer().*step)();
+}
+
+void run_batches(graph::Executor& executor, const std::string& input, const data::DataLoader& loader,
+                 const CalibrationSet& set, const char* label) {
+  const auto total = static_cast<int64_t>(set.images.size());
+  Progress progress(label, total);
+  for (int64_t first = 0; first < total; first += set.batch_size) {
+    throw_if_interrupted();
+    const auto begin = set.images.begin() + first;
+    const std::vector<int64_t> rows(begin, begin + std::min(set.batch_size, total - first));
+    executor.run({{input, loader.make_batch(rows, 0).images}});
+    progress.update(first + static_cast<int64_t>(rows.size()));
+  }
+}
+
 }  // namespace
 
 int64_t calibrate(quant::QuantizerSet& quantizers, graph::Executor& executor, const std::string& input,
@@ -34,18 +51,18 @@ int64_t calibrate(quant::QuantizerSet& quantizers, graph::Executor& executor, co
   const bool was_training = executor.training();
   executor.set_training(false);
   quantizers.set_mode(quant::QuantizerMode::calibrate);
-  const auto total = static_cast<int64_t>(set.images.size());
-  Progress progress("calibrate images", total);
-  for (int64_t first = 0; first < total; first += set.batch_size) {
-    throw_if_interrupted();
-    const auto begin = set.images.begin() + first;
-    const std::vector<int64_t> rows(begin, begin + std::min(set.batch_size, total - first));
-    executor.run({{input, loader.make_batch(rows, 0).images}});
-    progress.update(first + static_cast<int64_t>(rows.size()));
+  if (group != nullptr && observers_need_range_pass(quantizers)) {
+    // Histograms of different ranks add up only on one lattice: agree on the range first.
+    for_each_observer(quantizers, &quant::Observer::begin_range_pass);
+    run_batches(executor, input, loader, set, "calibrate ranges images");
+    combine_observers(group, quantizers);
+    for_each_observer(quantizers, &quant::Observer::end_range_pass);
   }
+  run_batches(executor, input, loader, set, "calibrate images");
   combine_observers(group, quantizers);
   quantizers.set_mode(quant::QuantizerMode::train);
   executor.set_training(was_training);
+  const auto total = static_cast<int64_t>(set.images.size());
   logger().info("calibrated {} quantizers on {} images ({})", quantizers.size(), total, set.sampling);
   return total;
 }
@@ -54,10 +71,13 @@ CalibrationSet calibrate(RunContext& context, QuantizedStudent& student, const Q
   const auto loader = context.loader(LoaderPurpose::calibration, LoaderPhase::check);
   CalibrationSet set = select_calibration(context.train_set(), quant, *loader, context.recipe().data.batch_size);
   dist::Group* group = context.group();
-  // A histogram observer is not combined across ranks yet: then every rank sees the whole set.
-  const bool sharded = group != nullptr && observers_combinable(student.quantizers());
+  // An observer whose statistics do not combine (mse), or a set too small to give every
+  // rank an image, makes every rank calibrate on the whole set.
+  const bool sharded = group != nullptr && observers_combinable(student.quantizers()) &&
+                       set.images.size() >= static_cast<size_t>(group->world_size());
   if (group != nullptr && !sharded) {
-    logger().info("calibrating on the same images on every rank (an observer's statistics are not combined yet)");
+    logger().info("calibrating on the same images on every rank (an observer's statistics do not combine, "
+                  "or there are fewer images than ranks)");
   }
   calibrate(student.quantizers(), student.executor(), context.teacher().info.input, *loader,
             sharded ? rank_share(set, *group) : set, sharded ? group : nullptr);

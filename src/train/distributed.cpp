@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <map>
+#include <utility>
 
 #include "qat/core/error.h"
 #include "qat/core/logging.h"
@@ -138,22 +140,42 @@ bool observers_combinable(quant::QuantizerSet& quantizers) {
   return true;
 }
 
+bool observers_combine_every_step(quant::QuantizerSet& quantizers) {
+  for (size_t i = 0; i < quantizers.size(); ++i) {
+    if (quantizers.quantizer(i).observer().needs_range_pass()) return false;
+  }
+  return observers_combinable(quantizers);
+}
+
+bool observers_need_range_pass(quant::QuantizerSet& quantizers) {
+  for (size_t i = 0; i < quantizers.size(); ++i) {
+    if (quantizers.quantizer(i).observer().needs_range_pass()) return true;
+  }
+  return false;
+}
+
 void combine_observers(dist::Group* group, quant::QuantizerSet& quantizers) {
   if (group == nullptr) return;
   using Combine = quant::Observer::Combine;
-  std::vector<at::Tensor> by[3];
+  // One reduction per combine and dtype: a bucket of one dtype reduces in that dtype.
+  std::map<std::pair<Combine, at::ScalarType>, std::vector<at::Tensor>> by;
   std::vector<quant::FakeQuantizer*> changed;
   for (size_t i = 0; i < quantizers.size(); ++i) {
     quant::FakeQuantizer& q = quantizers.quantizer(i);
     if (!q.observer().ready()) continue;
     const auto stats = q.observer().shared_stats();
     if (!stats) continue;
-    for (const auto& s : *stats) by[static_cast<int>(s.combine)].push_back(s.tensor);
+    for (const auto& s : *stats) by[{s.combine, s.tensor.scalar_type()}].push_back(s.tensor);
     changed.push_back(&q);
   }
-  group->reduce(by[static_cast<int>(Combine::min)], dist::Reduce::min, "combining observer minima");
-  group->reduce(by[static_cast<int>(Combine::max)], dist::Reduce::max, "combining observer maxima");
-  group->reduce(by[static_cast<int>(Combine::mean)], dist::Reduce::mean, "averaging observer ranges");
+  for (const auto& [key, tensors] : by) {
+    switch (key.first) {
+      case Combine::min: group->reduce(tensors, dist::Reduce::min, "combining observer minima"); break;
+      case Combine::max: group->reduce(tensors, dist::Reduce::max, "combining observer maxima"); break;
+      case Combine::mean: group->reduce(tensors, dist::Reduce::mean, "averaging observer ranges"); break;
+      case Combine::sum: group->reduce(tensors, dist::Reduce::sum, "summing observer histograms"); break;
+    }
+  }
   for (auto* q : changed) q->observer_changed();
 }
 

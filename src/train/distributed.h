@@ -48,8 +48,14 @@ DetectionSet gather_detections(dist::Group* group, DetectionSet shard, const std
 /// True when every observer's statistics can be combined across ranks (then ranks may
 /// calibrate on different images).
 bool observers_combinable(quant::QuantizerSet& quantizers);
+/// True when they can also be combined after every training step: combinable and none
+/// needs a range pass (histogram counts are summed, so they combine once).
+bool observers_combine_every_step(quant::QuantizerSet& quantizers);
+/// True when some observer counts on a common range (Observer::needs_range_pass).
+bool observers_need_range_pass(quant::QuantizerSet& quantizers);
 /// Combines the statistics of every observer that has seen data and can be combined
-/// (min/max MIN/MAX, EMA ranges averaged) and marks its qparams for recomputation.
+/// (min/max MIN/MAX, EMA ranges averaged, histogram counts summed) and marks its qparams
+/// for recomputation.
 void combine_observers(dist::Group* group, quant::QuantizerSet& quantizers);
 
 /// sha256 over every quantizer's name, scale and zero point, in name order.

@@ -184,7 +184,7 @@ QatLoop::QatLoop(const Recipe& recipe, const QatSection& qat, const model::Detec
   QAT_CHECK(iterations_ > 0, recipe.data.path, ": split '", recipe.data.train_split,
             "' has fewer images than one batch");
   // Ranks that observe different batches must combine what they saw after each step.
-  QAT_CHECK(group == nullptr || qat.observer_freeze_epoch == 0 || observers_combinable(student.quantizers()),
+  QAT_CHECK(group == nullptr || qat.observer_freeze_epoch == 0 || observers_combine_every_step(student.quantizers()),
             "qat.observer_freeze_epoch ", qat.observer_freeze_epoch, " on ", group->world_size(),
             " ranks needs observers whose statistics combine across ranks (minmax, ema_minmax); "
             "set qat.observer_freeze_epoch: 0 or change quant.activations.observer");

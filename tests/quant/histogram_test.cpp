@@ -46,6 +46,26 @@ TEST(Histogram, RestartsWhenAllPreviousValuesWereEqual) {
   EXPECT_EQ(h.counts(), (std::vector<double>{3, 1}));
 }
 
+TEST(Histogram, AFixedRangeKeepsItsLatticeAndCountsStraysAtTheEdges) {
+  Histogram h(5);
+  h.add(at::tensor({100.0f}));
+  h.fix_range(0.0, 10.0);  // forgets the 100
+  EXPECT_TRUE(h.empty());
+  h.add(at::tensor({3.0f, 10.0f}));  // a first batch would otherwise span [3, 10]
+  h.add(at::tensor({-1.0f, 0.0f, 12.0f}));  // and these would grow it
+  EXPECT_EQ(h.edge(0), 0.0);
+  EXPECT_EQ(h.bin_width(), 2.0);
+  EXPECT_EQ(h.counts(), (std::vector<double>{2, 1, 0, 0, 2}));
+  EXPECT_EQ(h.min(), -1.0);
+  EXPECT_EQ(h.max(), 12.0);
+  // The shared views are the histogram's own storage.
+  h.shared().counts.mul_(2);
+  EXPECT_EQ(h.counts(), (std::vector<double>{4, 2, 0, 0, 4}));
+  h.reset();
+  EXPECT_FALSE(h.range_fixed());
+  ASSERT_THROWS_WITH(h.fix_range(1.0, 0.0), Error, "a histogram range must be finite and ordered, got [1, 0]");
+}
+
 TEST(Histogram, RejectsNonFiniteValues) {
   Histogram h;
   ASSERT_THROWS_WITH(h.add(at::tensor({1.0f, NAN})), Error, "histogram got non-finite values (NaN or inf)");

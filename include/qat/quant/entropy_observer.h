@@ -13,8 +13,7 @@
 #include <memory>
 #include <vector>
 
-#include "qat/quant/histogram.h"
-#include "qat/quant/observer.h"
+#include "qat/quant/histogram_observer.h"
 
 namespace qat::quant {
 
@@ -23,25 +22,19 @@ struct EntropyOptions {
   int64_t stride = 1;  ///< candidate thresholds step
 };
 
-class EntropyObserver : public Observer {
+class EntropyObserver : public HistogramObserver {
  public:
   /// Throws qat::Error for a per-channel spec.
   explicit EntropyObserver(QuantSpec spec, EntropyOptions options = {});
 
-  void observe(const at::Tensor& x) override;
   QParams compute(const QuantSpec& spec) const override;
-  void reset() override;
   std::string name() const override { return "entropy"; }
 
   /// The |x| threshold with the smallest KL divergence for a grid of `spec`.
   double threshold(const QuantSpec& spec) const;
-  const Histogram& histogram() const { return histogram_; }
 
  private:
   EntropyOptions options_;
-  Histogram histogram_;
-  double min_ = 0.0;
-  double max_ = 0.0;
 };
 
 /// KL(P || Q) of two count vectors after normalising both (scipy.stats.entropy); +inf when

@@ -5,7 +5,9 @@
 // bins. A later batch outside the covered range adds bins on the same lattice; when
 // that would exceed max_bins, neighbouring bins are merged in powers of two. Both
 // steps keep every count inside its original value interval, so nothing is
-// redistributed by guesswork.
+// redistributed by guesswork. fix_range() instead pins the lattice to a given range
+// (data-parallel calibration: every rank counts on the same bins, and the ranks' counts
+// are summed bin by bin).
 #pragma once
 
 #include <ATen/ATen.h>
@@ -22,7 +24,20 @@ class Histogram {
 
   /// Counts the values of `values` (any shape, floating point, finite).
   void add(const at::Tensor& values);
+  /// Forgets everything, including a fixed range.
   void reset();
+  /// Forgets the counts and counts on [lo, hi] ([0, hi] for |x| histograms) with max_bins
+  /// bins from now on, without growing: histograms fixed on the same range share one
+  /// lattice. A value outside it is counted in the nearest edge bin.
+  void fix_range(double lo, double hi);
+  bool range_fixed() const { return fixed_; }
+
+  /// Views of this histogram's own storage (float64), for ranks that combine it in place:
+  /// counts and total are summed, min and max reduced. Valid until the next add() or reset().
+  struct Shared {
+    at::Tensor counts, total, min, max;
+  };
+  Shared shared();
 
   bool empty() const { return total_ == 0; }
   int64_t max_bins() const { return max_bins_; }
@@ -46,6 +61,7 @@ class Histogram {
 
   int64_t max_bins_;
   bool from_zero_;
+  bool fixed_ = false;
   double lower_ = 0.0;
   double width_ = 1.0;
   std::vector<double> counts_;

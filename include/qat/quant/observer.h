@@ -39,15 +39,28 @@ class Observer {
   virtual std::string name() const = 0;
 
   /// How a statistic combines across the ranks of a data-parallel run.
-  enum class Combine { min, max, mean };
+  enum class Combine { min, max, mean, sum };
   struct SharedStat {
-    at::Tensor tensor;  ///< the observer's own tensor: combined in place
+    at::Tensor tensor;  ///< the observer's own storage (a view of it): combined in place
     Combine combine;
   };
   /// The statistics ranks combine before compute(), so that every rank computes the
   /// qparams of all ranks' data; nullopt when this observer's cannot be combined (yet):
   /// then every rank must observe the same data. Needs ready().
   virtual std::optional<std::vector<SharedStat>> shared_stats() { return std::nullopt; }
+
+  /// True for observers whose statistics combine only on a range every rank shares
+  /// (histograms: counts add bin by bin on one lattice). A data-parallel calibration then
+  /// runs twice over each rank's images: a range pass (begin_range_pass(), observe, combine
+  /// shared_stats(), end_range_pass()) and the counting pass. Such statistics are summed, so
+  /// they combine once, never again after each step of training.
+  virtual bool needs_range_pass() const { return false; }
+  /// From now until end_range_pass(), observe() records only the range, and shared_stats()
+  /// offers only the range.
+  virtual void begin_range_pass() {}
+  /// Fixes the lattice on the range observed (and combined) since begin_range_pass() and
+  /// forgets what was observed: the counting pass starts empty.
+  virtual void end_range_pass() {}
 
   const QuantSpec& spec() const { return spec_; }
 

@@ -6,8 +6,7 @@
 #include <memory>
 #include <utility>
 
-#include "qat/quant/histogram.h"
-#include "qat/quant/observer.h"
+#include "qat/quant/histogram_observer.h"
 
 namespace qat::quant {
 
@@ -19,25 +18,19 @@ struct PercentileOptions {
   int64_t bins = 2048;
 };
 
-class PercentileObserver : public Observer {
+class PercentileObserver : public HistogramObserver {
  public:
   /// Throws qat::Error for a per-channel spec or out-of-range options.
   explicit PercentileObserver(QuantSpec spec, PercentileOptions options = {});
 
-  void observe(const at::Tensor& x) override;
   QParams compute(const QuantSpec& spec) const override;
-  void reset() override;
   std::string name() const override { return "percentile"; }
 
   /// The clipped range [lo, hi] that compute() quantizes.
   std::pair<double, double> range() const;
-  const Histogram& histogram() const { return histogram_; }
 
  private:
   PercentileOptions options_;
-  Histogram histogram_;
-  double min_ = 0.0;
-  double max_ = 0.0;
 };
 
 std::unique_ptr<Observer> make_percentile(const QuantSpec& spec);

@@ -21,7 +21,9 @@ class RunContext;
 /// ranges and enables fake quantization. Weight quantizers keep observing (their
 /// ranges follow the weights in QAT). Returns the number of images seen. With a
 /// `group`, the observers' statistics are combined across its ranks before the
-/// ranges are fixed.
+/// ranges are fixed; when an observer counts on a common range (histograms), the images
+/// are first run once for the ranges alone, which the ranks combine into the lattice
+/// they all count on.
 int64_t calibrate(quant::QuantizerSet& quantizers, graph::Executor& executor, const std::string& input,
                   const data::DataLoader& loader, const CalibrationSet& set, dist::Group* group = nullptr);
 
