@@ -431,21 +431,37 @@ struct LearnablePerChannel : torch::autograd::Function<LearnablePerChannel> {
 
 }  // namespace
 
+// The kernels below are CPU code (AVX2 or scalar lanes). A tensor on another device (a
+// CUDA build) takes ATen's own ops, which these are bit-identical to, on that device.
+
 at::Tensor fake_quant_per_tensor(const at::Tensor& x, float scale, int64_t zero_point, int64_t quant_min,
                                  int64_t quant_max) {
   check_float(x);
+  if (!x.is_cpu()) {
+    return at::fake_quantize_per_tensor_affine(x, at::full({1}, scale, x.options().requires_grad(false)),
+                                               at::full({1}, zero_point, x.options().dtype(at::kInt)), quant_min,
+                                               quant_max);
+  }
   return PerTensor::apply(x, static_cast<double>(scale), zero_point, quant_min, quant_max);
 }
 
 at::Tensor fake_quant_per_channel(const at::Tensor& x, const at::Tensor& scale, const at::Tensor& zero_point,
                                   int64_t axis, int64_t quant_min, int64_t quant_max) {
   check_float(x);
+  if (!x.is_cpu()) {
+    return at::fake_quantize_per_channel_affine(x, scale.to(x.device()), zero_point.to(x.device(), at::kInt), axis,
+                                                quant_min, quant_max);
+  }
   return PerChannel::apply(x, scale, zero_point, axis, quant_min, quant_max);
 }
 
 at::Tensor fake_quant_learnable_per_tensor(const at::Tensor& x, const at::Tensor& scale, const at::Tensor& zero_point,
                                            int64_t quant_min, int64_t quant_max) {
   check_float(x);
+  if (!x.is_cpu()) {
+    return at::_fake_quantize_learnable_per_tensor_affine(x, scale.to(x.device()), zero_point.to(x.device()),
+                                                          quant_min, quant_max);
+  }
   return LearnablePerTensor::apply(x, scale, zero_point, quant_min, quant_max);
 }
 
@@ -453,6 +469,10 @@ at::Tensor fake_quant_learnable_per_channel(const at::Tensor& x, const at::Tenso
                                             const at::Tensor& zero_point, int64_t axis, int64_t quant_min,
                                             int64_t quant_max) {
   check_float(x);
+  if (!x.is_cpu()) {
+    return at::_fake_quantize_learnable_per_channel_affine(x, scale.to(x.device()), zero_point.to(x.device()), axis,
+                                                           quant_min, quant_max);
+  }
   return LearnablePerChannel::apply(x, scale, zero_point, axis, quant_min, quant_max);
 }
 

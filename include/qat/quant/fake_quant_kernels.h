@@ -11,7 +11,10 @@
 // including ATen's arithmetic: q = nearbyint(x * (1.0f / scale)) + zero_point in float
 // (a multiply by the reciprocal, which differs from x / scale within an ulp of a
 // half-integer), and the LSQ backward's nearbyint(zero_point + x * inv_scale).
-// Inputs are float32; shapes are checked by the caller (FakeQuantizer).
+// Inputs are float32; shapes are checked by the caller (FakeQuantizer). The kernels are
+// CPU code: a tensor on another device (a CUDA build of libtorch) goes to ATen's op of
+// the table, on its device (the parameters are moved there), which the tests keep as
+// the reference the CPU kernels must match.
 #pragma once
 
 #include <ATen/ATen.h>
