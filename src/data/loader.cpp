@@ -72,7 +72,7 @@ Batch DataLoader::make_batch(const std::vector<int64_t>& indices, int64_t epoch)
     const at::Tensor labels = dataset_.labels(index).to(at::kFloat).unsqueeze(1);
     targets.push_back(at::cat({at::full({labels.size(0), 1}, static_cast<float>(row)), labels, boxes}, 1));
   }
-  return Batch{at::stack(images), at::cat(targets, 0), indices};
+  return Batch{at::stack(images).to(options_.device), at::cat(targets, 0).to(options_.device), indices};
 }
 
 void DataLoader::begin_epoch(int64_t epoch) {

@@ -33,7 +33,7 @@ at::Tensor BoxL1GiouLoss::compute(const DistillContext& ctx) const {
   // L1 in strides makes one pixel at stride 8 cost what four do at stride 32, as the
   // detection loss does. GIoU adds a scale-free overlap term.
   if (ctx.anchor_strides.defined()) {
-    const auto strides = ctx.anchor_strides.to(s.dtype()).expand({b, a}).reshape({-1}).index_select(0, keep);
+    const auto strides = ctx.anchor_strides.to(s.options()).expand({b, a}).reshape({-1}).index_select(0, keep);
     const auto per_anchor = (s - t).abs().sum(-1) / strides + (1 - metrics::giou(s, t));
     return (weight * per_anchor).sum() / weight.sum();
   }

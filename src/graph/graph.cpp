@@ -49,6 +49,14 @@ void Graph::set_initializer(const std::string& name, at::Tensor value, bool trai
   trainable_[name] = trainable;
 }
 
+void Graph::to_device(at::Device device) {
+  for (auto& [name, t] : initializers_) {
+    if (!t.is_floating_point() || t.device() == device) continue;
+    t = t.detach().to(device);
+    if (is_trainable(name)) t.set_requires_grad(true);
+  }
+}
+
 void Graph::remove_initializer(const std::string& name) {
   initializers_.erase(name);
   trainable_.erase(name);

@@ -91,7 +91,7 @@ void Histogram::add(const at::Tensor& values) {
 
   const int64_t n = num_bins();
   const auto index = at::floor((x - lower_) / width_).clamp(0, n - 1).to(at::kLong);
-  const auto binned = at::bincount(index, {}, n).to(at::kDouble).contiguous();
+  const auto binned = at::bincount(index, {}, n).to(at::kCPU, at::kDouble).contiguous();
   const double* b = binned.data_ptr<double>();
   for (int64_t i = 0; i < n; ++i) counts_[static_cast<size_t>(i)] += b[i];
 

@@ -44,8 +44,8 @@ at::Tensor MseObserver::best_ratio(const QuantSpec& spec) const {
   // Samples are [C, N], so per-channel candidates are applied along axis 0.
   QuantSpec rows_spec = spec;
   rows_spec.axis = spec.per_channel() ? 0 : -1;
-  auto best_err = at::full({channels_}, std::numeric_limits<float>::infinity());
-  auto best = at::ones({channels_});
+  auto best_err = at::full({channels_}, std::numeric_limits<float>::infinity(), x.options());
+  auto best = at::ones({channels_}, x.options());
   // From the full range down, so that ties keep the wider (less clipping) range.
   for (int64_t k = options_.grid; k >= 1; --k) {
     const float ratio = static_cast<float>(k) / static_cast<float>(options_.grid);
@@ -53,7 +53,7 @@ at::Tensor MseObserver::best_ratio(const QuantSpec& spec) const {
     const auto err = (fake_quantize(x, qp, rows_spec) - x).square().mean(1);
     const auto better = err < best_err;
     best_err = at::where(better, err, best_err);
-    best = at::where(better, at::full({channels_}, ratio), best);
+    best = at::where(better, at::full({channels_}, ratio, x.options()), best);
   }
   return best;
 }

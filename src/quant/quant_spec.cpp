@@ -33,10 +33,11 @@ QParams qparams_from_range(const at::Tensor& min, const at::Tensor& max, const Q
   QAT_CHECK(min.numel() > 0, "quantization range is empty");
   // One pass over the (few hundred at most) channels: a weight's quantizer calls this on
   // every QAT step, where a dozen small ATen ops cost more than the fake-quant itself.
-  // The arithmetic is ATen's, in float, so the results are bit-identical to it.
+  // The arithmetic is ATen's, in float, so the results are bit-identical to it. It runs
+  // on the host: qparams live on the CPU whatever device the observed tensors are on.
   at::NoGradGuard no_grad;
-  const at::Tensor lo = min.detach().to(at::kFloat).reshape({-1}).contiguous();
-  const at::Tensor hi = max.detach().to(at::kFloat).reshape({-1}).contiguous();
+  const at::Tensor lo = min.detach().to(at::kCPU, at::kFloat).reshape({-1}).contiguous();
+  const at::Tensor hi = max.detach().to(at::kCPU, at::kFloat).reshape({-1}).contiguous();
   const float* l = lo.data_ptr<float>();
   const float* h = hi.data_ptr<float>();
   const int64_t n = lo.numel();

@@ -8,9 +8,10 @@
 namespace qat::train {
 
 void GroundTruth::add(const data::Batch& batch) {
-  const auto image_index = batch.targets.select(1, 0).to(at::kLong);
+  const auto targets = batch.targets.cpu();  // scored on the host, as the detections are
+  const auto image_index = targets.select(1, 0).to(at::kLong);
   for (int64_t i = 0; i < batch.images.size(0); ++i) {
-    const auto rows = batch.targets.index({image_index == i});
+    const auto rows = targets.index({image_index == i});
     boxes.push_back(rows.slice(1, 2, 6));
     labels.push_back(rows.select(1, 1).to(at::kLong));
   }

@@ -117,6 +117,7 @@ class Fp32Training {
 // Built from the recipe with fresh weights (deterministic for its seed).
 model::Detector& build_into(Fp32Result& result, RunContext& ctx) {
   result.detector = fresh_detector(ctx.recipe(), ctx.class_names());
+  result.detector.graph.to_device(ctx.device());
   return result.detector;
 }
 

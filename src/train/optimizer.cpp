@@ -27,7 +27,11 @@ void Optimizer::load_state(const std::map<std::string, at::Tensor>& state) {
 
 at::Tensor& Optimizer::slot(const std::string& name, const std::string& slot, const at::Tensor& like) {
   auto& t = state_[name + "/" + slot];
-  if (!t.defined()) t = at::zeros_like(like, at::MemoryFormat::Contiguous);
+  if (!t.defined()) {
+    t = at::zeros_like(like, at::MemoryFormat::Contiguous);
+  } else if (t.device() != like.device()) {
+    t = t.to(like.device());  // restored from a checkpoint, which holds host tensors
+  }
   return t;
 }
 

@@ -2,12 +2,26 @@
 
 #include "qat/core/error.h"
 #include "qat/graph/executor.h"
+#include "qat/dist/device.h"
 #include "qat/dist/process_group.h"
 
 namespace qat::train {
 
+namespace {
+
+at::Device run_device(const Recipe& recipe) {
+  const auto env = dist::launch_env_from_environment();
+  return dist::resolve_device(recipe.distributed.device, env ? env->local_rank : 0);
+}
+
+}  // namespace
+
 RunContext::RunContext(const Recipe& recipe)
-    : recipe_(recipe), layout_(recipe), run_layout_(recipe), loaders_(recipe.data, recipe.seed) {}
+    : recipe_(recipe),
+      layout_(recipe),
+      run_layout_(recipe),
+      loaders_(recipe.data, recipe.seed),
+      device_(run_device(recipe)) {}
 
 RunContext::~RunContext() = default;
 
@@ -29,6 +43,7 @@ const data::DetectionDataset& RunContext::val_set() {
 std::unique_ptr<data::DataLoader> RunContext::loader(LoaderPurpose purpose, LoaderPhase phase) {
   const data::DetectionDataset& split = purpose == LoaderPurpose::eval ? val_set() : train_set();
   data::LoaderOptions o = loaders_.options(purpose, phase);
+  o.device = device_;
   // Each rank trains on its shard of the order every rank computes, and runs the model
   // on its shard of the val split (collect_detections gathers the detections, for
   // behaviour and mAP); calibration decides for itself (ptq_phase).
@@ -47,6 +62,7 @@ const metrics::Gate& RunContext::gate() {
 void RunContext::set_teacher(model::Detector teacher) {
   QAT_ASSERT(teacher_ == nullptr, "the teacher is set once");
   teacher_ = std::make_unique<model::Detector>(std::move(teacher));
+  teacher_->graph.to_device(device_);
   teacher_executor_ = std::make_unique<graph::Executor>(teacher_->graph);
   teacher_executor_->set_training(false);
 }

@@ -105,6 +105,24 @@ TEST(DataLoader, DropLastAndTargetsLayout) {
   EXPECT_TRUE(at::equal(b->targets[0].slice(0, 2, 6), ds.boxes(0)[0]));
 }
 
+// A CUDA build places batches on the model's device; the meta device (shapes, no data)
+// shows on this CPU build that both tensors go there.
+TEST(DataLoader, BatchesArePlacedOnTheOptionsDevice) {
+  const DetectionDataset ds(dataset_path(), "train");
+  LoaderOptions o;
+  o.batch_size = 4;
+  o.image_size = 64;
+  o.shuffle = false;
+  o.device = at::kMeta;
+  DataLoader loader(ds, o);
+  loader.begin_epoch(0);
+  const auto b = loader.next();
+  ASSERT_TRUE(b.has_value());
+  EXPECT_EQ(b->images.device(), at::Device(at::kMeta));
+  EXPECT_EQ(b->targets.device(), at::Device(at::kMeta));
+  EXPECT_EQ(b->images.sizes(), (std::vector<int64_t>{4, 3, 64, 64}));
+}
+
 TEST(DataLoader, LimitUsesTheFirstImagesOnly) {
   const DetectionDataset ds(dataset_path(), "train");  // 19 images
   LoaderOptions o;

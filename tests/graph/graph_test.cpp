@@ -69,4 +69,23 @@ TEST(Graph, BuffersAreBatchNormStatistics) {
   EXPECT_EQ(buffers[1].first, "bn.var");
 }
 
+// Floating-point initializers follow the model to its device (here the meta device, which
+// this CPU build has), parameters staying parameters; integer ones stay on the host.
+TEST(Graph, ToDeviceMovesFloatInitializersAndKeepsIntegersOnTheHost) {
+  Graph g;
+  g.set_initializer("w", at::ones({2, 2}), /*trainable=*/true);
+  g.set_initializer("mean", at::zeros({2}));
+  g.set_initializer("shape", at::tensor(std::vector<int64_t>{0, -1}));
+  g.to_device(at::kMeta);
+  EXPECT_EQ(g.initializer("w").device(), at::Device(at::kMeta));
+  EXPECT_TRUE(g.initializer("w").requires_grad());
+  EXPECT_TRUE(g.initializer("w").is_leaf());
+  ASSERT_EQ(g.parameters().size(), 1u);
+  EXPECT_EQ(g.parameters()[0].second.device(), at::Device(at::kMeta));
+  EXPECT_EQ(g.initializer("mean").device(), at::Device(at::kMeta));
+  EXPECT_FALSE(g.initializer("mean").requires_grad());
+  EXPECT_EQ(g.initializer("shape").device(), at::Device(at::kCPU));
+  EXPECT_EQ(g.initializer("shape")[1].item<int64_t>(), -1);
+}
+
 }  // namespace qat::graph

@@ -33,6 +33,9 @@ struct LoaderOptions {
   /// images / shard_count of them, so all ranks step the same number of batches.
   int64_t shard_rank = 0;
   int64_t shard_count = 1;
+  /// Where batches are placed: the model's device (distributed.device). Images are
+  /// decoded and letterboxed on the CPU, then copied there.
+  at::Device device = at::kCPU;
 };
 
 struct Batch {

@@ -1,6 +1,7 @@
-// `distributed.device`: where a rank (or the one process) would run its tensors.
-// This libtorch is CPU-only, so only `cpu` runs; `cuda` and `cuda:N` are read and
-// refused (exit 2), and nothing is moved to a device yet (docs/distributed.md).
+// `distributed.device`: where a rank (or the one process) runs its tensors: the run
+// context places its models and batches there (train::RunContext::device). This
+// libtorch is CPU-only, so only `cpu` runs; `cuda` and `cuda:N` are read and refused
+// (exit 2) (docs/distributed.md).
 #pragma once
 
 #include <c10/core/Device.h>

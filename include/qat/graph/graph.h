@@ -65,6 +65,10 @@ class Graph {
   std::vector<std::pair<std::string, at::Tensor>> parameters() const;
   /// Non-trainable initializers that training updates (BatchNormalization statistics).
   std::vector<std::pair<std::string, at::Tensor>> buffers() const;
+  /// Moves the floating-point initializers (weights, statistics, float constants) to
+  /// `device`, trainable ones staying parameters. Integer initializers (shapes, axes,
+  /// indices, which ops read on the host) stay on the CPU. A no-op where they already are.
+  void to_device(at::Device device);
 
   /// Free-form key/value pairs carried to ONNX metadata_props.
   std::map<std::string, std::string>& metadata() { return metadata_; }

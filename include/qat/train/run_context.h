@@ -46,6 +46,10 @@ class RunContext {
   void join(dist::Group& group, const std::string& scratch_dir);
   /// The process group of a data-parallel run, or nullptr.
   dist::Group* group() const { return group_; }
+  /// Where this process's models and batches live (distributed.device, resolved for the
+  /// launcher's LOCAL_RANK): the teacher, every model built from it and the batches of
+  /// loader() are placed there.
+  at::Device device() const { return device_; }
 
   /// The recipe's data.train_split and data.val_split (opened on first use).
   const data::DetectionDataset& train_set();
@@ -81,6 +85,7 @@ class RunContext {
   RunLayout run_layout_;
   LoaderFactory loaders_;
   dist::Group* group_ = nullptr;
+  at::Device device_;
   std::optional<data::DetectionDataset> train_set_, val_set_;
   std::optional<metrics::Gate> gate_;
   std::unique_ptr<model::Detector> teacher_;
