@@ -126,7 +126,7 @@ void Group::reduce(const std::vector<at::Tensor>& tensors, Reduce how, const cha
       flat_parts.push_back(tensors[last].detach().reshape({-1}));
       ++last;
     }
-    std::vector<at::Tensor> bucket{at::cat(flat_parts)};
+    std::vector<at::Tensor> bucket{at::cat(flat_parts).to(wire_)};
     guarded(what, [&] { impl_->group->allreduce(bucket, ao)->wait(); });
     if (how == Reduce::mean) bucket[0].div_(static_cast<double>(env_.world_size));
     int64_t offset = 0;
@@ -152,14 +152,17 @@ std::vector<at::Tensor> Group::all_gather(const at::Tensor& local, const char* w
   for (const auto& c : counts[0]) most = std::max(most, c.item<int64_t>());
   std::vector<int64_t> shape = local.sizes().vec();
   shape[0] = most;
-  std::vector<at::Tensor> padded{at::zeros(shape, local.options())};
+  const auto wire = local.options().device(wire_);
+  std::vector<at::Tensor> padded{at::zeros(shape, wire)};
   padded[0].narrow(0, 0, local.size(0)).copy_(local.detach());
   std::vector<std::vector<at::Tensor>> rows{std::vector<at::Tensor>(world)};
-  for (auto& r : rows[0]) r = at::empty(shape, local.options());
+  for (auto& r : rows[0]) r = at::empty(shape, wire);
   guarded(what, [&] { impl_->group->allgather(rows, padded)->wait(); });
   std::vector<at::Tensor> out;
   out.reserve(world);
-  for (size_t r = 0; r < world; ++r) out.push_back(rows[0][r].narrow(0, 0, counts[0][r].item<int64_t>()));
+  for (size_t r = 0; r < world; ++r) {
+    out.push_back(rows[0][r].narrow(0, 0, counts[0][r].item<int64_t>()).to(local.device()));
+  }
   return out;
 }
 
