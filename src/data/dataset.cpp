@@ -9,12 +9,6 @@
 namespace qat::data {
 namespace {
 
-std::string dims(const std::vector<int64_t>& shape) {
-  std::string out = "[";
-  for (size_t i = 0; i < shape.size(); ++i) out += (i ? "," : "") + std::to_string(shape[i]);
-  return out + "]";
-}
-
 std::string fmt(float v) {
   std::ostringstream out;
   out << v;
