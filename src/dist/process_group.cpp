@@ -16,6 +16,10 @@
 namespace qat::dist {
 namespace {
 
+// Gloo reduces and gathers host buffers: tensors on another device (distributed.device)
+// are copied to the host and back. (NCCL, in a CUDA build, would use the rank's GPU.)
+const at::Device kWire = at::kCPU;
+
 // A whole number in [lo, hi] from variable `name`.
 int64_t env_integer(const char* name, const char* text, int64_t lo, int64_t hi) {
   char* end = nullptr;
@@ -126,7 +130,7 @@ void Group::reduce(const std::vector<at::Tensor>& tensors, Reduce how, const cha
       flat_parts.push_back(tensors[last].detach().reshape({-1}));
       ++last;
     }
-    std::vector<at::Tensor> bucket{at::cat(flat_parts).to(wire_)};
+    std::vector<at::Tensor> bucket{at::cat(flat_parts).to(kWire)};
     guarded(what, [&] { impl_->group->allreduce(bucket, ao)->wait(); });
     if (how == Reduce::mean) bucket[0].div_(static_cast<double>(env_.world_size));
     int64_t offset = 0;
@@ -152,7 +156,7 @@ std::vector<at::Tensor> Group::all_gather(const at::Tensor& local, const char* w
   for (const auto& c : counts[0]) most = std::max(most, c.item<int64_t>());
   std::vector<int64_t> shape = local.sizes().vec();
   shape[0] = most;
-  const auto wire = local.options().device(wire_);
+  const auto wire = local.options().device(kWire);
   std::vector<at::Tensor> padded{at::zeros(shape, wire)};
   padded[0].narrow(0, 0, local.size(0)).copy_(local.detach());
   std::vector<std::vector<at::Tensor>> rows{std::vector<at::Tensor>(world)};

@@ -438,7 +438,7 @@ at::Tensor fake_quant_per_tensor(const at::Tensor& x, float scale, int64_t zero_
                                  int64_t quant_max) {
   check_float(x);
   if (!x.is_cpu()) {
-    return at::fake_quantize_per_tensor_affine(x, at::full({1}, scale, x.options().requires_grad(false)),
+    return at::fake_quantize_per_tensor_affine(x, at::full({1}, scale, x.options()),
                                                at::full({1}, zero_point, x.options().dtype(at::kInt)), quant_min,
                                                quant_max);
   }

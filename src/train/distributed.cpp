@@ -140,18 +140,15 @@ bool observers_combinable(quant::QuantizerSet& quantizers) {
   return true;
 }
 
-bool observers_combine_every_step(quant::QuantizerSet& quantizers) {
-  for (size_t i = 0; i < quantizers.size(); ++i) {
-    if (quantizers.quantizer(i).observer().needs_range_pass()) return false;
-  }
-  return observers_combinable(quantizers);
-}
-
 bool observers_need_range_pass(quant::QuantizerSet& quantizers) {
   for (size_t i = 0; i < quantizers.size(); ++i) {
     if (quantizers.quantizer(i).observer().needs_range_pass()) return true;
   }
   return false;
+}
+
+bool observers_combine_every_step(quant::QuantizerSet& quantizers) {
+  return !observers_need_range_pass(quantizers) && observers_combinable(quantizers);
 }
 
 void combine_observers(dist::Group* group, quant::QuantizerSet& quantizers) {

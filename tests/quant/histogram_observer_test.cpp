@@ -2,6 +2,7 @@
 
 #include "qat/quant/entropy_observer.h"
 #include "qat/quant/percentile_observer.h"
+#include "qat/quant/registry.h"
 #include "support/test_support.h"
 
 namespace qat::quant {
@@ -76,9 +77,19 @@ TEST(HistogramObserver, TwoRanksGiveTheEntropyThresholdOfOneBatchOfEverything) {
   EXPECT_TRUE(at::equal(b.compute(QuantSpec{}).zero_point, one.compute(QuantSpec{}).zero_point));
 }
 
-TEST(HistogramObserver, HistogramsNeverCombineAfterEveryStep) {
-  EXPECT_TRUE(PercentileObserver(QuantSpec{}).needs_range_pass());
-  EXPECT_TRUE(EntropyObserver(QuantSpec{}).needs_range_pass());
+// Exactly the histogram observers need the range pass (and so never combine after every
+// training step); the range observers combine without one, mse not at all.
+TEST(HistogramObserver, OnlyHistogramObserversNeedARangePass) {
+  for (const auto& name : observer_registry().names()) {
+    SCOPED_TRACE(name);
+    const auto obs = observer_registry().get(name)(QuantSpec{});
+    const bool histogram = name == "percentile" || name == "entropy";
+    EXPECT_EQ(obs->needs_range_pass(), histogram);
+    EXPECT_EQ(dynamic_cast<HistogramObserver*>(obs.get()) != nullptr, histogram);
+    obs->observe(at::tensor({-1.0f, 2.0f}));
+    EXPECT_EQ(obs->shared_stats().has_value(), name != "mse");
+  }
+  EXPECT_EQ(observer_registry().names().size(), 5u);
 }
 
 }  // namespace qat::quant

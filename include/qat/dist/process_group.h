@@ -92,9 +92,6 @@ class Group {
   LaunchEnv env_;
   DistributedSection options_;
   std::unique_ptr<Impl> impl_;
-  /// Where the collectives' buffers live: host memory for Gloo, so tensors on another
-  /// device (distributed.device) are copied there and back. (NCCL would use the rank's GPU.)
-  at::Device wire_ = at::kCPU;
 };
 
 /// The group of this process when the environment names one (launch_env), else nullptr.
