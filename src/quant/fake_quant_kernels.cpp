@@ -1,41 +1,22 @@
 #include "qat/quant/fake_quant_kernels.h"
 
 #include <ATen/Parallel.h>
-#include <immintrin.h>
 #include <torch/csrc/autograd/custom_function.h>
 
 #include <cmath>
 #include <vector>
 
-// This file is compiled with -ffp-contract=off (src/quant/CMakeLists.txt): ATen's
-// expressions are matched operation by operation, and a fused multiply-add would
-// round differently from ATen's separate multiply and add.
+#include "fake_quant_lanes.h"
+
+// Compiled as ATen's kernels are, contraction included (fake_quant_lanes.h).
 
 namespace qat::quant {
 namespace {
 
 using torch::autograd::AutogradContext;
 using torch::autograd::tensor_list;
+using namespace detail;
 
-#define QAT_AVX2 __attribute__((target("avx2,fma")))
-
-// float(int64) of 2^63: ATen casts q to int64_t, and x86 turns every float at or
-// beyond 2^63 (and NaN) into INT64_MIN, i.e. below quant_min.
-constexpr float kInt64Overflow = 9223372036854775808.0f;
-
-bool has_avx2() {
-  static const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  return avx2;
-}
-
-struct Bounds {
-  float qmin, qmax;
-};
-
-// One channel's (or the whole tensor's) parameters in the float form ATen computes with.
-struct Grid {
-  float scale, inv_scale, zero;
-};
 // Per-element parameters: element i of the row uses entry i (per-channel on the last axis).
 struct Lanes {
   const float* scale;
@@ -45,25 +26,6 @@ struct Lanes {
 
 inline Grid at_lane(const Grid& g, int64_t) { return g; }
 inline Grid at_lane(const Lanes& l, int64_t i) { return {l.scale[i], l.inv_scale[i], l.zero[i]}; }
-
-// ---- scalar lanes: ATen's expressions (QuantizedOpKernels.cpp) in float form ----
-
-// q = zero_point + nearbyint(x * inv_scale), an integer-valued float (or NaN/inf).
-inline float grid_value(float x, const Grid& g) { return g.zero + std::nearbyint(x * g.inv_scale); }
-inline bool inside(float q, Bounds b) { return q >= b.qmin && q <= b.qmax; }
-
-// (clamp(int64(q), quant_min, quant_max) - zero_point) * scale.
-inline float dequantized(float q, const Grid& g, Bounds b) {
-  float c = q >= b.qmin && q < kInt64Overflow ? q : b.qmin;  // NaN and int64 overflow give quant_min
-  c = c <= b.qmax ? c : b.qmax;
-  return (c - g.zero) * g.scale;
-}
-
-inline float forward_lane(float x, const Grid& g, Bounds b) { return dequantized(grid_value(x, g), g, b); }
-
-inline float ste_lane(float x, float dy, const Grid& g, Bounds b) {
-  return dy * (inside(grid_value(x, g), b) ? 1.0f : 0.0f);
-}
 
 // The LSQ backward rounds zero_point + x * inv_scale (zero point added before rounding).
 inline void lsq_lane(float x, float dy, const Grid& g, Bounds b, float* dx, float* ds) {
@@ -80,71 +42,48 @@ inline void lsq_lane(float x, float dy, const Grid& g, Bounds b, float* dx, floa
   }
 }
 
-// ---- AVX2: the same operations eight lanes at a time ----
+// ---- AVX2 rows ----
 
-struct VGrid {
-  __m256 scale, inv_scale, zero;
-};
-QAT_AVX2 inline VGrid vec_lane(const Grid& g, int64_t) {
-  return {_mm256_set1_ps(g.scale), _mm256_set1_ps(g.inv_scale), _mm256_set1_ps(g.zero)};
-}
+QAT_AVX2 inline VGrid vec_lane(const Grid& g, int64_t) { return vec_grid(g); }
 QAT_AVX2 inline VGrid vec_lane(const Lanes& l, int64_t i) {
   return {_mm256_loadu_ps(l.scale + i), _mm256_loadu_ps(l.inv_scale + i), _mm256_loadu_ps(l.zero + i)};
 }
 
-constexpr int kRound = _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC;  // nearbyint: half to even
-
-QAT_AVX2 inline __m256 vec_grid_value(__m256 x, const VGrid& g) {
-  return _mm256_add_ps(g.zero, _mm256_round_ps(_mm256_mul_ps(x, g.inv_scale), kRound));
-}
-QAT_AVX2 inline __m256 vec_inside(__m256 q, __m256 qmin, __m256 qmax) {
-  return _mm256_and_ps(_mm256_cmp_ps(q, qmin, _CMP_GE_OQ), _mm256_cmp_ps(q, qmax, _CMP_LE_OQ));
-}
-
 template <class G>
 QAT_AVX2 void forward_avx2(const float* x, float* y, int64_t n, const G& grid, Bounds b) {
-  const __m256 qmin = _mm256_set1_ps(b.qmin), qmax = _mm256_set1_ps(b.qmax);
-  const __m256 overflow = _mm256_set1_ps(kInt64Overflow);
+  const VBounds vb = vec_bounds(b);
   int64_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    const VGrid g = vec_lane(grid, i);
-    const __m256 q = vec_grid_value(_mm256_loadu_ps(x + i), g);
-    // max_ps returns its second operand for NaN: quant_min, as ATen's int64 cast does.
-    __m256 c = _mm256_min_ps(_mm256_max_ps(q, qmin), qmax);
-    c = _mm256_blendv_ps(c, qmin, _mm256_cmp_ps(q, overflow, _CMP_GE_OQ));
-    _mm256_storeu_ps(y + i, _mm256_mul_ps(_mm256_sub_ps(c, g.zero), g.scale));
-  }
+  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, vec_forward(_mm256_loadu_ps(x + i), vec_lane(grid, i), vb));
   for (; i < n; ++i) y[i] = forward_lane(x[i], at_lane(grid, i), b);
 }
 
 template <class G>
 QAT_AVX2 void ste_avx2(const float* x, const float* dy, float* dx, int64_t n, const G& grid, Bounds b) {
-  const __m256 qmin = _mm256_set1_ps(b.qmin), qmax = _mm256_set1_ps(b.qmax), one = _mm256_set1_ps(1.0f);
+  const VBounds vb = vec_bounds(b);
   int64_t i = 0;
   for (; i + 8 <= n; i += 8) {
-    const __m256 q = vec_grid_value(_mm256_loadu_ps(x + i), vec_lane(grid, i));
-    const __m256 mask = _mm256_and_ps(vec_inside(q, qmin, qmax), one);
-    _mm256_storeu_ps(dx + i, _mm256_mul_ps(_mm256_loadu_ps(dy + i), mask));
+    _mm256_storeu_ps(dx + i, vec_ste(_mm256_loadu_ps(x + i), _mm256_loadu_ps(dy + i), vec_lane(grid, i), vb));
   }
   for (; i < n; ++i) dx[i] = ste_lane(x[i], dy[i], at_lane(grid, i), b);
 }
 
 template <class G>
 QAT_AVX2 void lsq_avx2(const float* x, const float* dy, float* dx, float* ds, int64_t n, const G& grid, Bounds b) {
-  const __m256 qmin = _mm256_set1_ps(b.qmin), qmax = _mm256_set1_ps(b.qmax), one = _mm256_set1_ps(1.0f);
-  const __m256 overflow = _mm256_set1_ps(kInt64Overflow);
+  const VBounds vb = vec_bounds(b);
+  const __m256 one = _mm256_set1_ps(1.0f);
   int64_t i = 0;
   for (; i + 8 <= n; i += 8) {
     const VGrid g = vec_lane(grid, i);
     const __m256 xv = _mm256_loadu_ps(x + i), dyv = _mm256_loadu_ps(dy + i);
     const __m256 q = _mm256_round_ps(_mm256_add_ps(g.zero, _mm256_mul_ps(xv, g.inv_scale)), kRound);
-    const __m256 in = vec_inside(q, qmin, qmax);
+    const __m256 in = vec_inside(q, vb);
     _mm256_storeu_ps(dx + i, _mm256_mul_ps(dyv, _mm256_and_ps(in, one)));
     if (ds == nullptr) continue;
     const __m256 xfq = _mm256_mul_ps(_mm256_sub_ps(q, g.zero), g.scale);
     const __m256 ds_in = _mm256_mul_ps(_mm256_mul_ps(dyv, _mm256_sub_ps(xfq, xv)), g.inv_scale);
-    const __m256 below = _mm256_or_ps(_mm256_cmp_ps(q, qmin, _CMP_NGE_UQ), _mm256_cmp_ps(q, overflow, _CMP_GE_OQ));
-    const __m256 edge = _mm256_blendv_ps(_mm256_sub_ps(qmax, g.zero), _mm256_sub_ps(qmin, g.zero), below);
+    const __m256 below =
+        _mm256_or_ps(_mm256_cmp_ps(q, vb.qmin, _CMP_NGE_UQ), _mm256_cmp_ps(q, vb.overflow, _CMP_GE_OQ));
+    const __m256 edge = _mm256_blendv_ps(_mm256_sub_ps(vb.qmax, g.zero), _mm256_sub_ps(vb.qmin, g.zero), below);
     _mm256_storeu_ps(ds + i, _mm256_blendv_ps(_mm256_mul_ps(dyv, edge), ds_in, in));
   }
   for (; i < n; ++i) lsq_lane(x[i], dy[i], at_lane(grid, i), b, dx + i, ds == nullptr ? nullptr : ds + i);
@@ -191,10 +130,6 @@ at::Tensor aten_layout(const at::Tensor& t, const at::Tensor& original) {
 
 void check_float(const at::Tensor& x) {
   TORCH_CHECK(x.scalar_type() == at::kFloat, "fake quantization needs a float32 tensor, got ", x.scalar_type());
-}
-
-Bounds bounds(int64_t quant_min, int64_t quant_max) {
-  return {static_cast<float>(quant_min), static_cast<float>(quant_max)};
 }
 
 // Rows of the per-element work, split over threads as ATen's elementwise kernels are.

@@ -10,8 +10,12 @@
 #include <cstring>
 #include <vector>
 
+#include "support/test_support.h"
+
 namespace qat::quant {
 namespace {
+
+using qat::testing::same_bits;
 
 struct Grid {
   int64_t quant_min, quant_max;
@@ -19,23 +23,6 @@ struct Grid {
 constexpr Grid kInt8{-128, 127};
 constexpr Grid kUint8{0, 255};
 constexpr Grid kNarrowInt8{-127, 127};
-
-// Bit equality of two float tensors of the same shape; names the first differing element.
-::testing::AssertionResult same_bits(const at::Tensor& got, const at::Tensor& want) {
-  if (!got.sizes().equals(want.sizes())) {
-    return ::testing::AssertionFailure() << "shape " << got.sizes() << " vs " << want.sizes();
-  }
-  const auto g = got.detach().contiguous(), w = want.detach().contiguous();
-  const auto* gp = reinterpret_cast<const uint32_t*>(g.data_ptr<float>());
-  const auto* wp = reinterpret_cast<const uint32_t*>(w.data_ptr<float>());
-  for (int64_t i = 0; i < g.numel(); ++i) {
-    if (gp[i] != wp[i]) {
-      return ::testing::AssertionFailure() << "element " << i << " of " << g.numel() << ": "
-                                           << g.data_ptr<float>()[i] << " vs ATen's " << w.data_ptr<float>()[i];
-    }
-  }
-  return ::testing::AssertionSuccess();
-}
 
 // Values that exercise the rounding: exact half-integers of the grid, their float
 // neighbours (where x * (1/scale) and x / scale may round apart), saturation far

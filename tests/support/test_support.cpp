@@ -58,6 +58,22 @@ std::string write_gate(const TempDir& dir, const std::string& kind) {
   throw std::invalid_argument("unknown gate kind " + kind);
 }
 
+::testing::AssertionResult same_bits(const at::Tensor& got, const at::Tensor& want) {
+  if (!got.sizes().equals(want.sizes())) {
+    return ::testing::AssertionFailure() << "shape " << got.sizes() << " vs " << want.sizes();
+  }
+  const auto g = got.detach().contiguous(), w = want.detach().contiguous();
+  const auto* gp = reinterpret_cast<const uint32_t*>(g.data_ptr<float>());
+  const auto* wp = reinterpret_cast<const uint32_t*>(w.data_ptr<float>());
+  for (int64_t i = 0; i < g.numel(); ++i) {
+    if (gp[i] != wp[i]) {
+      return ::testing::AssertionFailure() << "element " << i << " of " << g.numel() << ": " << g.data_ptr<float>()[i]
+                                           << " vs the reference's " << w.data_ptr<float>()[i];
+    }
+  }
+  return ::testing::AssertionSuccess();
+}
+
 graph::Graph shared_head() {
   graph::Graph g;
   g.add_input({"p3", {1, 2, 6, 6}});

@@ -42,6 +42,10 @@ void write_tiny_scenes(const std::string& path);
 /// agreement and median IoU 1, confidence MAE 0).
 std::string write_gate(const TempDir& dir, const std::string& kind);
 
+/// Bit equality of two float tensors of the same shape (signed zeros and NaN payloads
+/// included); a failure names the first differing element.
+::testing::AssertionResult same_bits(const at::Tensor& got, const at::Tensor& want);
+
 /// A head module reused on two FPN levels as torch.onnx.export writes it: one weight
 /// and one bias initializer (seeded), the second level reading them through Identity nodes.
 graph::Graph shared_head();
