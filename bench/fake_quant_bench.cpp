@@ -1,7 +1,8 @@
 // Fake quantization forward + backward throughput on a detector activation and a
 // conv weight, next to a plain copy (clone) of the same tensor: the cost QAT adds
 // per quantized tensor per training step. qat's kernels (through FakeQuantizer, as
-// training calls them) and ATen's ops, the former implementation, side by side.
+// training calls them) and ATen's ops, the former implementation, side by side; and
+// a SiLU with its quantizer as two ops and as the fused kernel.
 //
 // bytes_per_second counts the least memory traffic of each row: a clone reads and
 // writes the tensor (2 x 4 bytes an element); fake quantization forward + backward
@@ -98,6 +99,22 @@ void BM_AtenFakeQuantPerTensor(benchmark::State& state) { run_aten(state, false,
 void BM_AtenFakeQuantPerChannel(benchmark::State& state) { run_aten(state, true, false); }
 void BM_AtenFakeQuantLearnablePerTensor(benchmark::State& state) { run_aten(state, false, true); }
 
+// A SiLU and the activation quantizer reading it: at::silu then the quantizer (two ops,
+// silu(x) written and read again both ways), and the fused kernel (FakeQuantizer::of_silu).
+// Both rows count the fused kernel's least traffic (5 x 4 bytes), so their GB/s compare
+// as their speeds do.
+void run_silu_fake_quant(benchmark::State& state, bool fused) {
+  set_threads(state);
+  const auto x = input(state).requires_grad_(true);
+  FakeQuantizer fq(QuantSpec{}, qat::quant::make_minmax(QuantSpec{}));
+  fq(at::silu(x.detach()));
+  fq.set_observing(false);
+  time_fwd_bwd(state, x, {}, [&](const at::Tensor& t) { return fused ? fq.of_silu(t) : fq(at::silu(t)); });
+}
+
+void BM_SiluThenFakeQuant(benchmark::State& state) { run_silu_fake_quant(state, false); }
+void BM_SiluFakeQuantFused(benchmark::State& state) { run_silu_fake_quant(state, true); }
+
 void BM_Clone(benchmark::State& state) {
   set_threads(state);
   const auto x = input(state);
@@ -121,6 +138,8 @@ BENCHMARK(BM_FakeQuantPerTensor)->Apply(shapes);
 BENCHMARK(BM_FakeQuantPerChannel)->Apply(shapes);
 BENCHMARK(BM_FakeQuantLearnablePerTensor)->Apply(shapes);
 BENCHMARK(BM_FakeQuantLearnablePerChannel)->Apply(shapes);
+BENCHMARK(BM_SiluThenFakeQuant)->Apply(shapes);
+BENCHMARK(BM_SiluFakeQuantFused)->Apply(shapes);
 BENCHMARK(BM_AtenFakeQuantPerTensor)->Apply(shapes);
 BENCHMARK(BM_AtenFakeQuantPerChannel)->Apply(shapes);
 BENCHMARK(BM_AtenFakeQuantLearnablePerTensor)->Apply(shapes);

@@ -45,7 +45,8 @@ Executor::Executor(const Graph& graph) : graph_(graph) {
                   " inputs; expected " + std::to_string(spec->min_inputs) + " to " +
                   std::to_string(spec->max_inputs));
     }
-    Step step{&node, {}, {}, {}, std::vector<EdgeTransform>(node.inputs.size())};
+    Step step{&node, {}, {}, {}, std::vector<EdgeTransform>(node.inputs.size()),
+              std::vector<EdgeTransform>(node.inputs.size())};
     try {
       step.kernel = spec->make(node, graph);
     } catch (Error& e) {
@@ -79,9 +80,23 @@ void Executor::find_silu_pairs() {
       Step& sig = steps_[*i];
       if (sig.inputs[0] != x_slot || consumers[static_cast<size_t>(sig_slot)] != 1) continue;
       sig.silu_mul_step = j;
-      mul.silu = SiluSlots{x_slot, sig_slot};
+      mul.silu = SiluSlots{x_slot, sig_slot, {}, false};
       break;
     }
+  }
+  // The edges reading each SiLU's product, for leaving the SiLU to them (silu_left_to_readers).
+  std::vector<std::vector<std::pair<size_t, size_t>>> readers(static_cast<size_t>(num_slots_));
+  for (size_t k = 0; k < steps_.size(); ++k) {
+    for (size_t i = 0; i < steps_[k].inputs.size(); ++i) {
+      if (steps_[k].inputs[i] >= 0) readers[static_cast<size_t>(steps_[k].inputs[i])].emplace_back(k, i);
+    }
+  }
+  std::vector<bool> is_output(static_cast<size_t>(num_slots_), false);
+  for (const auto& out : graph_.outputs()) is_output[static_cast<size_t>(slot_of_.at(out.name))] = true;
+  for (auto& step : steps_) {
+    if (!step.silu) continue;
+    step.silu->readers = std::move(readers[static_cast<size_t>(step.outputs[0])]);
+    step.silu->is_graph_output = is_output[static_cast<size_t>(step.outputs[0])];
   }
 }
 
@@ -97,12 +112,22 @@ bool Executor::fuse_silu(size_t i, const std::vector<bool>& tapped) const {
   return !has_transform(sig) && !has_transform(steps_[*sig.silu_mul_step]);
 }
 
-void Executor::set_edge_transform(const std::string& node, size_t input_index,
-                                  EdgeTransform transform) {
+bool Executor::silu_left_to_readers(const Step& mul, const std::vector<bool>& tapped) const {
+  const SiluSlots& silu = *mul.silu;
+  if (silu.is_graph_output || silu.readers.empty() || tapped[static_cast<size_t>(mul.outputs[0])]) return false;
+  for (const auto& [step, input] : silu.readers) {
+    if (!steps_[step].silu_transforms[input]) return false;
+  }
+  return true;
+}
+
+void Executor::set_edge_transform(const std::string& node, size_t input_index, EdgeTransform transform,
+                                  EdgeTransform of_silu) {
   for (auto& step : steps_) {
     if (step.node->name != node) continue;
     QAT_CHECK(input_index < step.transforms.size(), "node '", node, "' has no input ", input_index);
     step.transforms[input_index] = std::move(transform);
+    step.silu_transforms[input_index] = std::move(of_silu);
     return;
   }
   throw Error("no node '" + node + "' to attach a transform to");
@@ -129,17 +154,27 @@ ValueMap Executor::run(const ValueMap& inputs, const std::vector<std::string>& t
     auto it = slot_of_.find(t);
     if (it != slot_of_.end()) tapped[static_cast<size_t>(it->second)] = true;
   }
+  // silu_x[s]: the slot of x when slot s holds a SiLU left to its readers (else -1).
+  std::vector<int> silu_x(static_cast<size_t>(num_slots_), -1);
   std::vector<at::Tensor> args;
   for (size_t n = 0; n < steps_.size(); ++n) {
     const Step& step = steps_[n];
     if (fuse_silu(n, tapped)) continue;  // its Mul computes silu(x); the sigmoid slot stays empty
     if (step.silu && !slots[static_cast<size_t>(step.silu->sigmoid)].defined()) {
-      slots[static_cast<size_t>(step.outputs[0])] = at::silu(slots[static_cast<size_t>(step.silu->x)]);
+      if (silu_left_to_readers(step, tapped)) {
+        silu_x[static_cast<size_t>(step.outputs[0])] = step.silu->x;
+      } else {
+        slots[static_cast<size_t>(step.outputs[0])] = at::silu(slots[static_cast<size_t>(step.silu->x)]);
+      }
       continue;
     }
     args.clear();
     for (size_t i = 0; i < step.inputs.size(); ++i) {
       const int s = step.inputs[i];
+      if (s >= 0 && silu_x[static_cast<size_t>(s)] >= 0) {
+        args.push_back(step.silu_transforms[i](slots[static_cast<size_t>(silu_x[static_cast<size_t>(s)])]));
+        continue;
+      }
       args.push_back(s < 0 ? at::Tensor() : (step.transforms[i] ? step.transforms[i](slots[s]) : slots[s]));
     }
     std::vector<at::Tensor> results;

@@ -2,6 +2,7 @@
 
 #include "qat/core/error.h"
 #include "qat/quant/fake_quant_kernels.h"
+#include "qat/quant/silu_fake_quant.h"
 
 namespace qat::quant {
 
@@ -89,6 +90,16 @@ at::Tensor FakeQuantizer::operator()(const at::Tensor& x) {
   }
   return fake_quant_learnable_per_channel(x, qparams_.scale, learnable_zero_point_, spec_.axis, spec_.quant_min(),
                                           spec_.quant_max());
+}
+
+at::Tensor FakeQuantizer::of_silu(const at::Tensor& x) {
+  // The observer must see silu(x), and the LSQ and per-channel kernels have no fused form.
+  if (observing_ || !fake_quant_ || learnable_ || spec_.per_channel()) return (*this)(at::silu(x));
+  refresh();
+  QAT_CHECK(qparams_.scale.defined(), "quantizer has no range yet: calibrate first");
+  check_fits(x, qparams_, spec_);
+  return silu_fake_quant_per_tensor(x, qparams_.scale.item<float>(), qparams_.zero_point.item<int64_t>(),
+                                    spec_.quant_min(), spec_.quant_max());
 }
 
 QParams FakeQuantizer::qparams() const {

@@ -18,15 +18,17 @@ namespace {
 // while it refers to a TensorImpl no other tensor can take that address.
 class EdgeMemo {
  public:
-  at::Tensor operator()(FakeQuantizer& q, const at::Tensor& x) {
-    if (!q.fake_quant_enabled() || q.observing() || x.is_inference()) return q(x);
+  /// `rewrite(q, x)`, or the result of the same call on the same `x` earlier in the run.
+  template <class Rewrite>
+  at::Tensor operator()(FakeQuantizer& q, const at::Tensor& x, const Rewrite& rewrite) {
+    if (!q.fake_quant_enabled() || q.observing() || x.is_inference()) return rewrite(q, x);
     const bool grad = at::GradMode::is_enabled();
     if (input_._unsafe_get_target() == x.unsafeGetTensorImpl() && !input_.expired() && version_ == x._version() &&
         grad_ == grad) {
       auto y = output_.lock();
       if (y.defined()) return at::Tensor(std::move(y));
     }
-    at::Tensor y = q(x);
+    at::Tensor y = rewrite(q, x);
     input_ = Weak(x.getIntrusivePtr());
     output_ = Weak(y.getIntrusivePtr());
     version_ = x._version();
@@ -42,6 +44,11 @@ class EdgeMemo {
   int64_t version_ = -1;
   bool grad_ = false;
 };
+
+// The two rewrites of an edge: of the value itself, and of silu(x) given x (the
+// executor's choice when the value is a SiLU read only by quantized edges).
+at::Tensor quantize_value(FakeQuantizer& q, const at::Tensor& x) { return q(x); }
+at::Tensor quantize_silu_of(FakeQuantizer& q, const at::Tensor& x) { return q.of_silu(x); }
 
 }  // namespace
 
@@ -75,12 +82,16 @@ void QuantizerSet::attach(graph::Executor& executor) {
     std::shared_ptr<FakeQuantizer> q = quantizers_[i];
     const auto& edges = plan_.points[i].edges;
     if (edges.size() == 1) {
-      executor.set_edge_transform(edges[0].first, edges[0].second, [q](const at::Tensor& x) { return (*q)(x); });
+      executor.set_edge_transform(
+          edges[0].first, edges[0].second, [q](const at::Tensor& x) { return quantize_value(*q, x); },
+          [q](const at::Tensor& x) { return quantize_silu_of(*q, x); });
       continue;
     }
-    auto memo = std::make_shared<EdgeMemo>();
+    auto memo = std::make_shared<EdgeMemo>(), silu_memo = std::make_shared<EdgeMemo>();
     for (const auto& [node, input] : edges) {
-      executor.set_edge_transform(node, input, [q, memo](const at::Tensor& x) { return (*memo)(*q, x); });
+      executor.set_edge_transform(
+          node, input, [q, memo](const at::Tensor& x) { return (*memo)(*q, x, quantize_value); },
+          [q, silu_memo](const at::Tensor& x) { return (*silu_memo)(*q, x, quantize_silu_of); });
     }
   }
 }

@@ -158,3 +158,74 @@ TEST(Executor, SigmoidWithAnotherConsumerIsNotFused) {
 }
 
 }  // namespace qat::graph
+
+namespace qat::graph {
+
+namespace {
+
+// conv_bn_silu with y read by two nodes (r = Relu(y), i = Identity(y)) instead of being an output.
+Graph silu_read_twice() {
+  Graph g = conv_bn_silu();
+  Graph out;
+  for (const auto& in : g.inputs()) out.add_input(in);
+  for (const auto& [name, t] : g.initializers()) out.set_initializer(name, t, t.requires_grad());
+  for (const auto& n : g.nodes()) out.add_node(n);
+  out.add_node(node("r", "Relu", {"y"}, {"r"}));
+  out.add_node(node("i", "Identity", {"y"}, {"i"}));
+  out.add_output({"r", {-1, 4, 5, 5}});
+  out.add_output({"i", {-1, 4, 5, 5}});
+  return out;
+}
+
+// A rewrite of y (doubling it) on an edge, counting which of its two forms ran.
+struct Doubling {
+  int plain = 0, of_silu = 0;
+  void attach(Executor& exec, const std::string& node, bool with_silu_form) {
+    exec.set_edge_transform(
+        node, 0, [this](const at::Tensor& y) { ++plain; return y * 2; },
+        with_silu_form ? EdgeTransform([this](const at::Tensor& x) { ++of_silu; return at::silu(x) * 2; }) : nullptr);
+  }
+};
+
+}  // namespace
+
+TEST(Executor, ASiluReadOnlyThroughSiluFormsIsLeftToThem) {
+  const Graph g = silu_read_twice();
+  Executor exec(g);
+  Doubling d;
+  d.attach(exec, "r", true);
+  d.attach(exec, "i", true);
+  at::manual_seed(0);
+  const auto x = at::randn({2, 2, 5, 5});
+  const auto want = reference(g, x) * 2;
+  auto out = exec.run({{"x", x}});
+  EXPECT_EQ(d.of_silu, 2);
+  EXPECT_EQ(d.plain, 0);
+  EXPECT_TRUE(at::allclose(out.at("i"), want, 1e-6, 1e-6));
+  EXPECT_TRUE(at::allclose(out.at("r"), at::relu(want), 1e-6, 1e-6));
+  // A tap on y needs it written: the SiLU runs and its readers get the plain rewrite.
+  out = exec.run({{"x", x}}, {"y"});
+  EXPECT_EQ(d.of_silu, 2);
+  EXPECT_EQ(d.plain, 2);
+  EXPECT_TRUE(at::allclose(out.at("i"), out.at("y") * 2));
+  // So does a reader without a SiLU form.
+  d.attach(exec, "r", false);
+  exec.run({{"x", x}});
+  EXPECT_EQ(d.of_silu, 2);
+  EXPECT_EQ(d.plain, 4);
+}
+
+TEST(Executor, ASiluThatIsAGraphOutputIsWritten) {
+  Graph g = silu_read_twice();
+  g.add_output({"y", {-1, 4, 5, 5}});
+  Executor exec(g);
+  Doubling d;
+  d.attach(exec, "r", true);
+  d.attach(exec, "i", true);
+  const auto out = exec.run({{"x", at::ones({1, 2, 5, 5})}});
+  EXPECT_EQ(d.of_silu, 0);
+  EXPECT_EQ(d.plain, 2);
+  EXPECT_TRUE(at::allclose(out.at("i"), out.at("y") * 2));
+}
+
+}  // namespace qat::graph

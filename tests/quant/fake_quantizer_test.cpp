@@ -1,5 +1,7 @@
 #include "qat/quant/fake_quantizer.h"
 
+#include <torch/csrc/autograd/function.h>
+
 #include "qat/quant/minmax_observer.h"
 #include "qat/quant/quantize.h"
 #include "support/test_support.h"
@@ -140,6 +142,29 @@ TEST(FakeQuantizer, WrongChannelCountIsAShapeError) {
   fq.set_qparams({at::ones({3}), at::zeros({3}, at::kInt)});
   ASSERT_THROWS_WITH(fq(at::ones({2, 4})), ShapeError,
                      "per-channel parameters of length 3 do not fit axis 0 of a tensor of shape [2, 4]");
+}
+
+}  // namespace qat::quant
+
+namespace qat::quant {
+
+TEST(FakeQuantizer, OfSiluObservesTheSiluAndFusesOnlyWithFixedPerTensorQParams) {
+  const auto x = at::tensor({-4.0f, -1.0f, 0.0f, 2.0f, 6.0f});
+  const auto silu = at::silu(x);
+  FakeQuantizer fq(spec_on(-1, false, false), make_minmax(spec_on(-1, false, false)));
+  // Observing: the observer sees silu(x), whose range [-0.278, 5.985] sets the grid.
+  const auto observed = fq.of_silu(x);
+  EXPECT_TRUE(at::equal(observed, fq(silu)));
+  EXPECT_FLOAT_EQ(fq.qparams().scale.item<float>(), (silu.max() - silu.min()).item<float>() / 255);
+  // Fixed qparams: one kernel, the same bits as the quantizer on at::silu(x).
+  fq.set_observing(false);
+  const auto xg = x.clone().requires_grad_(true);
+  const auto fused = fq.of_silu(xg);
+  EXPECT_NE(fused.grad_fn()->name().find("SiluFakeQuant"), std::string::npos) << fused.grad_fn()->name();
+  EXPECT_TRUE(qat::testing::same_bits(fused, fq(silu)));
+  // Fake quantization off: the SiLU itself.
+  fq.set_fake_quant(false);
+  EXPECT_TRUE(at::equal(fq.of_silu(x), silu));
 }
 
 }  // namespace qat::quant

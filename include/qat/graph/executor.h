@@ -35,11 +35,18 @@ class Executor {
 
   /// Applies `transform` to input `input_index` of node `node` on every run
   /// (replacing an earlier transform on that edge). Throws for an unknown node/edge.
-  void set_edge_transform(const std::string& node, size_t input_index, EdgeTransform transform);
+  /// `of_silu`, when given, is the same rewrite of silu(x) computed from x
+  /// (of_silu(x) == transform(at::silu(x))) in one kernel: when the input is a SiLU's
+  /// output and every reader of that output has one, and no tap or graph output names
+  /// it, run() leaves the SiLU to its readers' of_silu (quant/silu_fake_quant.h).
+  void set_edge_transform(const std::string& node, size_t input_index, EdgeTransform transform,
+                          EdgeTransform of_silu = nullptr);
 
  private:
   struct SiluSlots {
     int x, sigmoid;
+    std::vector<std::pair<size_t, size_t>> readers;  // (step, input) edges reading the product
+    bool is_graph_output = false;
   };
   struct Step {
     const Node* node;
@@ -47,6 +54,7 @@ class Executor {
     std::vector<int> inputs;   // slot per input, -1 for omitted
     std::vector<int> outputs;  // slot per output
     std::vector<EdgeTransform> transforms;  // per input, may be empty
+    std::vector<EdgeTransform> silu_transforms;  // per input: transforms[i] of silu(x), given x; may be empty
     // SiLU written as Mul(x, Sigmoid(x)): the Sigmoid step names its Mul, the Mul
     // the slots of x and of the sigmoid, so run() can compute at::silu(x) once (half
     // the memory traffic) when nothing else needs the sigmoid value.
@@ -58,6 +66,8 @@ class Executor {
   void find_silu_pairs();
   /// Whether the Sigmoid step `i` may be left to its Mul on this run.
   bool fuse_silu(size_t i, const std::vector<bool>& tapped) const;
+  /// Whether the SiLU that `mul` computes may be left to its readers' of_silu transforms.
+  bool silu_left_to_readers(const Step& mul, const std::vector<bool>& tapped) const;
 
   const Graph& graph_;
   KernelContext context_;

@@ -34,6 +34,9 @@ class FakeQuantizer {
   /// is enabled (else `x` itself). Throws "quantizer has no range yet: calibrate first" when it
   /// must fake-quantize but has neither observed anything nor been given qparams.
   at::Tensor operator()(const at::Tensor& x);
+  /// (*this)(at::silu(x)), bit for bit: with fixed per-tensor qparams and nothing to
+  /// observe, one kernel (silu_fake_quant_per_tensor) that never writes silu(x).
+  at::Tensor of_silu(const at::Tensor& x);
 
   void set_observing(bool enabled) { observing_ = enabled; }
   void set_fake_quant(bool enabled) { fake_quant_ = enabled; }
