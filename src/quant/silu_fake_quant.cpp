@@ -192,7 +192,7 @@ std::vector<float> probe_values() {
   std::vector<float> values(kProbe, *grad);
   if (!has_avx2()) return values;  // only the DEFAULT form is a candidate
   const auto forward = first_float([](float x) { return vec_silu_one(x) != silu_lane(x); });
-  if (!forward || !grad) return {};
+  if (!forward) return {};
   for (int64_t i = 0; i < kProbe; ++i) values[static_cast<size_t>(i)] = i % 2 == 0 ? *forward : *grad;
   return values;
 }
