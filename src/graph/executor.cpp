@@ -60,43 +60,34 @@ Executor::Executor(const Graph& graph) : graph_(graph) {
 }
 
 void Executor::find_silu_pairs() {
-  std::vector<int> consumers(static_cast<size_t>(num_slots_), 0);
-  std::vector<std::optional<size_t>> producer(static_cast<size_t>(num_slots_));  // step writing each slot
-  for (size_t i = 0; i < steps_.size(); ++i) {
-    for (const int s : steps_[i].inputs) {
-      if (s >= 0) ++consumers[static_cast<size_t>(s)];
+  // Per slot: the step writing it, the (step, input) edges reading it, whether it is an output.
+  std::vector<std::optional<size_t>> producer(static_cast<size_t>(num_slots_));
+  std::vector<std::vector<std::pair<size_t, size_t>>> readers(static_cast<size_t>(num_slots_));
+  std::vector<bool> is_output(static_cast<size_t>(num_slots_), false);
+  for (size_t k = 0; k < steps_.size(); ++k) {
+    for (size_t i = 0; i < steps_[k].inputs.size(); ++i) {
+      if (steps_[k].inputs[i] >= 0) readers[static_cast<size_t>(steps_[k].inputs[i])].emplace_back(k, i);
     }
-    for (const int s : steps_[i].outputs) producer[static_cast<size_t>(s)] = i;
+    for (const int s : steps_[k].outputs) producer[static_cast<size_t>(s)] = k;
   }
-  for (const auto& out : graph_.outputs()) ++consumers[static_cast<size_t>(slot_of_.at(out.name))];
+  for (const auto& out : graph_.outputs()) is_output[static_cast<size_t>(slot_of_.at(out.name))] = true;
   for (size_t j = 0; j < steps_.size(); ++j) {
     Step& mul = steps_[j];
     if (op_traits(mul.node->op_type).silu != SiluRole::product) continue;
     for (int k = 0; k < 2; ++k) {
       const int sig_slot = mul.inputs[static_cast<size_t>(k)], x_slot = mul.inputs[static_cast<size_t>(1 - k)];
       if (sig_slot < 0) continue;  // an omitted input
-      const std::optional<size_t> i = producer[static_cast<size_t>(sig_slot)];
+      const auto sig_index = static_cast<size_t>(sig_slot);
+      const std::optional<size_t> i = producer[sig_index];
       if (!i || op_traits(steps_[*i].node->op_type).silu != SiluRole::sigmoid) continue;
       Step& sig = steps_[*i];
-      if (sig.inputs[0] != x_slot || consumers[static_cast<size_t>(sig_slot)] != 1) continue;
+      // The Mul must be the sigmoid's only reader.
+      if (sig.inputs[0] != x_slot || readers[sig_index].size() != 1 || is_output[sig_index]) continue;
       sig.silu_mul_step = j;
-      mul.silu = SiluSlots{x_slot, sig_slot, {}, false};
+      const auto product = static_cast<size_t>(mul.outputs[0]);
+      mul.silu = SiluSlots{x_slot, sig_slot, readers[product], is_output[product]};
       break;
     }
-  }
-  // The edges reading each SiLU's product, for leaving the SiLU to them (silu_left_to_readers).
-  std::vector<std::vector<std::pair<size_t, size_t>>> readers(static_cast<size_t>(num_slots_));
-  for (size_t k = 0; k < steps_.size(); ++k) {
-    for (size_t i = 0; i < steps_[k].inputs.size(); ++i) {
-      if (steps_[k].inputs[i] >= 0) readers[static_cast<size_t>(steps_[k].inputs[i])].emplace_back(k, i);
-    }
-  }
-  std::vector<bool> is_output(static_cast<size_t>(num_slots_), false);
-  for (const auto& out : graph_.outputs()) is_output[static_cast<size_t>(slot_of_.at(out.name))] = true;
-  for (auto& step : steps_) {
-    if (!step.silu) continue;
-    step.silu->readers = std::move(readers[static_cast<size_t>(step.outputs[0])]);
-    step.silu->is_graph_output = is_output[static_cast<size_t>(step.outputs[0])];
   }
 }
 

@@ -42,6 +42,12 @@ inline float silu_grad_lane(float x, float e, float dy, bool fma) {
   return dy * s * t;
 }
 
+// One element of the fused kernel's backward: silu'(x) times the STE of dz at silu(x).
+inline float silu_fq_grad_lane(float x, float dz, const Grid& g, Bounds b, bool fma) {
+  const float e = std::exp(-x);
+  return silu_grad_lane(x, e, ste_lane(x / (1.0f + e), dz, g, b), fma);
+}
+
 // ---- the same, eight AVX2 lanes at a time (the vector part of a chunk) ----
 
 QAT_AVX2 inline __m256 vec_exp_neg(__m256 x) { return Sleef_expf8_u10(_mm256_xor_ps(x, _mm256_set1_ps(-0.0f))); }
@@ -78,10 +84,7 @@ QAT_AVX2 void backward_chunk_avx2(const float* x, const float* dz, float* dx, in
     const __m256 dy = vec_ste(vec_silu(v, e), _mm256_loadu_ps(dz + i), vg, vb);
     _mm256_storeu_ps(dx + i, vec_silu_grad(v, e, dy));
   }
-  for (; i < n; ++i) {
-    const float e = std::exp(-x[i]);
-    dx[i] = silu_grad_lane(x[i], e, ste_lane(x[i] / (1.0f + e), dz[i], g, b), true);
-  }
+  for (; i < n; ++i) dx[i] = silu_fq_grad_lane(x[i], dz[i], g, b, true);
 }
 
 // The scalar lanes alone: ATen's DEFAULT kernels, or a CPU without AVX2.
@@ -89,10 +92,7 @@ void forward_chunk_scalar(const float* x, float* z, int64_t n, const Grid& g, Bo
   for (int64_t i = 0; i < n; ++i) z[i] = forward_lane(silu_lane(x[i]), g, b);
 }
 void backward_chunk_scalar(const float* x, const float* dz, float* dx, int64_t n, const Grid& g, Bounds b) {
-  for (int64_t i = 0; i < n; ++i) {
-    const float e = std::exp(-x[i]);
-    dx[i] = silu_grad_lane(x[i], e, ste_lane(x[i] / (1.0f + e), dz[i], g, b), false);
-  }
+  for (int64_t i = 0; i < n; ++i) dx[i] = silu_fq_grad_lane(x[i], dz[i], g, b, false);
 }
 
 // Runs f(begin, length, vector_end) over the chunks ATen's TensorIterator gives a

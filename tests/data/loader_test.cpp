@@ -21,13 +21,19 @@ const std::string& dataset_path() {
   return path;
 }
 
+// Batches of 4 images letterboxed to 64 px, the scenes' own size.
+LoaderOptions batches_of_four() {
+  LoaderOptions o;
+  o.batch_size = 4;
+  o.image_size = 64;
+  return o;
+}
+
 }  // namespace
 
 TEST(DataLoader, EveryImageOnceEpochOrderBySeedAndEpoch) {
   const DetectionDataset ds(dataset_path(), "train");  // 19 images
-  LoaderOptions o;
-  o.batch_size = 4;
-  o.image_size = 64;
+  LoaderOptions o = batches_of_four();
   o.seed = 3;
   DataLoader loader(ds, o);
   EXPECT_EQ(loader.batches_per_epoch(), 5);
@@ -55,9 +61,7 @@ TEST(DataLoader, EveryImageOnceEpochOrderBySeedAndEpoch) {
 // drop_last each rank reads 19 / 2 = 9 images (the 19th is nobody's), without it all.
 TEST(DataLoader, ShardsTakeEveryWthImageOfTheSameOrder) {
   const DetectionDataset ds(dataset_path(), "train");  // 19 images
-  LoaderOptions o;
-  o.batch_size = 4;
-  o.image_size = 64;
+  LoaderOptions o = batches_of_four();
   o.seed = 3;
   const std::vector<int64_t> whole = DataLoader(ds, o).order(2);
   for (const bool drop_last : {true, false}) {
@@ -85,9 +89,7 @@ TEST(DataLoader, ShardsTakeEveryWthImageOfTheSameOrder) {
 
 TEST(DataLoader, DropLastAndTargetsLayout) {
   const DetectionDataset ds(dataset_path(), "train");
-  LoaderOptions o;
-  o.batch_size = 4;
-  o.image_size = 64;
+  LoaderOptions o = batches_of_four();
   o.drop_last = true;
   o.shuffle = false;
   DataLoader loader(ds, o);
@@ -109,9 +111,7 @@ TEST(DataLoader, DropLastAndTargetsLayout) {
 // shows on this CPU build that both tensors go there.
 TEST(DataLoader, BatchesArePlacedOnTheOptionsDevice) {
   const DetectionDataset ds(dataset_path(), "train");
-  LoaderOptions o;
-  o.batch_size = 4;
-  o.image_size = 64;
+  LoaderOptions o = batches_of_four();
   o.shuffle = false;
   o.device = at::kMeta;
   DataLoader loader(ds, o);
@@ -125,9 +125,7 @@ TEST(DataLoader, BatchesArePlacedOnTheOptionsDevice) {
 
 TEST(DataLoader, LimitUsesTheFirstImagesOnly) {
   const DetectionDataset ds(dataset_path(), "train");  // 19 images
-  LoaderOptions o;
-  o.batch_size = 4;
-  o.image_size = 64;
+  LoaderOptions o = batches_of_four();
   o.limit = 6;
   EXPECT_EQ(DataLoader(ds, o).batches_per_epoch(), 2);
   EXPECT_EQ(DataLoader(ds, o).order(0).size(), 6u);

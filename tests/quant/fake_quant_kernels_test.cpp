@@ -228,16 +228,14 @@ TEST(FakeQuantKernels, LearnablePerChannelMatchesAten) {
 }
 
 TEST(FakeQuantKernels, SameBitsOnOneThreadAndTwo) {
-  const int before = at::get_num_threads();
   const auto x = hard_values(kOddShape, 0.02f, 15);
   for (const int threads : {1, 2}) {
-    at::set_num_threads(threads);
+    const qat::testing::ScopedThreads guard(threads);
     expect_per_tensor_matches(x, 0.02f, 3, kInt8);
     expect_per_channel_matches(x, 1, kUint8, true);
     expect_learnable_per_tensor_matches(x, 0.02f, 3.0f, kInt8);
     expect_learnable_per_channel_matches(x, 1, kUint8, true);
   }
-  at::set_num_threads(before);
 }
 
 }  // namespace qat::quant

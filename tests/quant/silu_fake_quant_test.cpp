@@ -78,16 +78,6 @@ void expect_matches(const at::Tensor& x, float scale, int64_t zero_point, int64_
                                                << " threads, scale " << scale << " zero point " << zero_point;
 }
 
-// Restores the thread count a test changes.
-class Threads {
- public:
-  explicit Threads(int n) : saved_(at::get_num_threads()) { at::set_num_threads(n); }
-  ~Threads() { at::set_num_threads(saved_); }
-
- private:
-  int saved_;
-};
-
 }  // namespace
 
 TEST(SiluFakeQuant, TheProbeFindsTheFormOfThisLibtorch) {
@@ -111,7 +101,7 @@ TEST(SiluFakeQuant, TheProbeInputsTellTheTailFromTheVectorPart) {
 
 TEST(SiluFakeQuant, MatchesSiluThenFakeQuantBitForBitAtOneAndTwoThreads) {
   for (const int threads : {1, 2}) {
-    Threads guard(threads);
+    const qat::testing::ScopedThreads guard(threads);
     // Within one chunk, around the 16 and 32 blocks, and past one grain (32768): two chunks
     // whose first one ends in a tail.
     for (const int64_t n : {int64_t{1}, int64_t{15}, int64_t{47}, int64_t{1001}, int64_t{32768 * 3 + 45}}) {

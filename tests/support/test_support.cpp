@@ -1,5 +1,7 @@
 #include "support/test_support.h"
 
+#include <ATen/Parallel.h>
+
 #include <cstdlib>
 #include <fstream>
 #include <random>
@@ -73,6 +75,9 @@ std::string write_gate(const TempDir& dir, const std::string& kind) {
   }
   return ::testing::AssertionSuccess();
 }
+
+ScopedThreads::ScopedThreads(int threads) : saved_(at::get_num_threads()) { at::set_num_threads(threads); }
+ScopedThreads::~ScopedThreads() { at::set_num_threads(saved_); }
 
 graph::Graph shared_head() {
   graph::Graph g;

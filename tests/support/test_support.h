@@ -46,6 +46,18 @@ std::string write_gate(const TempDir& dir, const std::string& kind);
 /// included); a failure names the first differing element.
 ::testing::AssertionResult same_bits(const at::Tensor& got, const at::Tensor& want);
 
+/// Sets libtorch's intra-op thread count for its lifetime, then restores the one before.
+class ScopedThreads {
+ public:
+  explicit ScopedThreads(int threads);
+  ~ScopedThreads();
+  ScopedThreads(const ScopedThreads&) = delete;
+  ScopedThreads& operator=(const ScopedThreads&) = delete;
+
+ private:
+  int saved_;
+};
+
 /// A head module reused on two FPN levels as torch.onnx.export writes it: one weight
 /// and one bias initializer (seeded), the second level reading them through Identity nodes.
 graph::Graph shared_head();
