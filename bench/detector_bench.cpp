@@ -138,6 +138,7 @@ void BM_Fp32TrainStep(benchmark::State& state) {
 BENCHMARK(BM_Fp32TrainStep)
     ->ArgNames({"batch", "size", "threads"})
     ->Args({32, 160, 2})
+    ->Args({8, 640, 2})
     ->Args({32, 160, 1})
     ->Args({8, 160, 2})
     ->Args({8, 160, 1})
