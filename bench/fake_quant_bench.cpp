@@ -11,6 +11,12 @@
 // clone's GB/s thus moves memory as fast as a copy does. Rates are per second of
 // the process's CPU time (both threads at two). Compare rows of one run
 // (--benchmark_repetitions=5 --benchmark_enable_random_interleaving=true, medians).
+//
+// `cold:0` passes the same tensor every iteration, so whatever fits the last-level
+// cache stays there (a 32x64x40x40 clone, 26 MB, fits a 32 MiB L3; fake quant's x, y,
+// dy and dx, 52 MB, do not). `cold:1` takes the tensors in turn from a set of more
+// than 128 MiB, so every row reads memory, as a training step does: each activation
+// and gradient is touched once per step, with the rest of the step in between.
 #include <benchmark/benchmark.h>
 #include <torch/torch.h>
 
@@ -25,9 +31,15 @@ namespace {
 using qat::quant::FakeQuantizer;
 using qat::quant::QuantSpec;
 
-at::Tensor input(const benchmark::State& state) {
+// The tensors an iteration takes in turn: one, or (cold) enough to exceed 128 MiB.
+std::vector<at::Tensor> inputs(const benchmark::State& state) {
   at::manual_seed(0);
-  return at::randn({state.range(0), state.range(1), state.range(2), state.range(3)});
+  const std::vector<int64_t> shape{state.range(0), state.range(1), state.range(2), state.range(3)};
+  const int64_t bytes = state.range(0) * state.range(1) * state.range(2) * state.range(3) * 4;
+  const int64_t count = state.range(5) == 0 ? 1 : 1 + (int64_t{128} << 20) / bytes;
+  std::vector<at::Tensor> xs;
+  for (int64_t i = 0; i < count; ++i) xs.push_back(at::randn(shape));
+  return xs;
 }
 
 void set_threads(const benchmark::State& state) { at::set_num_threads(static_cast<int>(state.range(4))); }
@@ -40,29 +52,40 @@ void set_bytes(benchmark::State& state, const at::Tensor& x, int64_t passes) {
 // The per-channel axis: channels of an activation [N,C,H,W], output channels of a weight.
 int64_t channel_axis(const at::Tensor& x) { return x.size(2) > 3 ? 1 : 0; }
 
-// Forward + backward of y = f(x) (and of the learnable scale, if any) per iteration.
+// Forward + backward of y = f(x) (and of the learnable scale, if any) per iteration,
+// x and its incoming gradient taken in turn from `xs` and as many gradients.
 template <class F>
-void time_fwd_bwd(benchmark::State& state, const at::Tensor& x, const std::vector<at::Tensor>& extra, const F& f) {
-  const auto grad = at::ones_like(x);
-  std::vector<at::Tensor> wrt{x};
-  for (const auto& p : extra) wrt.push_back(p);
+void time_fwd_bwd(benchmark::State& state, const std::vector<at::Tensor>& xs, const std::vector<at::Tensor>& extra,
+                  const F& f) {
+  std::vector<at::Tensor> grads;
+  for (const auto& x : xs) grads.push_back(at::ones_like(x));
+  size_t turn = 0;
   for (auto _ : state) {
+    const auto& x = xs[turn];
+    std::vector<at::Tensor> wrt{x};
+    wrt.insert(wrt.end(), extra.begin(), extra.end());
     const auto y = f(x);
-    benchmark::DoNotOptimize(torch::autograd::grad({y}, wrt, {grad}));
+    benchmark::DoNotOptimize(torch::autograd::grad({y}, wrt, {grads[turn]}));
+    turn = (turn + 1) % xs.size();
   }
-  set_bytes(state, x, extra.empty() ? 5 : 7);
+  set_bytes(state, xs[0], extra.empty() ? 5 : 7);
+}
+
+std::vector<at::Tensor> requiring_grad(std::vector<at::Tensor> xs) {
+  for (auto& x : xs) x.requires_grad_(true);
+  return xs;
 }
 
 // Calibrated once, then timed like a QAT step: observer off, fake quant on.
 void run_fake_quant(benchmark::State& state, bool per_channel, bool learnable) {
   set_threads(state);
-  const auto x = input(state).requires_grad_(true);
+  const auto xs = requiring_grad(inputs(state));
   QuantSpec spec;
-  if (per_channel) spec.axis = channel_axis(x);
+  if (per_channel) spec.axis = channel_axis(xs[0]);
   FakeQuantizer fq(spec, qat::quant::make_minmax(spec), learnable);
-  fq(x.detach());
+  fq(xs[0].detach());
   fq.set_observing(false);
-  time_fwd_bwd(state, x, fq.parameters(), [&](const at::Tensor& t) { return fq(t); });
+  time_fwd_bwd(state, xs, fq.parameters(), [&](const at::Tensor& t) { return fq(t); });
 }
 
 void BM_FakeQuantPerTensor(benchmark::State& state) { run_fake_quant(state, false, false); }
@@ -73,23 +96,23 @@ void BM_FakeQuantLearnablePerChannel(benchmark::State& state) { run_fake_quant(s
 // ATen's ops on the same tensor and parameters (what FakeQuantizer called before).
 void run_aten(benchmark::State& state, bool per_channel, bool learnable) {
   set_threads(state);
-  const auto x = input(state).requires_grad_(true);
+  const auto xs = requiring_grad(inputs(state));
   QuantSpec spec;
-  if (per_channel) spec.axis = channel_axis(x);
+  if (per_channel) spec.axis = channel_axis(xs[0]);
   FakeQuantizer fq(spec, qat::quant::make_minmax(spec));
-  fq(x.detach());
+  fq(xs[0].detach());
   const auto qp = fq.qparams();
   const int64_t lo = spec.quant_min(), hi = spec.quant_max();
   if (learnable) {
     const auto scale = qp.scale.clone().requires_grad_(true);
     const auto zero = qp.zero_point.to(at::kFloat);
-    time_fwd_bwd(state, x, {scale}, [&](const at::Tensor& t) {
+    time_fwd_bwd(state, xs, {scale}, [&](const at::Tensor& t) {
       return per_channel ? at::_fake_quantize_learnable_per_channel_affine(t, scale, zero, spec.axis, lo, hi)
                          : at::_fake_quantize_learnable_per_tensor_affine(t, scale, zero, lo, hi);
     });
     return;
   }
-  time_fwd_bwd(state, x, {}, [&](const at::Tensor& t) {
+  time_fwd_bwd(state, xs, {}, [&](const at::Tensor& t) {
     return per_channel ? at::fake_quantize_per_channel_affine(t, qp.scale, qp.zero_point, spec.axis, lo, hi)
                        : at::fake_quantize_per_tensor_affine(t, qp.scale, qp.zero_point, lo, hi);
   });
@@ -105,11 +128,11 @@ void BM_AtenFakeQuantLearnablePerTensor(benchmark::State& state) { run_aten(stat
 // as their speeds do.
 void run_silu_fake_quant(benchmark::State& state, bool fused) {
   set_threads(state);
-  const auto x = input(state).requires_grad_(true);
+  const auto xs = requiring_grad(inputs(state));
   FakeQuantizer fq(QuantSpec{}, qat::quant::make_minmax(QuantSpec{}));
-  fq(at::silu(x.detach()));
+  fq(at::silu(xs[0].detach()));
   fq.set_observing(false);
-  time_fwd_bwd(state, x, {}, [&](const at::Tensor& t) { return fused ? fq.of_silu(t) : fq(at::silu(t)); });
+  time_fwd_bwd(state, xs, {}, [&](const at::Tensor& t) { return fused ? fq.of_silu(t) : fq(at::silu(t)); });
 }
 
 void BM_SiluThenFakeQuant(benchmark::State& state) { run_silu_fake_quant(state, false); }
@@ -117,18 +140,23 @@ void BM_SiluFakeQuantFused(benchmark::State& state) { run_silu_fake_quant(state,
 
 void BM_Clone(benchmark::State& state) {
   set_threads(state);
-  const auto x = input(state);
-  for (auto _ : state) benchmark::DoNotOptimize(x.clone());
-  set_bytes(state, x, 2);
+  const auto xs = inputs(state);
+  size_t turn = 0;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(xs[turn].clone());
+    turn = (turn + 1) % xs.size();
+  }
+  set_bytes(state, xs[0], 2);
 }
 
-// An activation of the default detector's stride-4 stage at batch 32 (160 px), the same
-// at 320 px (52 MiB: above glibc's mmap ceiling, see qat/core/allocator.h), and a 3x3
-// conv weight; at one thread and two.
+// An activation of the default detector's stride-4 stage at batch 32 (160 px), warm
+// and cold; the same at 320 px (52 MiB: above glibc's mmap ceiling, see
+// qat/core/allocator.h); and a 3x3 conv weight; at one thread and two.
 void shapes(benchmark::internal::Benchmark* b) {
-  b->ArgNames({"n", "c", "h", "w", "threads"});
+  b->ArgNames({"n", "c", "h", "w", "threads", "cold"});
   for (const int threads : {1, 2}) {
-    b->Args({32, 64, 40, 40, threads})->Args({32, 64, 80, 80, threads})->Args({128, 64, 3, 3, threads});
+    b->Args({32, 64, 40, 40, threads, 0})->Args({32, 64, 40, 40, threads, 1});
+    b->Args({32, 64, 80, 80, threads, 0})->Args({128, 64, 3, 3, threads, 0});
   }
   // CPU time of the whole process: on a shared machine it does not count waiting for
   // the cores, and at two threads it counts both.
