@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <thread>
 
 #include "support/test_support.h"
 
@@ -35,6 +36,23 @@ TEST(KeepFreedMemoryInHeap, AReallocatedBlockAboveTheMmapCeilingDoesNotFaultAgai
   constexpr size_t kBytes = 64u << 20;
   faults_of_one_block(kBytes);  // the heap grows once
   EXPECT_LT(faults_of_one_block(kBytes), 64);
+}
+
+// A thread allocates from its own arena, whose heaps glibc caps at 64 MiB; without
+// mmapped blocks a larger request falls back to the main heap instead of failing.
+// libtorch's CPU allocator asks with posix_memalign, as here.
+TEST(KeepFreedMemoryInHeap, AThreadStillGetsABlockLargerThanItsArena) {
+  ASSERT_TRUE(keep_freed_memory_in_heap());
+  void* small = nullptr;
+  void* large = nullptr;
+  std::thread([&] {
+    small = std::malloc(64);  // gives this thread its arena
+    ASSERT_EQ(posix_memalign(&large, 64, size_t{96} << 20), 0);
+    static_cast<char*>(large)[(size_t{96} << 20) - 1] = 1;
+  }).join();
+  EXPECT_NE(large, nullptr);
+  std::free(large);
+  std::free(small);
 }
 
 }  // namespace
