@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "fake_quant_lanes.h"
+#include "fake_quant_saved.h"
 
 // Compiled as ATen's kernels are, contraction included (fake_quant_lanes.h).
 
@@ -211,34 +212,21 @@ at::Tensor forward_per_channel(const at::Tensor& xc, int64_t axis, const Channel
   return y;
 }
 
-void save_bounds(AutogradContext* ctx, int64_t quant_min, int64_t quant_max) {
-  ctx->saved_data["quant_min"] = quant_min;
-  ctx->saved_data["quant_max"] = quant_max;
-}
-
-Bounds saved_bounds(AutogradContext* ctx) {
-  return bounds(ctx->saved_data["quant_min"].toInt(), ctx->saved_data["quant_max"].toInt());
-}
-
 struct PerTensor : torch::autograd::Function<PerTensor> {
   static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, double scale, int64_t zero_point,
                             int64_t quant_min, int64_t quant_max) {
     const auto xd = dense(x);
-    const float s = static_cast<float>(scale);
-    const Grid g{s, 1.0f / s, static_cast<float>(zero_point)};
+    const Grid g = grid_of(static_cast<float>(scale), static_cast<float>(zero_point));
     const at::Tensor y = forward_per_tensor(xd, g, bounds(quant_min, quant_max));
     ctx->save_for_backward({xd});
-    ctx->saved_data["scale"] = scale;
-    ctx->saved_data["zero_point"] = zero_point;
-    save_bounds(ctx, quant_min, quant_max);
+    save_per_tensor(ctx, scale, zero_point, quant_min, quant_max);
     return y;
   }
 
   static tensor_list backward(AutogradContext* ctx, tensor_list grads) {
     const auto x = ctx->get_saved_variables()[0];
     const auto dy = laid_out_as(grads[0], x);
-    const float s = static_cast<float>(ctx->saved_data["scale"].toDouble());
-    const Grid g{s, 1.0f / s, static_cast<float>(ctx->saved_data["zero_point"].toInt())};
+    const Grid g = saved_per_tensor_grid(ctx);
     const Bounds b = saved_bounds(ctx);
     auto dx = at::empty_like(x);
     const float *xp = x.data_ptr<float>(), *dyp = dy.data_ptr<float>();
@@ -291,8 +279,8 @@ struct LearnablePerTensor : torch::autograd::Function<LearnablePerTensor> {
   static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& scale,
                             const at::Tensor& zero_point, int64_t quant_min, int64_t quant_max) {
     const auto xd = dense(x);
-    const float s = scale.item<float>();
-    const Grid g{s, 1.0f / s, static_cast<float>(lsq_forward_zero_point(zero_point, quant_min, quant_max))};
+    const auto zero = static_cast<float>(lsq_forward_zero_point(zero_point, quant_min, quant_max));
+    const Grid g = grid_of(scale.item<float>(), zero);
     const at::Tensor y = forward_per_tensor(xd, g, bounds(quant_min, quant_max));
     ctx->save_for_backward({x, xd, scale, zero_point});
     save_bounds(ctx, quant_min, quant_max);
@@ -304,8 +292,8 @@ struct LearnablePerTensor : torch::autograd::Function<LearnablePerTensor> {
     const auto &original = saved[0], &x = saved[1], &scale = saved[2];
     const int64_t quant_min = ctx->saved_data["quant_min"].toInt(), quant_max = ctx->saved_data["quant_max"].toInt();
     const auto dy = laid_out_as(grads[0], x);
-    const float s = scale.item<float>();
-    const Grid g{s, 1.0f / s, static_cast<float>(lsq_backward_zero_point(saved[3], quant_min, quant_max))};
+    const auto zero = static_cast<float>(lsq_backward_zero_point(saved[3], quant_min, quant_max));
+    const Grid g = grid_of(scale.item<float>(), zero);
     const Bounds b = bounds(quant_min, quant_max);
     const bool want_scale = ctx->needs_input_grad(1);
     auto dx = at::empty_like(x);

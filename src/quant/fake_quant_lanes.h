@@ -38,6 +38,7 @@ inline Bounds bounds(int64_t quant_min, int64_t quant_max) {
 struct Grid {
   float scale, inv_scale, zero;
 };
+inline Grid grid_of(float scale, float zero) { return {scale, 1.0f / scale, zero}; }
 
 // ---- scalar lanes ----
 

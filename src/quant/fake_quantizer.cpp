@@ -64,6 +64,11 @@ void FakeQuantizer::refresh() const {
   stale_ = false;
 }
 
+void FakeQuantizer::require_qparams() const {
+  refresh();
+  QAT_CHECK(qparams_.scale.defined(), "quantizer has no range yet: calibrate first");
+}
+
 bool FakeQuantizer::has_qparams() const {
   return qparams_.scale.defined() || (stale_ && observer_->ready());
 }
@@ -74,8 +79,7 @@ at::Tensor FakeQuantizer::operator()(const at::Tensor& x) {
     stale_ = true;
   }
   if (!fake_quant_) return x;
-  refresh();
-  QAT_CHECK(qparams_.scale.defined(), "quantizer has no range yet: calibrate first");
+  require_qparams();
   if (!learnable_) return fake_quantize(x, qparams_, spec_);
 
   check_fits(x, qparams_, spec_);
@@ -95,16 +99,14 @@ at::Tensor FakeQuantizer::operator()(const at::Tensor& x) {
 at::Tensor FakeQuantizer::of_silu(const at::Tensor& x) {
   // The observer must see silu(x), and the LSQ and per-channel kernels have no fused form.
   if (observing_ || !fake_quant_ || learnable_ || spec_.per_channel()) return (*this)(at::silu(x));
-  refresh();
-  QAT_CHECK(qparams_.scale.defined(), "quantizer has no range yet: calibrate first");
+  require_qparams();
   check_fits(x, qparams_, spec_);
   return silu_fake_quant_per_tensor(x, qparams_.scale.item<float>(), qparams_.zero_point.item<int64_t>(),
                                     spec_.quant_min(), spec_.quant_max());
 }
 
 QParams FakeQuantizer::qparams() const {
-  refresh();
-  QAT_CHECK(qparams_.scale.defined(), "quantizer has no range yet: calibrate first");
+  require_qparams();
   return {qparams_.scale.detach().clone(), qparams_.zero_point.clone()};
 }
 
@@ -116,8 +118,7 @@ void FakeQuantizer::set_qparams(QParams qparams) {
 
 std::vector<at::Tensor> FakeQuantizer::parameters() {
   if (!learnable_) return {};
-  refresh();
-  QAT_CHECK(qparams_.scale.defined(), "quantizer has no range yet: calibrate first");
+  require_qparams();
   return {qparams_.scale};
 }
 

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "fake_quant_lanes.h"
+#include "fake_quant_saved.h"
 #include "qat/quant/fake_quant_kernels.h"
 
 // ATen's vectorized kernels are GCC builds for AVX2 (or AVX-512) with FMA and GCC's
@@ -106,16 +107,11 @@ void aten_chunks(int64_t n, const AtenSiluForm& form, const F& f) {
   });
 }
 
-Grid grid_of(double scale, int64_t zero_point) {
-  const float s = static_cast<float>(scale);
-  return {s, 1.0f / s, static_cast<float>(zero_point)};
-}
-
 struct SiluFakeQuant : torch::autograd::Function<SiluFakeQuant> {
   static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, double scale, int64_t zero_point,
                             int64_t quant_min, int64_t quant_max) {
     const AtenSiluForm form = *aten_silu_form();
-    const Grid g = grid_of(scale, zero_point);
+    const Grid g = grid_of(static_cast<float>(scale), static_cast<float>(zero_point));
     const Bounds b = bounds(quant_min, quant_max);
     auto z = at::empty_like(x);
     const float* xp = x.data_ptr<float>();
@@ -125,10 +121,7 @@ struct SiluFakeQuant : torch::autograd::Function<SiluFakeQuant> {
       forward_chunk_avx2(xp + i, zp + i, n, vector_end, g, b);
     });
     ctx->save_for_backward({x});
-    ctx->saved_data["scale"] = scale;
-    ctx->saved_data["zero_point"] = zero_point;
-    ctx->saved_data["quant_min"] = quant_min;
-    ctx->saved_data["quant_max"] = quant_max;
+    save_per_tensor(ctx, scale, zero_point, quant_min, quant_max);
     return z;
   }
 
@@ -136,8 +129,8 @@ struct SiluFakeQuant : torch::autograd::Function<SiluFakeQuant> {
     const AtenSiluForm form = *aten_silu_form();
     const auto x = ctx->get_saved_variables()[0];
     const auto dz = grads[0].contiguous();
-    const Grid g = grid_of(ctx->saved_data["scale"].toDouble(), ctx->saved_data["zero_point"].toInt());
-    const Bounds b = bounds(ctx->saved_data["quant_min"].toInt(), ctx->saved_data["quant_max"].toInt());
+    const Grid g = saved_per_tensor_grid(ctx);
+    const Bounds b = saved_bounds(ctx);
     auto dx = at::empty_like(x);
     const float *xp = x.data_ptr<float>(), *dzp = dz.data_ptr<float>();
     float* dxp = dx.data_ptr<float>();

@@ -63,6 +63,8 @@ class FakeQuantizer {
 
  private:
   void refresh() const;
+  /// refresh(), then throws "quantizer has no range yet: calibrate first" if there are still no qparams.
+  void require_qparams() const;
   void store(QParams qparams) const;
 
   QuantSpec spec_;
