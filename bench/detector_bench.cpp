@@ -205,6 +205,8 @@ BENCHMARK(BM_StudentForwardBackward)
     ->Args({32, 160, 0, 2})
     ->Args({32, 160, 1, 1})
     ->Args({32, 160, 0, 1})
+    ->Args({8, 640, 1, 2})
+    ->Args({8, 640, 0, 2})
     ->Unit(benchmark::kMillisecond)
     ->MeasureProcessCPUTime();
 

@@ -8,7 +8,10 @@
 // writes the tensor (2 x 4 bytes an element); fake quantization forward + backward
 // reads x and writes y, then reads x and dy and writes dx (5 x 4 bytes; the LSQ
 // rows also write and reduce the per-element scale gradient: 7 x 4). A row at the
-// clone's GB/s thus moves memory as fast as a copy does. Rates are per second of
+// clone's GB/s thus moves memory as fast as a copy does. (A store through the cache
+// first reads the line it writes, which the counts leave out: the clone's stores do,
+// while qat's kernels write outputs of 8 MiB and more with streaming stores, which do
+// not; see kStreamingStoreBytes.) Rates are per second of
 // the process's CPU time (both threads at two). Compare rows of one run
 // (--benchmark_repetitions=5 --benchmark_enable_random_interleaving=true, medians).
 //

@@ -50,63 +50,78 @@ QAT_AVX2 inline VGrid vec_lane(const Lanes& l, int64_t i) {
   return {_mm256_loadu_ps(l.scale + i), _mm256_loadu_ps(l.inv_scale + i), _mm256_loadu_ps(l.zero + i)};
 }
 
-template <class G>
+// Each row: a scalar head up to the first aligned output (when streaming), vector lanes,
+// a scalar tail. The lanes are the same arithmetic either way, so where a row splits
+// does not change a bit.
+template <bool Stream, class G>
 QAT_AVX2 void forward_avx2(const float* x, float* y, int64_t n, const G& grid, Bounds b) {
   const VBounds vb = vec_bounds(b);
   int64_t i = 0;
-  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, vec_forward(_mm256_loadu_ps(x + i), vec_lane(grid, i), vb));
+  for (const int64_t head = Stream ? to_aligned(y, n) : 0; i < head; ++i) {
+    y[i] = forward_lane(x[i], at_lane(grid, i), b);
+  }
+  for (; i + 8 <= n; i += 8) store8<Stream>(y + i, vec_forward(_mm256_loadu_ps(x + i), vec_lane(grid, i), vb));
   for (; i < n; ++i) y[i] = forward_lane(x[i], at_lane(grid, i), b);
 }
 
-template <class G>
+template <bool Stream, class G>
 QAT_AVX2 void ste_avx2(const float* x, const float* dy, float* dx, int64_t n, const G& grid, Bounds b) {
   const VBounds vb = vec_bounds(b);
   int64_t i = 0;
+  for (const int64_t head = Stream ? to_aligned(dx, n) : 0; i < head; ++i) {
+    dx[i] = ste_lane(x[i], dy[i], at_lane(grid, i), b);
+  }
   for (; i + 8 <= n; i += 8) {
-    _mm256_storeu_ps(dx + i, vec_ste(_mm256_loadu_ps(x + i), _mm256_loadu_ps(dy + i), vec_lane(grid, i), vb));
+    store8<Stream>(dx + i, vec_ste(_mm256_loadu_ps(x + i), _mm256_loadu_ps(dy + i), vec_lane(grid, i), vb));
   }
   for (; i < n; ++i) dx[i] = ste_lane(x[i], dy[i], at_lane(grid, i), b);
 }
 
-template <class G>
+// dx and ds have the same layout and alignment (both empty_like(x)), so one head serves both.
+template <bool Stream, class G>
 QAT_AVX2 void lsq_avx2(const float* x, const float* dy, float* dx, float* ds, int64_t n, const G& grid, Bounds b) {
   const VBounds vb = vec_bounds(b);
   const __m256 one = _mm256_set1_ps(1.0f);
+  const auto scalar = [&](int64_t i) {
+    lsq_lane(x[i], dy[i], at_lane(grid, i), b, dx + i, ds == nullptr ? nullptr : ds + i);
+  };
   int64_t i = 0;
+  for (const int64_t head = Stream ? to_aligned(dx, n) : 0; i < head; ++i) scalar(i);
   for (; i + 8 <= n; i += 8) {
     const VGrid g = vec_lane(grid, i);
     const __m256 xv = _mm256_loadu_ps(x + i), dyv = _mm256_loadu_ps(dy + i);
     const __m256 q = _mm256_round_ps(_mm256_add_ps(g.zero, _mm256_mul_ps(xv, g.inv_scale)), kRound);
     const __m256 in = vec_inside(q, vb);
-    _mm256_storeu_ps(dx + i, _mm256_mul_ps(dyv, _mm256_and_ps(in, one)));
+    store8<Stream>(dx + i, _mm256_mul_ps(dyv, _mm256_and_ps(in, one)));
     if (ds == nullptr) continue;
     const __m256 xfq = _mm256_mul_ps(_mm256_sub_ps(q, g.zero), g.scale);
     const __m256 ds_in = _mm256_mul_ps(_mm256_mul_ps(dyv, _mm256_sub_ps(xfq, xv)), g.inv_scale);
     const __m256 below =
         _mm256_or_ps(_mm256_cmp_ps(q, vb.qmin, _CMP_NGE_UQ), _mm256_cmp_ps(q, vb.overflow, _CMP_GE_OQ));
     const __m256 edge = _mm256_blendv_ps(_mm256_sub_ps(vb.qmax, g.zero), _mm256_sub_ps(vb.qmin, g.zero), below);
-    _mm256_storeu_ps(ds + i, _mm256_blendv_ps(_mm256_mul_ps(dyv, edge), ds_in, in));
+    store8<Stream>(ds + i, _mm256_blendv_ps(_mm256_mul_ps(dyv, edge), ds_in, in));
   }
-  for (; i < n; ++i) lsq_lane(x[i], dy[i], at_lane(grid, i), b, dx + i, ds == nullptr ? nullptr : ds + i);
+  for (; i < n; ++i) scalar(i);
 }
 
-// ---- row dispatch: AVX2 when the CPU has it, the scalar lanes otherwise ----
+// ---- row dispatch: AVX2 when the CPU has it, the scalar lanes otherwise; `stream`
+// when the whole output is large enough (streams()) ----
 
 template <class G>
-void forward_row(const float* x, float* y, int64_t n, const G& g, Bounds b) {
-  if (has_avx2()) return forward_avx2(x, y, n, g, b);
+void forward_row(const float* x, float* y, int64_t n, const G& g, Bounds b, bool stream) {
+  if (has_avx2()) return stream ? forward_avx2<true>(x, y, n, g, b) : forward_avx2<false>(x, y, n, g, b);
   for (int64_t i = 0; i < n; ++i) y[i] = forward_lane(x[i], at_lane(g, i), b);
 }
 
 template <class G>
-void ste_row(const float* x, const float* dy, float* dx, int64_t n, const G& g, Bounds b) {
-  if (has_avx2()) return ste_avx2(x, dy, dx, n, g, b);
+void ste_row(const float* x, const float* dy, float* dx, int64_t n, const G& g, Bounds b, bool stream) {
+  if (has_avx2()) return stream ? ste_avx2<true>(x, dy, dx, n, g, b) : ste_avx2<false>(x, dy, dx, n, g, b);
   for (int64_t i = 0; i < n; ++i) dx[i] = ste_lane(x[i], dy[i], at_lane(g, i), b);
 }
 
 template <class G>
-void lsq_row(const float* x, const float* dy, float* dx, float* ds, int64_t n, const G& g, Bounds b) {
-  if (has_avx2()) return lsq_avx2(x, dy, dx, ds, n, g, b);
+void lsq_row(const float* x, const float* dy, float* dx, float* ds, int64_t n, const G& g, Bounds b, bool stream) {
+  if (has_avx2()) return stream ? lsq_avx2<true>(x, dy, dx, ds, n, g, b) : lsq_avx2<false>(x, dy, dx, ds, n, g, b);
   for (int64_t i = 0; i < n; ++i) lsq_lane(x[i], dy[i], at_lane(g, i), b, dx + i, ds == nullptr ? nullptr : ds + i);
 }
 
@@ -134,17 +149,22 @@ void check_float(const at::Tensor& x) {
 }
 
 // Rows of the per-element work, split over threads as ATen's elementwise kernels are.
+// `stream`: the rows write with streaming stores, fenced once per chunk.
 template <class F>
-void parallel_rows(int64_t rows, int64_t row_length, const F& f) {
+void parallel_rows(int64_t rows, int64_t row_length, bool stream, const F& f) {
   const int64_t grain = std::max<int64_t>(1, at::internal::GRAIN_SIZE / std::max<int64_t>(1, row_length));
   at::parallel_for(0, rows, grain, [&](int64_t begin, int64_t end) {
     for (int64_t r = begin; r < end; ++r) f(r);
+    fence_streaming_stores(stream);
   });
 }
 
 template <class F>
-void parallel_span(int64_t n, const F& f) {
-  at::parallel_for(0, n, at::internal::GRAIN_SIZE, [&](int64_t begin, int64_t end) { f(begin, end - begin); });
+void parallel_span(int64_t n, bool stream, const F& f) {
+  at::parallel_for(0, n, at::internal::GRAIN_SIZE, [&](int64_t begin, int64_t end) {
+    f(begin, end - begin);
+    fence_streaming_stores(stream);
+  });
 }
 
 // Per-channel parameters in float, one entry per channel.
@@ -182,13 +202,14 @@ ChannelShape channel_shape(const at::Tensor& x, int64_t axis) {
 
 // Runs f(row pointer offset, length, grid-or-lanes) over a contiguous [outer, C, inner] tensor.
 template <class F>
-void per_channel_rows(const ChannelShape& s, const Channels& ch, const F& f) {
+void per_channel_rows(const ChannelShape& s, const Channels& ch, bool stream, const F& f) {
   if (s.inner == 1) {  // the channel is the fastest axis: one row holds every channel once
     const Lanes lanes = ch.lanes();
-    parallel_rows(s.outer, s.channels, [&](int64_t r) { f(r * s.channels, s.channels, lanes); });
+    parallel_rows(s.outer, s.channels, stream, [&](int64_t r) { f(r * s.channels, s.channels, lanes); });
     return;
   }
-  parallel_rows(s.outer * s.channels, s.inner, [&](int64_t r) { f(r * s.inner, s.inner, ch.grid(r % s.channels)); });
+  parallel_rows(s.outer * s.channels, s.inner, stream,
+                [&](int64_t r) { f(r * s.inner, s.inner, ch.grid(r % s.channels)); });
 }
 
 // ---- the autograd functions ----
@@ -198,7 +219,8 @@ at::Tensor forward_per_tensor(const at::Tensor& xd, const Grid& g, const Bounds&
   auto y = at::empty_like(xd);
   const float* xp = xd.data_ptr<float>();
   float* yp = y.data_ptr<float>();
-  parallel_span(xd.numel(), [&](int64_t i, int64_t n) { forward_row(xp + i, yp + i, n, g, b); });
+  const bool stream = streams(xd.numel());
+  parallel_span(xd.numel(), stream, [&](int64_t i, int64_t n) { forward_row(xp + i, yp + i, n, g, b, stream); });
   return y;
 }
 
@@ -207,8 +229,9 @@ at::Tensor forward_per_channel(const at::Tensor& xc, int64_t axis, const Channel
   auto y = at::empty_like(xc, at::MemoryFormat::Contiguous);
   const float* xp = xc.data_ptr<float>();
   float* yp = y.data_ptr<float>();
-  per_channel_rows(channel_shape(xc, axis), ch,
-                   [&](int64_t off, int64_t n, const auto& g) { forward_row(xp + off, yp + off, n, g, b); });
+  const bool stream = streams(xc.numel());
+  per_channel_rows(channel_shape(xc, axis), ch, stream,
+                   [&](int64_t off, int64_t n, const auto& g) { forward_row(xp + off, yp + off, n, g, b, stream); });
   return y;
 }
 
@@ -231,7 +254,9 @@ struct PerTensor : torch::autograd::Function<PerTensor> {
     auto dx = at::empty_like(x);
     const float *xp = x.data_ptr<float>(), *dyp = dy.data_ptr<float>();
     float* dxp = dx.data_ptr<float>();
-    parallel_span(x.numel(), [&](int64_t i, int64_t n) { ste_row(xp + i, dyp + i, dxp + i, n, g, b); });
+    const bool stream = streams(x.numel());
+    parallel_span(x.numel(), stream,
+                  [&](int64_t i, int64_t n) { ste_row(xp + i, dyp + i, dxp + i, n, g, b, stream); });
     return {dx, {}, {}, {}, {}};
   }
 };
@@ -257,8 +282,10 @@ struct PerChannel : torch::autograd::Function<PerChannel> {
     auto dx = at::empty_like(x, at::MemoryFormat::Contiguous);
     const float *xp = x.data_ptr<float>(), *dyp = dy.data_ptr<float>();
     float* dxp = dx.data_ptr<float>();
-    per_channel_rows(channel_shape(x, ctx->saved_data["axis"].toInt()), ch, [&](int64_t off, int64_t n, const auto& g) {
-      ste_row(xp + off, dyp + off, dxp + off, n, g, b);
+    const bool stream = streams(x.numel());
+    const int64_t axis = ctx->saved_data["axis"].toInt();
+    per_channel_rows(channel_shape(x, axis), ch, stream, [&](int64_t off, int64_t n, const auto& g) {
+      ste_row(xp + off, dyp + off, dxp + off, n, g, b, stream);
     });
     return {dx, {}, {}, {}, {}, {}};
   }
@@ -301,8 +328,9 @@ struct LearnablePerTensor : torch::autograd::Function<LearnablePerTensor> {
     const float *xp = x.data_ptr<float>(), *dyp = dy.data_ptr<float>();
     float* dxp = dx.data_ptr<float>();
     float* dsp = want_scale ? ds.data_ptr<float>() : nullptr;
-    parallel_span(x.numel(), [&](int64_t i, int64_t n) {
-      lsq_row(xp + i, dyp + i, dxp + i, dsp == nullptr ? nullptr : dsp + i, n, g, b);
+    const bool stream = streams(x.numel());
+    parallel_span(x.numel(), stream, [&](int64_t i, int64_t n) {
+      lsq_row(xp + i, dyp + i, dxp + i, dsp == nullptr ? nullptr : dsp + i, n, g, b, stream);
     });
     at::Tensor dscale;
     if (want_scale) dscale = aten_layout(ds, original).sum().unsqueeze(0).to(scale.options());
@@ -337,8 +365,9 @@ struct LearnablePerChannel : torch::autograd::Function<LearnablePerChannel> {
     const float *xp = x.data_ptr<float>(), *dyp = dy.data_ptr<float>();
     float* dxp = dx.data_ptr<float>();
     float* dsp = want_scale ? ds.data_ptr<float>() : nullptr;
-    per_channel_rows(channel_shape(x, axis), ch, [&](int64_t off, int64_t n, const auto& g) {
-      lsq_row(xp + off, dyp + off, dxp + off, dsp == nullptr ? nullptr : dsp + off, n, g, b);
+    const bool stream = streams(x.numel());
+    per_channel_rows(channel_shape(x, axis), ch, stream, [&](int64_t off, int64_t n, const auto& g) {
+      lsq_row(xp + off, dyp + off, dxp + off, dsp == nullptr ? nullptr : dsp + off, n, g, b, stream);
     });
     at::Tensor dscale;
     if (want_scale) {

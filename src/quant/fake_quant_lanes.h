@@ -10,8 +10,11 @@
 
 #include <immintrin.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
+
+#include "qat/quant/fake_quant_kernels.h"
 
 #define QAT_AVX2 __attribute__((target("avx2,fma")))
 
@@ -95,6 +98,42 @@ QAT_AVX2 inline __m256 vec_forward(__m256 x, const VGrid& g, const VBounds& b) {
 // dy where x is representable, else 0 (a signed zero, as ATen's dy * mask).
 QAT_AVX2 inline __m256 vec_ste(__m256 x, __m256 dy, const VGrid& g, const VBounds& b) {
   return _mm256_mul_ps(dy, _mm256_and_ps(vec_inside(vec_grid_value(x, g), b), _mm256_set1_ps(1.0f)));
+}
+
+// ---- stores ----
+
+// An output at least this large is written with streaming (non-temporal) stores, which
+// go to memory around the caches: a store through the cache first reads the line it
+// writes (so a pass reading x and writing y moves three tensors, not two) and then
+// evicts the pass's inputs, while an output this large is not read back from the cache
+// anyway (it is beyond any core's L2, and its consumer runs after the rest of the pass
+// has gone through the L3). The size, kStreamingStoreBytes (qat/quant/fake_quant_kernels.h),
+// is a quarter of the 32 MiB L3 a core of our EPYC machines shares, the fraction glibc's
+// memcpy streams above since 2.38. It is fixed, not the L3 the OS reports: a virtual
+// machine reports the host's (320 MiB on ours).
+
+inline bool streams(int64_t numel) { return numel * static_cast<int64_t>(sizeof(float)) >= kStreamingStoreBytes; }
+
+// Elements before p + i is aligned for a streaming store (32 bytes), at most n.
+inline int64_t to_aligned(const float* p, int64_t n) {
+  const auto bytes = (32 - (reinterpret_cast<uintptr_t>(p) & 31)) & 31;
+  return std::min<int64_t>(n, static_cast<int64_t>(bytes / sizeof(float)));
+}
+
+// Eight lanes to p: through the cache, or (Stream, p 32-byte aligned) around it.
+template <bool Stream>
+QAT_AVX2 inline void store8(float* p, __m256 v) {
+  if constexpr (Stream) {
+    _mm256_stream_ps(p, v);
+  } else {
+    _mm256_storeu_ps(p, v);
+  }
+}
+
+// Streaming stores are weakly ordered: each thread fences its own at the end of its
+// chunk, before the chunk is reported done.
+inline void fence_streaming_stores(bool stream) {
+  if (stream) _mm_sfence();
 }
 
 }  // namespace qat::quant::detail

@@ -62,19 +62,24 @@ QAT_AVX2 inline __m256 vec_silu_grad(__m256 x, __m256 e, __m256 dy) {
 }
 
 // ---- one parallel chunk: elements [0, vector_end) in vector lanes, the rest scalar ----
+// Which elements take the vector lanes is ATen's (their SiLU differs from the scalar
+// tail's), so a chunk cannot start with a scalar head up to an aligned output: it uses
+// streaming stores (fake_quant_lanes.h) only if its output starts aligned.
 
+template <bool Stream>
 QAT_AVX2 void forward_chunk_avx2(const float* x, float* z, int64_t n, int64_t vector_end, const Grid& g, Bounds b) {
   const VGrid vg = vec_grid(g);
   const VBounds vb = vec_bounds(b);
   int64_t i = 0;
   for (; i < vector_end; i += 8) {
     const __m256 v = _mm256_loadu_ps(x + i);
-    _mm256_storeu_ps(z + i, vec_forward(vec_silu(v, vec_exp_neg(v)), vg, vb));
+    store8<Stream>(z + i, vec_forward(vec_silu(v, vec_exp_neg(v)), vg, vb));
   }
   for (; i < n; ++i) z[i] = forward_lane(silu_lane(x[i]), g, b);
 }
 
 // dx = silu'(x) * STE(dz), the STE mask taken from silu(x) recomputed as the forward did.
+template <bool Stream>
 QAT_AVX2 void backward_chunk_avx2(const float* x, const float* dz, float* dx, int64_t n, int64_t vector_end,
                                   const Grid& g, Bounds b) {
   const VGrid vg = vec_grid(g);
@@ -83,7 +88,7 @@ QAT_AVX2 void backward_chunk_avx2(const float* x, const float* dz, float* dx, in
   for (; i < vector_end; i += 8) {
     const __m256 v = _mm256_loadu_ps(x + i), e = vec_exp_neg(v);
     const __m256 dy = vec_ste(vec_silu(v, e), _mm256_loadu_ps(dz + i), vg, vb);
-    _mm256_storeu_ps(dx + i, vec_silu_grad(v, e, dy));
+    store8<Stream>(dx + i, vec_silu_grad(v, e, dy));
   }
   for (; i < n; ++i) dx[i] = silu_fq_grad_lane(x[i], dz[i], g, b, true);
 }
@@ -98,14 +103,19 @@ void backward_chunk_scalar(const float* x, const float* dz, float* dx, int64_t n
 
 // Runs f(begin, length, vector_end) over the chunks ATen's TensorIterator gives a
 // contiguous tensor of n elements (at::parallel_for with its grain), vector_end being
-// where that chunk's scalar tail starts in ATen's vectorized loop.
+// where that chunk's scalar tail starts in ATen's vectorized loop. `stream`: f may
+// write with streaming stores, fenced once per chunk.
 template <class F>
-void aten_chunks(int64_t n, const AtenSiluForm& form, const F& f) {
+void aten_chunks(int64_t n, const AtenSiluForm& form, bool stream, const F& f) {
   at::parallel_for(0, n, at::internal::GRAIN_SIZE, [&](int64_t begin, int64_t end) {
     const int64_t len = end - begin;
     f(begin, len, form.vector_block == 0 ? 0 : len / form.vector_block * form.vector_block);
+    fence_streaming_stores(stream);
   });
 }
+
+// Streaming stores for a chunk writing to `out`: the whole output large enough, the chunk's start aligned.
+bool chunk_streams(bool stream, const float* out) { return stream && to_aligned(out, 8) == 0; }
 
 struct SiluFakeQuant : torch::autograd::Function<SiluFakeQuant> {
   static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, double scale, int64_t zero_point,
@@ -116,9 +126,11 @@ struct SiluFakeQuant : torch::autograd::Function<SiluFakeQuant> {
     auto z = at::empty_like(x);
     const float* xp = x.data_ptr<float>();
     float* zp = z.data_ptr<float>();
-    aten_chunks(x.numel(), form, [&](int64_t i, int64_t n, int64_t vector_end) {
+    const bool stream = streams(x.numel());
+    aten_chunks(x.numel(), form, stream, [&](int64_t i, int64_t n, int64_t vector_end) {
       if (vector_end == 0) return forward_chunk_scalar(xp + i, zp + i, n, g, b);
-      forward_chunk_avx2(xp + i, zp + i, n, vector_end, g, b);
+      if (chunk_streams(stream, zp + i)) return forward_chunk_avx2<true>(xp + i, zp + i, n, vector_end, g, b);
+      forward_chunk_avx2<false>(xp + i, zp + i, n, vector_end, g, b);
     });
     ctx->save_for_backward({x});
     save_per_tensor(ctx, scale, zero_point, quant_min, quant_max);
@@ -134,9 +146,13 @@ struct SiluFakeQuant : torch::autograd::Function<SiluFakeQuant> {
     auto dx = at::empty_like(x);
     const float *xp = x.data_ptr<float>(), *dzp = dz.data_ptr<float>();
     float* dxp = dx.data_ptr<float>();
-    aten_chunks(x.numel(), form, [&](int64_t i, int64_t n, int64_t vector_end) {
+    const bool stream = streams(x.numel());
+    aten_chunks(x.numel(), form, stream, [&](int64_t i, int64_t n, int64_t vector_end) {
       if (vector_end == 0) return backward_chunk_scalar(xp + i, dzp + i, dxp + i, n, g, b);
-      backward_chunk_avx2(xp + i, dzp + i, dxp + i, n, vector_end, g, b);
+      if (chunk_streams(stream, dxp + i)) {
+        return backward_chunk_avx2<true>(xp + i, dzp + i, dxp + i, n, vector_end, g, b);
+      }
+      backward_chunk_avx2<false>(xp + i, dzp + i, dxp + i, n, vector_end, g, b);
     });
     return {dx, {}, {}, {}, {}};
   }

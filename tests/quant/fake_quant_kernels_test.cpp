@@ -131,6 +131,17 @@ void expect_learnable_per_channel_matches(const at::Tensor& x, int64_t axis, Gri
   EXPECT_TRUE(same_bits(ours.dscale, aten.dscale)) << "scale gradient, axis " << axis;
 }
 
+// The four kernels on x (per channel along axis 1), at one thread and at two.
+void expect_every_kernel_matches_on_one_thread_and_two(const at::Tensor& x) {
+  for (const int threads : {1, 2}) {
+    const qat::testing::ScopedThreads guard(threads);
+    expect_per_tensor_matches(x, 0.02f, 3, kInt8);
+    expect_per_channel_matches(x, 1, kUint8, true);
+    expect_learnable_per_tensor_matches(x, 0.02f, 3.0f, kInt8);
+    expect_learnable_per_channel_matches(x, 1, kUint8, true);
+  }
+}
+
 // More elements than one ATen grain (32768), so that several threads share the work.
 const std::vector<int64_t> kOddShape = {3, 37, 29, 31};
 
@@ -228,14 +239,15 @@ TEST(FakeQuantKernels, LearnablePerChannelMatchesAten) {
 }
 
 TEST(FakeQuantKernels, SameBitsOnOneThreadAndTwo) {
-  const auto x = hard_values(kOddShape, 0.02f, 15);
-  for (const int threads : {1, 2}) {
-    const qat::testing::ScopedThreads guard(threads);
-    expect_per_tensor_matches(x, 0.02f, 3, kInt8);
-    expect_per_channel_matches(x, 1, kUint8, true);
-    expect_learnable_per_tensor_matches(x, 0.02f, 3.0f, kInt8);
-    expect_learnable_per_channel_matches(x, 1, kUint8, true);
-  }
+  expect_every_kernel_matches_on_one_thread_and_two(hard_values(kOddShape, 0.02f, 15));
+}
+
+TEST(FakeQuantKernels, StreamingStoresGiveTheSameBits) {
+  // Above the streaming size, and odd: the second thread's chunk, and every per-channel
+  // row (19043 elements), starts off the 32-byte alignment a streaming store needs.
+  const std::vector<int64_t> shape = {3, 37, 139, 137};
+  ASSERT_GE(3 * 37 * 139 * 137 * int64_t{4}, kStreamingStoreBytes);
+  expect_every_kernel_matches_on_one_thread_and_two(hard_values(shape, 0.02f, 16));
 }
 
 }  // namespace qat::quant

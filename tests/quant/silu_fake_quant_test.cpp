@@ -113,6 +113,16 @@ TEST(SiluFakeQuant, MatchesSiluThenFakeQuantBitForBitAtOneAndTwoThreads) {
   }
 }
 
+TEST(SiluFakeQuant, StreamingStoresGiveTheSameBits) {
+  // Above the streaming size: at two threads the second chunk of the odd size starts off
+  // the alignment of a streaming store (and writes through the cache), of the even size on it.
+  const int64_t streaming = kStreamingStoreBytes / 4;
+  for (const int threads : {1, 2}) {
+    const qat::testing::ScopedThreads guard(threads);
+    for (const int64_t n : {streaming + 45, streaming + 32768 * 2}) expect_matches(probe_input(n), 0.05f, 0, -128, 127);
+  }
+}
+
 TEST(SiluFakeQuant, FusedOnContiguousCpuTensorsTwoOpsOtherwise) {
   const auto x = probe_input(2 * 3 * 17 * 19).reshape({2, 3, 17, 19});
   auto fused = run(x, [](const at::Tensor& t) { return silu_fake_quant_per_tensor(t, 0.05f, 3, -128, 127); });
