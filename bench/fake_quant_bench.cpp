@@ -40,7 +40,7 @@ using qat::quant::QuantSpec;
 std::vector<at::Tensor> inputs(const benchmark::State& state) {
   at::manual_seed(0);
   const std::vector<int64_t> shape{state.range(0), state.range(1), state.range(2), state.range(3)};
-  const int64_t bytes = state.range(0) * state.range(1) * state.range(2) * state.range(3) * 4;
+  const int64_t bytes = c10::multiply_integers(shape) * 4;
   const int64_t count = state.range(5) == 0 ? 1 : 1 + (int64_t{128} << 20) / bytes;
   std::vector<at::Tensor> xs;
   for (int64_t i = 0; i < count; ++i) xs.push_back(at::randn(shape));
@@ -63,14 +63,16 @@ template <class F>
 void time_fwd_bwd(benchmark::State& state, const std::vector<at::Tensor>& xs, const std::vector<at::Tensor>& extra,
                   const F& f) {
   std::vector<at::Tensor> grads;
-  for (const auto& x : xs) grads.push_back(at::ones_like(x));
+  std::vector<std::vector<at::Tensor>> wrts;  // per x: x, then `extra`
+  for (const auto& x : xs) {
+    grads.push_back(at::ones_like(x));
+    wrts.push_back({x});
+    wrts.back().insert(wrts.back().end(), extra.begin(), extra.end());
+  }
   size_t turn = 0;
   for (auto _ : state) {
-    const auto& x = xs[turn];
-    std::vector<at::Tensor> wrt{x};
-    wrt.insert(wrt.end(), extra.begin(), extra.end());
-    const auto y = f(x);
-    benchmark::DoNotOptimize(torch::autograd::grad({y}, wrt, {grads[turn]}));
+    const auto y = f(xs[turn]);
+    benchmark::DoNotOptimize(torch::autograd::grad({y}, wrts[turn], {grads[turn]}));
     turn = (turn + 1) % xs.size();
   }
   set_bytes(state, xs[0], extra.empty() ? 5 : 7);

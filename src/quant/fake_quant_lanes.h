@@ -114,7 +114,10 @@ QAT_AVX2 inline __m256 vec_ste(__m256 x, __m256 dy, const VGrid& g, const VBound
 
 inline bool streams(int64_t numel) { return numel * static_cast<int64_t>(sizeof(float)) >= kStreamingStoreBytes; }
 
-// Elements before p + i is aligned for a streaming store (32 bytes), at most n.
+// Whether p is aligned for a streaming store (32 bytes).
+inline bool stream_aligned(const float* p) { return (reinterpret_cast<uintptr_t>(p) & 31) == 0; }
+
+// Elements before p + i is aligned for a streaming store, at most n.
 inline int64_t to_aligned(const float* p, int64_t n) {
   const auto bytes = (32 - (reinterpret_cast<uintptr_t>(p) & 31)) & 31;
   return std::min<int64_t>(n, static_cast<int64_t>(bytes / sizeof(float)));

@@ -115,7 +115,7 @@ void aten_chunks(int64_t n, const AtenSiluForm& form, bool stream, const F& f) {
 }
 
 // Streaming stores for a chunk writing to `out`: the whole output large enough, the chunk's start aligned.
-bool chunk_streams(bool stream, const float* out) { return stream && to_aligned(out, 8) == 0; }
+bool chunk_streams(bool stream, const float* out) { return stream && stream_aligned(out); }
 
 struct SiluFakeQuant : torch::autograd::Function<SiluFakeQuant> {
   static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, double scale, int64_t zero_point,

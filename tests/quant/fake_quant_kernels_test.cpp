@@ -245,9 +245,9 @@ TEST(FakeQuantKernels, SameBitsOnOneThreadAndTwo) {
 TEST(FakeQuantKernels, StreamingStoresGiveTheSameBits) {
   // Above the streaming size, and odd: the second thread's chunk, and every per-channel
   // row (19043 elements), starts off the 32-byte alignment a streaming store needs.
-  const std::vector<int64_t> shape = {3, 37, 139, 137};
-  ASSERT_GE(3 * 37 * 139 * 137 * int64_t{4}, kStreamingStoreBytes);
-  expect_every_kernel_matches_on_one_thread_and_two(hard_values(shape, 0.02f, 16));
+  const auto x = hard_values({3, 37, 139, 137}, 0.02f, 16);
+  ASSERT_GE(x.numel() * int64_t{4}, kStreamingStoreBytes);
+  expect_every_kernel_matches_on_one_thread_and_two(x);
 }
 
 }  // namespace qat::quant

@@ -17,7 +17,8 @@
 // the reference the CPU kernels must match.
 //
 // An output of at least kStreamingStoreBytes is written with streaming (non-temporal)
-// stores, around the caches: the same values, a third less memory traffic per pass.
+// stores, around the caches: the same values, with a third less memory traffic in the
+// forward pass and a quarter less in the backward.
 #pragma once
 
 #include <ATen/ATen.h>
