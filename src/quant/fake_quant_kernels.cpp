@@ -20,13 +20,13 @@ using namespace detail;
 
 // Per-element parameters: element i of the row uses entry i (per-channel on the last axis).
 struct Lanes {
-  const float* scale;
-  const float* inv_scale;
-  const float* zero;
+  const float *scale, *inv_scale, *zero, *lo, *hi, *t_lo, *t_hi;
 };
 
 inline Grid at_lane(const Grid& g, int64_t) { return g; }
-inline Grid at_lane(const Lanes& l, int64_t i) { return {l.scale[i], l.inv_scale[i], l.zero[i]}; }
+inline Grid at_lane(const Lanes& l, int64_t i) {
+  return {l.scale[i], l.inv_scale[i], l.zero[i], l.lo[i], l.hi[i], l.t_lo[i], l.t_hi[i]};
+}
 
 // The LSQ backward rounds zero_point + x * inv_scale (zero point added before rounding).
 inline void lsq_lane(float x, float dy, const Grid& g, Bounds b, float* dx, float* ds) {
@@ -47,34 +47,36 @@ inline void lsq_lane(float x, float dy, const Grid& g, Bounds b, float* dx, floa
 
 QAT_AVX2 inline VGrid vec_lane(const Grid& g, int64_t) { return vec_grid(g); }
 QAT_AVX2 inline VGrid vec_lane(const Lanes& l, int64_t i) {
-  return {_mm256_loadu_ps(l.scale + i), _mm256_loadu_ps(l.inv_scale + i), _mm256_loadu_ps(l.zero + i)};
+  // Each kernel reads only the entries its lanes use; the compiler drops the other loads.
+  return {_mm256_loadu_ps(l.scale + i), _mm256_loadu_ps(l.inv_scale + i), _mm256_loadu_ps(l.zero + i),
+          _mm256_loadu_ps(l.lo + i),    _mm256_loadu_ps(l.hi + i),        _mm256_loadu_ps(l.t_lo + i),
+          _mm256_loadu_ps(l.t_hi + i)};
 }
 
 // Each row: a scalar head up to the first aligned output (when streaming), vector lanes,
 // a scalar tail. The lanes are the same arithmetic either way, so where a row splits
-// does not change a bit.
+// does not change a bit. The vector loops are unrolled: a lane's few operations would
+// leave the loop's own instructions a large share of the issue slots.
 template <bool Stream, class G>
-QAT_AVX2 void forward_avx2(const float* x, float* y, int64_t n, const G& grid, Bounds b) {
-  const VBounds vb = vec_bounds(b);
+QAT_AVX2 void forward_avx2(const float* x, float* y, int64_t n, const G& grid) {
   int64_t i = 0;
-  for (const int64_t head = Stream ? to_aligned(y, n) : 0; i < head; ++i) {
-    y[i] = forward_lane(x[i], at_lane(grid, i), b);
-  }
-  for (; i + 8 <= n; i += 8) store8<Stream>(y + i, vec_forward(_mm256_loadu_ps(x + i), vec_lane(grid, i), vb));
-  for (; i < n; ++i) y[i] = forward_lane(x[i], at_lane(grid, i), b);
+  for (const int64_t head = Stream ? to_aligned(y, n) : 0; i < head; ++i) y[i] = forward_lane(x[i], at_lane(grid, i));
+#pragma GCC unroll 4
+  for (; i + 8 <= n; i += 8) store8<Stream>(y + i, vec_forward(_mm256_loadu_ps(x + i), vec_lane(grid, i)));
+  for (; i < n; ++i) y[i] = forward_lane(x[i], at_lane(grid, i));
 }
 
 template <bool Stream, class G>
-QAT_AVX2 void ste_avx2(const float* x, const float* dy, float* dx, int64_t n, const G& grid, Bounds b) {
-  const VBounds vb = vec_bounds(b);
+QAT_AVX2 void ste_avx2(const float* x, const float* dy, float* dx, int64_t n, const G& grid) {
   int64_t i = 0;
   for (const int64_t head = Stream ? to_aligned(dx, n) : 0; i < head; ++i) {
-    dx[i] = ste_lane(x[i], dy[i], at_lane(grid, i), b);
+    dx[i] = ste_lane(x[i], dy[i], at_lane(grid, i));
   }
+#pragma GCC unroll 4
   for (; i + 8 <= n; i += 8) {
-    store8<Stream>(dx + i, vec_ste(_mm256_loadu_ps(x + i), _mm256_loadu_ps(dy + i), vec_lane(grid, i), vb));
+    store8<Stream>(dx + i, vec_ste(_mm256_loadu_ps(x + i), _mm256_loadu_ps(dy + i), vec_lane(grid, i)));
   }
-  for (; i < n; ++i) dx[i] = ste_lane(x[i], dy[i], at_lane(grid, i), b);
+  for (; i < n; ++i) dx[i] = ste_lane(x[i], dy[i], at_lane(grid, i));
 }
 
 // dx and ds have the same layout and alignment (both empty_like(x)), so one head serves both.
@@ -108,15 +110,15 @@ QAT_AVX2 void lsq_avx2(const float* x, const float* dy, float* dx, float* ds, in
 // when the whole output is large enough (streams()) ----
 
 template <class G>
-void forward_row(const float* x, float* y, int64_t n, const G& g, Bounds b, bool stream) {
-  if (has_avx2()) return stream ? forward_avx2<true>(x, y, n, g, b) : forward_avx2<false>(x, y, n, g, b);
-  for (int64_t i = 0; i < n; ++i) y[i] = forward_lane(x[i], at_lane(g, i), b);
+void forward_row(const float* x, float* y, int64_t n, const G& g, bool stream) {
+  if (has_avx2()) return stream ? forward_avx2<true>(x, y, n, g) : forward_avx2<false>(x, y, n, g);
+  for (int64_t i = 0; i < n; ++i) y[i] = forward_lane(x[i], at_lane(g, i));
 }
 
 template <class G>
-void ste_row(const float* x, const float* dy, float* dx, int64_t n, const G& g, Bounds b, bool stream) {
-  if (has_avx2()) return stream ? ste_avx2<true>(x, dy, dx, n, g, b) : ste_avx2<false>(x, dy, dx, n, g, b);
-  for (int64_t i = 0; i < n; ++i) dx[i] = ste_lane(x[i], dy[i], at_lane(g, i), b);
+void ste_row(const float* x, const float* dy, float* dx, int64_t n, const G& g, bool stream) {
+  if (has_avx2()) return stream ? ste_avx2<true>(x, dy, dx, n, g) : ste_avx2<false>(x, dy, dx, n, g);
+  for (int64_t i = 0; i < n; ++i) dx[i] = ste_lane(x[i], dy[i], at_lane(g, i));
 }
 
 template <class G>
@@ -167,22 +169,30 @@ void parallel_span(int64_t n, bool stream, const F& f) {
   });
 }
 
-// Per-channel parameters in float, one entry per channel.
+// Per-channel parameters in float, one Grid's fields per channel (side by side, for the vector lanes).
 struct Channels {
-  std::vector<float> scale, inv_scale, zero;
-  Grid grid(int64_t c) const { return {scale[c], inv_scale[c], zero[c]}; }
-  Lanes lanes() const { return {scale.data(), inv_scale.data(), zero.data()}; }
+  std::vector<float> scale, inv_scale, zero, lo, hi, t_lo, t_hi;
+  Grid grid(int64_t c) const { return {scale[c], inv_scale[c], zero[c], lo[c], hi[c], t_lo[c], t_hi[c]}; }
+  Lanes lanes() const {
+    return {scale.data(), inv_scale.data(), zero.data(), lo.data(), hi.data(), t_lo.data(), t_hi.data()};
+  }
 };
 
-Channels channels(const at::Tensor& scale, const at::Tensor& zero_point) {
+// The zero points must lie in the grid, as ATen's ops require (its arithmetic, and ours, assume it).
+Channels channels(const at::Tensor& scale, const at::Tensor& zero_point, Bounds b) {
   const auto s = scale.detach().to(at::kFloat).contiguous();
   const auto z = zero_point.detach().to(at::kFloat).contiguous();  // int32 and rounded floats are exact
   const auto n = s.numel();
   Channels ch;
-  ch.scale.assign(s.data_ptr<float>(), s.data_ptr<float>() + n);
-  ch.zero.assign(z.data_ptr<float>(), z.data_ptr<float>() + n);
-  ch.inv_scale.resize(static_cast<size_t>(n));
-  for (int64_t c = 0; c < n; ++c) ch.inv_scale[c] = 1.0f / ch.scale[c];
+  for (auto* v : {&ch.scale, &ch.inv_scale, &ch.zero, &ch.lo, &ch.hi, &ch.t_lo, &ch.t_hi}) v->resize(n);
+  for (int64_t c = 0; c < n; ++c) {
+    const float zc = z.data_ptr<float>()[c];
+    TORCH_CHECK(zc >= b.qmin && zc <= b.qmax, "fake quantization: zero point ", zc, " of channel ", c,
+                " is outside [", b.qmin, ", ", b.qmax, "]");
+    const Grid g = grid_of(s.data_ptr<float>()[c], zc, b);
+    ch.scale[c] = g.scale, ch.inv_scale[c] = g.inv_scale, ch.zero[c] = g.zero;
+    ch.lo[c] = g.lo, ch.hi[c] = g.hi, ch.t_lo[c] = g.t_lo, ch.t_hi[c] = g.t_hi;
+  }
   return ch;
 }
 
@@ -215,23 +225,23 @@ void per_channel_rows(const ChannelShape& s, const Channels& ch, bool stream, co
 // ---- the autograd functions ----
 
 // y = x fake-quantized on one grid (x dense: contiguous in some layout, as dense() gives).
-at::Tensor forward_per_tensor(const at::Tensor& xd, const Grid& g, const Bounds& b) {
+at::Tensor forward_per_tensor(const at::Tensor& xd, const Grid& g) {
   auto y = at::empty_like(xd);
   const float* xp = xd.data_ptr<float>();
   float* yp = y.data_ptr<float>();
   const bool stream = streams(xd.numel());
-  parallel_span(xd.numel(), stream, [&](int64_t i, int64_t n) { forward_row(xp + i, yp + i, n, g, b, stream); });
+  parallel_span(xd.numel(), stream, [&](int64_t i, int64_t n) { forward_row(xp + i, yp + i, n, g, stream); });
   return y;
 }
 
 // y = x fake-quantized with channel c along `axis` on its own grid (x contiguous).
-at::Tensor forward_per_channel(const at::Tensor& xc, int64_t axis, const Channels& ch, const Bounds& b) {
+at::Tensor forward_per_channel(const at::Tensor& xc, int64_t axis, const Channels& ch) {
   auto y = at::empty_like(xc, at::MemoryFormat::Contiguous);
   const float* xp = xc.data_ptr<float>();
   float* yp = y.data_ptr<float>();
   const bool stream = streams(xc.numel());
   per_channel_rows(channel_shape(xc, axis), ch, stream,
-                   [&](int64_t off, int64_t n, const auto& g) { forward_row(xp + off, yp + off, n, g, b, stream); });
+                   [&](int64_t off, int64_t n, const auto& g) { forward_row(xp + off, yp + off, n, g, stream); });
   return y;
 }
 
@@ -239,8 +249,8 @@ struct PerTensor : torch::autograd::Function<PerTensor> {
   static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, double scale, int64_t zero_point,
                             int64_t quant_min, int64_t quant_max) {
     const auto xd = dense(x);
-    const Grid g = grid_of(static_cast<float>(scale), static_cast<float>(zero_point));
-    const at::Tensor y = forward_per_tensor(xd, g, bounds(quant_min, quant_max));
+    const Grid g = grid_of(static_cast<float>(scale), static_cast<float>(zero_point), bounds(quant_min, quant_max));
+    const at::Tensor y = forward_per_tensor(xd, g);
     ctx->save_for_backward({xd});
     save_per_tensor(ctx, scale, zero_point, quant_min, quant_max);
     return y;
@@ -250,13 +260,12 @@ struct PerTensor : torch::autograd::Function<PerTensor> {
     const auto x = ctx->get_saved_variables()[0];
     const auto dy = laid_out_as(grads[0], x);
     const Grid g = saved_per_tensor_grid(ctx);
-    const Bounds b = saved_bounds(ctx);
     auto dx = at::empty_like(x);
     const float *xp = x.data_ptr<float>(), *dyp = dy.data_ptr<float>();
     float* dxp = dx.data_ptr<float>();
     const bool stream = streams(x.numel());
     parallel_span(x.numel(), stream,
-                  [&](int64_t i, int64_t n) { ste_row(xp + i, dyp + i, dxp + i, n, g, b, stream); });
+                  [&](int64_t i, int64_t n) { ste_row(xp + i, dyp + i, dxp + i, n, g, stream); });
     return {dx, {}, {}, {}, {}};
   }
 };
@@ -265,8 +274,8 @@ struct PerChannel : torch::autograd::Function<PerChannel> {
   static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& scale,
                             const at::Tensor& zero_point, int64_t axis, int64_t quant_min, int64_t quant_max) {
     const auto xc = x.contiguous();
-    const Channels ch = channels(scale, zero_point);
-    const at::Tensor y = forward_per_channel(xc, axis, ch, bounds(quant_min, quant_max));
+    const Channels ch = channels(scale, zero_point, bounds(quant_min, quant_max));
+    const at::Tensor y = forward_per_channel(xc, axis, ch);
     ctx->save_for_backward({xc, scale.detach(), zero_point.detach()});
     ctx->saved_data["axis"] = axis;
     save_bounds(ctx, quant_min, quant_max);
@@ -277,15 +286,14 @@ struct PerChannel : torch::autograd::Function<PerChannel> {
     const auto saved = ctx->get_saved_variables();
     const auto& x = saved[0];
     const auto dy = grads[0].contiguous();
-    const Channels ch = channels(saved[1], saved[2]);
-    const Bounds b = saved_bounds(ctx);
+    const Channels ch = channels(saved[1], saved[2], saved_bounds(ctx));
     auto dx = at::empty_like(x, at::MemoryFormat::Contiguous);
     const float *xp = x.data_ptr<float>(), *dyp = dy.data_ptr<float>();
     float* dxp = dx.data_ptr<float>();
     const bool stream = streams(x.numel());
     const int64_t axis = ctx->saved_data["axis"].toInt();
     per_channel_rows(channel_shape(x, axis), ch, stream, [&](int64_t off, int64_t n, const auto& g) {
-      ste_row(xp + off, dyp + off, dxp + off, n, g, b, stream);
+      ste_row(xp + off, dyp + off, dxp + off, n, g, stream);
     });
     return {dx, {}, {}, {}, {}, {}};
   }
@@ -307,8 +315,8 @@ struct LearnablePerTensor : torch::autograd::Function<LearnablePerTensor> {
                             const at::Tensor& zero_point, int64_t quant_min, int64_t quant_max) {
     const auto xd = dense(x);
     const auto zero = static_cast<float>(lsq_forward_zero_point(zero_point, quant_min, quant_max));
-    const Grid g = grid_of(scale.item<float>(), zero);
-    const at::Tensor y = forward_per_tensor(xd, g, bounds(quant_min, quant_max));
+    const Grid g = grid_of(scale.item<float>(), zero, bounds(quant_min, quant_max));
+    const at::Tensor y = forward_per_tensor(xd, g);
     ctx->save_for_backward({x, xd, scale, zero_point});
     save_bounds(ctx, quant_min, quant_max);
     return y;
@@ -320,8 +328,8 @@ struct LearnablePerTensor : torch::autograd::Function<LearnablePerTensor> {
     const int64_t quant_min = ctx->saved_data["quant_min"].toInt(), quant_max = ctx->saved_data["quant_max"].toInt();
     const auto dy = laid_out_as(grads[0], x);
     const auto zero = static_cast<float>(lsq_backward_zero_point(saved[3], quant_min, quant_max));
-    const Grid g = grid_of(scale.item<float>(), zero);
     const Bounds b = bounds(quant_min, quant_max);
+    const Grid g = grid_of(scale.item<float>(), zero, b);
     const bool want_scale = ctx->needs_input_grad(1);
     auto dx = at::empty_like(x);
     at::Tensor ds = want_scale ? at::empty_like(x) : at::Tensor();
@@ -344,8 +352,8 @@ struct LearnablePerChannel : torch::autograd::Function<LearnablePerChannel> {
     const auto xc = x.contiguous();
     // ATen's _get_rounded_zero_point: round half to even, clamp; the forward then casts to int32.
     const auto zero = zero_point.detach().round().clamp(quant_min, quant_max);
-    const Channels ch = channels(scale, zero);
-    const at::Tensor y = forward_per_channel(xc, axis, ch, bounds(quant_min, quant_max));
+    const Channels ch = channels(scale, zero, bounds(quant_min, quant_max));
+    const at::Tensor y = forward_per_channel(xc, axis, ch);
     ctx->save_for_backward({x, xc, scale, zero});
     ctx->saved_data["axis"] = axis;
     save_bounds(ctx, quant_min, quant_max);
@@ -357,8 +365,8 @@ struct LearnablePerChannel : torch::autograd::Function<LearnablePerChannel> {
     const auto &original = saved[0], &x = saved[1], &scale = saved[2];
     const int64_t axis = ctx->saved_data["axis"].toInt();
     const auto dy = grads[0].contiguous();
-    const Channels ch = channels(scale, saved[3]);
     const Bounds b = saved_bounds(ctx);
+    const Channels ch = channels(scale, saved[3], b);
     const bool want_scale = ctx->needs_input_grad(1);
     auto dx = at::empty_like(x, at::MemoryFormat::Contiguous);
     at::Tensor ds = want_scale ? at::empty_like(x, at::MemoryFormat::Contiguous) : at::Tensor();
@@ -384,15 +392,15 @@ struct LearnablePerChannel : torch::autograd::Function<LearnablePerChannel> {
 }  // namespace
 
 // The kernels below are CPU code (AVX2 or scalar lanes). A tensor on another device (a
-// CUDA build) takes ATen's own ops, which these are bit-identical to, on that device.
+// CUDA build) takes ATen's own ops, which these are bit-identical to, on that device, and
+// so does a grid wider than the kernels' arithmetic is exact for (detail::exact_grid; a
+// 16-bit QuantSpec is well inside it) or a zero point outside the grid, which ATen refuses.
 
 at::Tensor fake_quant_per_tensor(const at::Tensor& x, float scale, int64_t zero_point, int64_t quant_min,
                                  int64_t quant_max) {
   check_float(x);
-  if (!x.is_cpu()) {
-    return at::fake_quantize_per_tensor_affine(x, at::full({1}, scale, x.options()),
-                                               at::full({1}, zero_point, x.options().dtype(at::kInt)), quant_min,
-                                               quant_max);
+  if (!x.is_cpu() || !detail::exact_grid(quant_min, quant_max) || zero_point < quant_min || zero_point > quant_max) {
+    return at::fake_quantize_per_tensor_affine(x, scale, zero_point, quant_min, quant_max);
   }
   return PerTensor::apply(x, static_cast<double>(scale), zero_point, quant_min, quant_max);
 }
@@ -400,7 +408,7 @@ at::Tensor fake_quant_per_tensor(const at::Tensor& x, float scale, int64_t zero_
 at::Tensor fake_quant_per_channel(const at::Tensor& x, const at::Tensor& scale, const at::Tensor& zero_point,
                                   int64_t axis, int64_t quant_min, int64_t quant_max) {
   check_float(x);
-  if (!x.is_cpu()) {
+  if (!x.is_cpu() || !detail::exact_grid(quant_min, quant_max)) {
     return at::fake_quantize_per_channel_affine(x, scale.to(x.device()), zero_point.to(x.device(), at::kInt), axis,
                                                 quant_min, quant_max);
   }
@@ -410,7 +418,7 @@ at::Tensor fake_quant_per_channel(const at::Tensor& x, const at::Tensor& scale, 
 at::Tensor fake_quant_learnable_per_tensor(const at::Tensor& x, const at::Tensor& scale, const at::Tensor& zero_point,
                                            int64_t quant_min, int64_t quant_max) {
   check_float(x);
-  if (!x.is_cpu()) {
+  if (!x.is_cpu() || !detail::exact_grid(quant_min, quant_max)) {
     return at::_fake_quantize_learnable_per_tensor_affine(x, scale.to(x.device()), zero_point.to(x.device()),
                                                           quant_min, quant_max);
   }
@@ -421,7 +429,7 @@ at::Tensor fake_quant_learnable_per_channel(const at::Tensor& x, const at::Tenso
                                             const at::Tensor& zero_point, int64_t axis, int64_t quant_min,
                                             int64_t quant_max) {
   check_float(x);
-  if (!x.is_cpu()) {
+  if (!x.is_cpu() || !detail::exact_grid(quant_min, quant_max)) {
     return at::_fake_quantize_learnable_per_channel_affine(x, scale.to(x.device()), zero_point.to(x.device()), axis,
                                                            quant_min, quant_max);
   }

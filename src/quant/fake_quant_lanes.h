@@ -37,38 +37,78 @@ inline Bounds bounds(int64_t quant_min, int64_t quant_max) {
   return {static_cast<float>(quant_min), static_cast<float>(quant_max)};
 }
 
-// One channel's (or the whole tensor's) parameters in the float form ATen computes with.
+// A grid within kExactGridMagnitude either side of zero, its zero point inside it (the
+// kernels check that as ATen does): the arithmetic below is exact for it (see Grid); a
+// wider grid takes ATen's op.
+constexpr int64_t kExactGridMagnitude = int64_t{1} << 21;
+inline bool exact_grid(int64_t quant_min, int64_t quant_max) {
+  return -kExactGridMagnitude <= quant_min && quant_max <= kExactGridMagnitude;
+}
+
+// One channel's (or the whole tensor's) parameters in the float form ATen computes with,
+// and its bounds relative to the zero point. ATen's q = zero_point + nearbyint(x *
+// inv_scale) is clamped to [quant_min, quant_max] and the zero point taken off again;
+// r = nearbyint(x * inv_scale) clamped to [lo, hi] = [quant_min, quant_max] - zero_point
+// is the same integer, two operations fewer per element. (On a grid within
+// kExactGridMagnitude, zero_point + r is exact wherever it can land inside the grid, and
+// beyond 2^23 both lie outside on the same side.) Whether r lies in [lo, hi], the
+// straight-through mask, is whether t = x * inv_scale lies in [t_lo, t_hi], the extreme
+// floats that round into it (half to even), which saves the rounding too.
 struct Grid {
   float scale, inv_scale, zero;
+  float lo, hi;
+  float t_lo, t_hi;
 };
-inline Grid grid_of(float scale, float zero) { return {scale, 1.0f / scale, zero}; }
+
+// The least float that rounds (half to even) to k or above: k - 1/2 if k is even, else just above it.
+inline float least_rounding_to(float k) {
+  const float half = k - 0.5f;
+  return std::fmod(k, 2.0f) == 0.0f ? half : std::nextafter(half, INFINITY);
+}
+// The greatest float that rounds to k or below: k + 1/2 if k is even, else just below it.
+inline float greatest_rounding_to(float k) {
+  const float half = k + 0.5f;
+  return std::fmod(k, 2.0f) == 0.0f ? half : std::nextafter(half, -INFINITY);
+}
+
+inline Grid grid_of(float scale, float zero, Bounds b) {
+  const float lo = b.qmin - zero, hi = b.qmax - zero;
+  return {scale, 1.0f / scale, zero, lo, hi, least_rounding_to(lo), greatest_rounding_to(hi)};
+}
 
 // ---- scalar lanes ----
 
-// q = zero_point + nearbyint(x * inv_scale), an integer-valued float (or NaN/inf).
-inline float grid_value(float x, const Grid& g) { return g.zero + std::nearbyint(x * g.inv_scale); }
+// ATen's (clamp(int64(q), quant_min, quant_max) - zero_point) * scale, as r clamped to
+// [lo, hi] times scale. NaN and int64 overflow give quant_min: round(t) reaches 2^63
+// exactly when t does (floats that large are integers). r is -0 where t rounds to zero
+// from below, while ATen's integer difference is +0: adding +0 to the product turns -0
+// into +0 and leaves every other value as it is, fused with the product or not.
+inline float forward_lane(float x, const Grid& g) {
+  const float t = x * g.inv_scale;
+  const float r = std::nearbyint(t);
+  float c = r >= g.lo && t < kInt64Overflow ? r : g.lo;
+  c = c <= g.hi ? c : g.hi;
+  return c * g.scale + 0.0f;
+}
+
+// dy where q is inside the grid, else 0 (a signed zero, as ATen's dy * mask).
+inline float ste_lane(float x, float dy, const Grid& g) {
+  const float t = x * g.inv_scale;
+  return dy * (t >= g.t_lo && t <= g.t_hi ? 1.0f : 0.0f);
+}
+
+// q for the LSQ backward, which rounds zero_point + x * inv_scale as a whole, against
+// quant_min and quant_max.
 inline bool inside(float q, Bounds b) { return q >= b.qmin && q <= b.qmax; }
-
-// (clamp(int64(q), quant_min, quant_max) - zero_point) * scale.
-inline float dequantized(float q, const Grid& g, Bounds b) {
-  float c = q >= b.qmin && q < kInt64Overflow ? q : b.qmin;  // NaN and int64 overflow give quant_min
-  c = c <= b.qmax ? c : b.qmax;
-  return (c - g.zero) * g.scale;
-}
-
-inline float forward_lane(float x, const Grid& g, Bounds b) { return dequantized(grid_value(x, g), g, b); }
-
-inline float ste_lane(float x, float dy, const Grid& g, Bounds b) {
-  return dy * (inside(grid_value(x, g), b) ? 1.0f : 0.0f);
-}
 
 // ---- AVX2 lanes: the same operations eight at a time ----
 
 struct VGrid {
-  __m256 scale, inv_scale, zero;
+  __m256 scale, inv_scale, zero, lo, hi, t_lo, t_hi;
 };
 QAT_AVX2 inline VGrid vec_grid(const Grid& g) {
-  return {_mm256_set1_ps(g.scale), _mm256_set1_ps(g.inv_scale), _mm256_set1_ps(g.zero)};
+  return {_mm256_set1_ps(g.scale), _mm256_set1_ps(g.inv_scale), _mm256_set1_ps(g.zero), _mm256_set1_ps(g.lo),
+          _mm256_set1_ps(g.hi),    _mm256_set1_ps(g.t_lo),      _mm256_set1_ps(g.t_hi)};
 }
 
 struct VBounds {
@@ -80,24 +120,20 @@ QAT_AVX2 inline VBounds vec_bounds(Bounds b) {
 
 constexpr int kRound = _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC;  // nearbyint: half to even
 
-QAT_AVX2 inline __m256 vec_grid_value(__m256 x, const VGrid& g) {
-  return _mm256_add_ps(g.zero, _mm256_round_ps(_mm256_mul_ps(x, g.inv_scale), kRound));
-}
 QAT_AVX2 inline __m256 vec_inside(__m256 q, const VBounds& b) {
   return _mm256_and_ps(_mm256_cmp_ps(q, b.qmin, _CMP_GE_OQ), _mm256_cmp_ps(q, b.qmax, _CMP_LE_OQ));
 }
-QAT_AVX2 inline __m256 vec_dequantized(__m256 q, const VGrid& g, const VBounds& b) {
-  // max_ps returns its second operand for NaN: quant_min, as ATen's int64 cast does.
-  __m256 c = _mm256_min_ps(_mm256_max_ps(q, b.qmin), b.qmax);
-  c = _mm256_blendv_ps(c, b.qmin, _mm256_cmp_ps(q, b.overflow, _CMP_GE_OQ));
-  return _mm256_mul_ps(_mm256_sub_ps(c, g.zero), g.scale);
+QAT_AVX2 inline __m256 vec_forward(__m256 x, const VGrid& g) {
+  const __m256 t = _mm256_mul_ps(x, g.inv_scale);
+  // max_ps returns its second operand for NaN: lo, as ATen's int64 cast gives quant_min.
+  __m256 c = _mm256_min_ps(_mm256_max_ps(_mm256_round_ps(t, kRound), g.lo), g.hi);
+  c = _mm256_blendv_ps(c, g.lo, _mm256_cmp_ps(t, _mm256_set1_ps(kInt64Overflow), _CMP_GE_OQ));
+  return _mm256_fmadd_ps(c, g.scale, _mm256_setzero_ps());  // + 0: -0 becomes +0 (see forward_lane)
 }
-QAT_AVX2 inline __m256 vec_forward(__m256 x, const VGrid& g, const VBounds& b) {
-  return vec_dequantized(vec_grid_value(x, g), g, b);
-}
-// dy where x is representable, else 0 (a signed zero, as ATen's dy * mask).
-QAT_AVX2 inline __m256 vec_ste(__m256 x, __m256 dy, const VGrid& g, const VBounds& b) {
-  return _mm256_mul_ps(dy, _mm256_and_ps(vec_inside(vec_grid_value(x, g), b), _mm256_set1_ps(1.0f)));
+QAT_AVX2 inline __m256 vec_ste(__m256 x, __m256 dy, const VGrid& g) {
+  const __m256 t = _mm256_mul_ps(x, g.inv_scale);
+  const __m256 in = _mm256_and_ps(_mm256_cmp_ps(t, g.t_lo, _CMP_GE_OQ), _mm256_cmp_ps(t, g.t_hi, _CMP_LE_OQ));
+  return _mm256_mul_ps(dy, _mm256_and_ps(in, _mm256_set1_ps(1.0f)));
 }
 
 // ---- stores ----

@@ -30,7 +30,7 @@ inline void save_per_tensor(torch::autograd::AutogradContext* ctx, double scale,
 /// The grid save_per_tensor's qparams give, computed as the forward computed it.
 inline Grid saved_per_tensor_grid(torch::autograd::AutogradContext* ctx) {
   return grid_of(static_cast<float>(ctx->saved_data["scale"].toDouble()),
-                 static_cast<float>(ctx->saved_data["zero_point"].toInt()));
+                 static_cast<float>(ctx->saved_data["zero_point"].toInt()), saved_bounds(ctx));
 }
 
 }  // namespace qat::quant::detail

@@ -44,9 +44,9 @@ inline float silu_grad_lane(float x, float e, float dy, bool fma) {
 }
 
 // One element of the fused kernel's backward: silu'(x) times the STE of dz at silu(x).
-inline float silu_fq_grad_lane(float x, float dz, const Grid& g, Bounds b, bool fma) {
+inline float silu_fq_grad_lane(float x, float dz, const Grid& g, bool fma) {
   const float e = std::exp(-x);
-  return silu_grad_lane(x, e, ste_lane(x / (1.0f + e), dz, g, b), fma);
+  return silu_grad_lane(x, e, ste_lane(x / (1.0f + e), dz, g), fma);
 }
 
 // ---- the same, eight AVX2 lanes at a time (the vector part of a chunk) ----
@@ -67,38 +67,36 @@ QAT_AVX2 inline __m256 vec_silu_grad(__m256 x, __m256 e, __m256 dy) {
 // streaming stores (fake_quant_lanes.h) only if its output starts aligned.
 
 template <bool Stream>
-QAT_AVX2 void forward_chunk_avx2(const float* x, float* z, int64_t n, int64_t vector_end, const Grid& g, Bounds b) {
+QAT_AVX2 void forward_chunk_avx2(const float* x, float* z, int64_t n, int64_t vector_end, const Grid& g) {
   const VGrid vg = vec_grid(g);
-  const VBounds vb = vec_bounds(b);
   int64_t i = 0;
   for (; i < vector_end; i += 8) {
     const __m256 v = _mm256_loadu_ps(x + i);
-    store8<Stream>(z + i, vec_forward(vec_silu(v, vec_exp_neg(v)), vg, vb));
+    store8<Stream>(z + i, vec_forward(vec_silu(v, vec_exp_neg(v)), vg));
   }
-  for (; i < n; ++i) z[i] = forward_lane(silu_lane(x[i]), g, b);
+  for (; i < n; ++i) z[i] = forward_lane(silu_lane(x[i]), g);
 }
 
 // dx = silu'(x) * STE(dz), the STE mask taken from silu(x) recomputed as the forward did.
 template <bool Stream>
 QAT_AVX2 void backward_chunk_avx2(const float* x, const float* dz, float* dx, int64_t n, int64_t vector_end,
-                                  const Grid& g, Bounds b) {
+                                  const Grid& g) {
   const VGrid vg = vec_grid(g);
-  const VBounds vb = vec_bounds(b);
   int64_t i = 0;
   for (; i < vector_end; i += 8) {
     const __m256 v = _mm256_loadu_ps(x + i), e = vec_exp_neg(v);
-    const __m256 dy = vec_ste(vec_silu(v, e), _mm256_loadu_ps(dz + i), vg, vb);
+    const __m256 dy = vec_ste(vec_silu(v, e), _mm256_loadu_ps(dz + i), vg);
     store8<Stream>(dx + i, vec_silu_grad(v, e, dy));
   }
-  for (; i < n; ++i) dx[i] = silu_fq_grad_lane(x[i], dz[i], g, b, true);
+  for (; i < n; ++i) dx[i] = silu_fq_grad_lane(x[i], dz[i], g, true);
 }
 
 // The scalar lanes alone: ATen's DEFAULT kernels, or a CPU without AVX2.
-void forward_chunk_scalar(const float* x, float* z, int64_t n, const Grid& g, Bounds b) {
-  for (int64_t i = 0; i < n; ++i) z[i] = forward_lane(silu_lane(x[i]), g, b);
+void forward_chunk_scalar(const float* x, float* z, int64_t n, const Grid& g) {
+  for (int64_t i = 0; i < n; ++i) z[i] = forward_lane(silu_lane(x[i]), g);
 }
-void backward_chunk_scalar(const float* x, const float* dz, float* dx, int64_t n, const Grid& g, Bounds b) {
-  for (int64_t i = 0; i < n; ++i) dx[i] = silu_fq_grad_lane(x[i], dz[i], g, b, false);
+void backward_chunk_scalar(const float* x, const float* dz, float* dx, int64_t n, const Grid& g) {
+  for (int64_t i = 0; i < n; ++i) dx[i] = silu_fq_grad_lane(x[i], dz[i], g, false);
 }
 
 // Runs f(begin, length, vector_end) over the chunks ATen's TensorIterator gives a
@@ -121,16 +119,15 @@ struct SiluFakeQuant : torch::autograd::Function<SiluFakeQuant> {
   static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, double scale, int64_t zero_point,
                             int64_t quant_min, int64_t quant_max) {
     const AtenSiluForm form = *aten_silu_form();
-    const Grid g = grid_of(static_cast<float>(scale), static_cast<float>(zero_point));
-    const Bounds b = bounds(quant_min, quant_max);
+    const Grid g = grid_of(static_cast<float>(scale), static_cast<float>(zero_point), bounds(quant_min, quant_max));
     auto z = at::empty_like(x);
     const float* xp = x.data_ptr<float>();
     float* zp = z.data_ptr<float>();
     const bool stream = streams(x.numel());
     aten_chunks(x.numel(), form, stream, [&](int64_t i, int64_t n, int64_t vector_end) {
-      if (vector_end == 0) return forward_chunk_scalar(xp + i, zp + i, n, g, b);
-      if (chunk_streams(stream, zp + i)) return forward_chunk_avx2<true>(xp + i, zp + i, n, vector_end, g, b);
-      forward_chunk_avx2<false>(xp + i, zp + i, n, vector_end, g, b);
+      if (vector_end == 0) return forward_chunk_scalar(xp + i, zp + i, n, g);
+      if (chunk_streams(stream, zp + i)) return forward_chunk_avx2<true>(xp + i, zp + i, n, vector_end, g);
+      forward_chunk_avx2<false>(xp + i, zp + i, n, vector_end, g);
     });
     ctx->save_for_backward({x});
     save_per_tensor(ctx, scale, zero_point, quant_min, quant_max);
@@ -142,17 +139,16 @@ struct SiluFakeQuant : torch::autograd::Function<SiluFakeQuant> {
     const auto x = ctx->get_saved_variables()[0];
     const auto dz = grads[0].contiguous();
     const Grid g = saved_per_tensor_grid(ctx);
-    const Bounds b = saved_bounds(ctx);
     auto dx = at::empty_like(x);
     const float *xp = x.data_ptr<float>(), *dzp = dz.data_ptr<float>();
     float* dxp = dx.data_ptr<float>();
     const bool stream = streams(x.numel());
     aten_chunks(x.numel(), form, stream, [&](int64_t i, int64_t n, int64_t vector_end) {
-      if (vector_end == 0) return backward_chunk_scalar(xp + i, dzp + i, dxp + i, n, g, b);
+      if (vector_end == 0) return backward_chunk_scalar(xp + i, dzp + i, dxp + i, n, g);
       if (chunk_streams(stream, dxp + i)) {
-        return backward_chunk_avx2<true>(xp + i, dzp + i, dxp + i, n, vector_end, g, b);
+        return backward_chunk_avx2<true>(xp + i, dzp + i, dxp + i, n, vector_end, g);
       }
-      backward_chunk_avx2<false>(xp + i, dzp + i, dxp + i, n, vector_end, g, b);
+      backward_chunk_avx2<false>(xp + i, dzp + i, dxp + i, n, vector_end, g);
     });
     return {dx, {}, {}, {}, {}};
   }
@@ -242,7 +238,8 @@ std::optional<AtenSiluForm> aten_silu_form() {
 
 at::Tensor silu_fake_quant_per_tensor(const at::Tensor& x, float scale, int64_t zero_point, int64_t quant_min,
                                       int64_t quant_max) {
-  if (!x.is_cpu() || !x.is_contiguous() || x.scalar_type() != at::kFloat || !aten_silu_form()) {
+  if (!x.is_cpu() || !x.is_contiguous() || x.scalar_type() != at::kFloat || !aten_silu_form() ||
+      !exact_grid(quant_min, quant_max) || zero_point < quant_min || zero_point > quant_max) {
     return fake_quant_per_tensor(at::silu(x), scale, zero_point, quant_min, quant_max);
   }
   return SiluFakeQuant::apply(x, static_cast<double>(scale), zero_point, quant_min, quant_max);

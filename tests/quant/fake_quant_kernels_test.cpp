@@ -4,12 +4,15 @@
 #include "qat/quant/fake_quant_kernels.h"
 
 #include <ATen/Parallel.h>
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <cstring>
+#include <string>
 #include <vector>
 
+#include "qat/quant/silu_fake_quant.h"
 #include "support/test_support.h"
 
 namespace qat::quant {
@@ -248,6 +251,54 @@ TEST(FakeQuantKernels, StreamingStoresGiveTheSameBits) {
   const auto x = hard_values({3, 37, 139, 137}, 0.02f, 16);
   ASSERT_GE(x.numel() * int64_t{4}, kStreamingStoreBytes);
   expect_every_kernel_matches_on_one_thread_and_two(x);
+}
+
+TEST(FakeQuantKernels, GridsBeyondTheExactRangeMatchAten) {
+  // On a grid of 2^25 either side, zero_point + nearbyint(x * inv_scale) rounds in float
+  // (only even integers lie between 2^24 and 2^25): ATen's q for 2^25 - 2 with zero point
+  // 1 is 2^25, which the kernels' arithmetic relative to the zero point would not give.
+  // Such grids take ATen's op.
+  const int64_t wide = int64_t{1} << 25;
+  const Grid grid{-wide, wide};
+  const float edge = static_cast<float>(wide - 2);
+  at::manual_seed(17);
+  const auto x = at::cat({at::tensor({edge, -edge, edge - 6, 3.5f, -0.25f}), at::randn({40}) * 3e7});
+  expect_per_tensor_matches(x, 1.0f, 1, grid);
+  expect_learnable_per_tensor_matches(x, 1.0f, 1.0f, grid);
+  const auto rows = x.reshape({1, 45});
+  const auto one = at::ones({1});
+  const auto ours = run(rows, {}, [&](const at::Tensor& t) {
+    return fake_quant_per_channel(t, one, at::ones({1}, at::kInt), 0, grid.quant_min, grid.quant_max);
+  });
+  const auto aten = run(rows, {}, [&](const at::Tensor& t) {
+    return at::fake_quantize_per_channel_affine(t, one, at::ones({1}, at::kInt), 0, grid.quant_min, grid.quant_max);
+  });
+  EXPECT_TRUE(same_bits(ours.y, aten.y));
+  EXPECT_TRUE(same_bits(ours.dx, aten.dx));
+  EXPECT_EQ(ours.y.flatten()[0].item<float>(), 33554432.0f);  // 2^25, as ATen gives it
+}
+
+// The message of the c10::Error that f throws, or "" if it throws none.
+template <class F>
+std::string error_of(const F& f) {
+  try {
+    f();
+  } catch (const c10::Error& e) {
+    return e.what_without_backtrace();
+  }
+  return "";
+}
+
+TEST(FakeQuantKernels, ZeroPointsOutsideTheGridAreRefusedAsAtenRefusesThem) {
+  const auto x = at::randn({2, 3, 4});
+  EXPECT_EQ(error_of([&] { fake_quant_per_tensor(x, 0.1f, 200, -128, 127); }),
+            "`zero_point` must be between `quant_min` and `quant_max`.");
+  EXPECT_EQ(error_of([&] { silu_fake_quant_per_tensor(x, 0.1f, -129, -128, 127); }),
+            "`zero_point` must be between `quant_min` and `quant_max`.");
+  EXPECT_THAT(error_of([&] {
+                fake_quant_per_channel(x, at::full({3}, 0.1f), at::tensor({0, 200, 0}, at::kInt), 1, -128, 127);
+              }),
+              ::testing::HasSubstr("fake quantization: zero point 200 of channel 1 is outside [-128, 127]"));
 }
 
 }  // namespace qat::quant
