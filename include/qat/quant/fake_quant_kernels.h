@@ -14,7 +14,10 @@
 // Inputs are float32; shapes are checked by the caller (FakeQuantizer). The kernels are
 // CPU code: a tensor on another device (a CUDA build of libtorch) goes to ATen's op of
 // the table, on its device (the parameters are moved there), which the tests keep as
-// the reference the CPU kernels must match.
+// the reference the CPU kernels must match. So does a grid beyond 2^21 either side of
+// zero, where the kernels' arithmetic relative to the zero point would not be exact (a
+// QuantSpec has at most 16 bits). A zero point outside its grid is refused, as ATen
+// refuses it.
 //
 // An output of at least kStreamingStoreBytes is written with streaming (non-temporal)
 // stores, around the caches: the same values, with a third less memory traffic in the
