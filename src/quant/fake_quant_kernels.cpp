@@ -399,7 +399,7 @@ struct LearnablePerChannel : torch::autograd::Function<LearnablePerChannel> {
 at::Tensor fake_quant_per_tensor(const at::Tensor& x, float scale, int64_t zero_point, int64_t quant_min,
                                  int64_t quant_max) {
   check_float(x);
-  if (!x.is_cpu() || !detail::exact_grid(quant_min, quant_max) || zero_point < quant_min || zero_point > quant_max) {
+  if (!x.is_cpu() || !detail::exact_grid(quant_min, quant_max, zero_point)) {
     return at::fake_quantize_per_tensor_affine(x, scale, zero_point, quant_min, quant_max);
   }
   return PerTensor::apply(x, static_cast<double>(scale), zero_point, quant_min, quant_max);

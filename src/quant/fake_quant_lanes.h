@@ -44,6 +44,10 @@ constexpr int64_t kExactGridMagnitude = int64_t{1} << 21;
 inline bool exact_grid(int64_t quant_min, int64_t quant_max) {
   return -kExactGridMagnitude <= quant_min && quant_max <= kExactGridMagnitude;
 }
+// The same for one zero point, which must lie inside the grid (ATen's op refuses it otherwise).
+inline bool exact_grid(int64_t quant_min, int64_t quant_max, int64_t zero_point) {
+  return exact_grid(quant_min, quant_max) && quant_min <= zero_point && zero_point <= quant_max;
+}
 
 // One channel's (or the whole tensor's) parameters in the float form ATen computes with,
 // and its bounds relative to the zero point. ATen's q = zero_point + nearbyint(x *

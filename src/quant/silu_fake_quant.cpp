@@ -239,7 +239,7 @@ std::optional<AtenSiluForm> aten_silu_form() {
 at::Tensor silu_fake_quant_per_tensor(const at::Tensor& x, float scale, int64_t zero_point, int64_t quant_min,
                                       int64_t quant_max) {
   if (!x.is_cpu() || !x.is_contiguous() || x.scalar_type() != at::kFloat || !aten_silu_form() ||
-      !exact_grid(quant_min, quant_max) || zero_point < quant_min || zero_point > quant_max) {
+      !exact_grid(quant_min, quant_max, zero_point)) {
     return fake_quant_per_tensor(at::silu(x), scale, zero_point, quant_min, quant_max);
   }
   return SiluFakeQuant::apply(x, static_cast<double>(scale), zero_point, quant_min, quant_max);
