@@ -1,0 +1,110 @@
+#!/usr/bin/env node
+// Issue 15's acceptance ratios from one run of each Google Benchmark program
+// (--benchmark_out JSON with medians of interleaved repetitions): fake quant
+// forward + backward against a clone of the same tensor, and the student and QAT
+// steps against their FP32 counterparts. Each ratio is given per second of wall time
+// and per second of process CPU time: on a quiet machine wall time is the rate a user
+// sees; on a loaded one only CPU time is steady, but at two threads it also counts
+// the second core while it waits for memory (a memory-bound row that does not speed
+// up with a second thread halves its CPU-time rate, a cache-bound clone does not).
+//
+// Usage: node bench/speed_ratios.js FAKE_QUANT.json DETECTOR.json
+// (bench/speed-ratios runs the programs and then this).
+'use strict';
+const fs = require('fs');
+
+// Least memory traffic per element of each row (bench/fake_quant_bench.cpp): clone 2 x 4
+// bytes, forward + backward 5 x 4. The ratio of GB/s is that of bytes over time.
+const FAKE_QUANT_ROWS = [
+  { label: 'per tensor', name: 'BM_FakeQuantPerTensor', target: 0.7 },
+  { label: 'per channel', name: 'BM_FakeQuantPerChannel', target: 0.5 },
+];
+const TRAFFIC = { BM_Clone: 2, BM_StreamingCopy: 2, BM_FakeQuantPerTensor: 5, BM_FakeQuantPerChannel: 5 };
+const REGIMES = [
+  { label: '160 px warm', args: 'n:32/c:64/h:40/w:40', cold: 0 },
+  { label: '160 px cold', args: 'n:32/c:64/h:40/w:40', cold: 1 },
+  { label: '320 px', args: 'n:32/c:64/h:80/w:80', cold: 0 },
+];
+const DETECTOR_ROWS = [
+  {
+    label: 'student with / without fake quant',
+    over: (t) => `BM_StudentForwardBackward/batch:32/size:160/fake_quant:1/threads:${t}`,
+    under: (t) => `BM_StudentForwardBackward/batch:32/size:160/fake_quant:0/threads:${t}`,
+    target: 1.2,
+  },
+  {
+    label: 'QAT step / FP32 step',
+    over: (t) => `BM_QatTrainStep/batch:32/size:160/threads:${t}`,
+    under: (t) => `BM_Fp32TrainStep/batch:32/size:160/threads:${t}`,
+    target: 1.3,
+  },
+];
+
+// run name (without the time suffix) -> median {wall, cpu}
+function medians(file) {
+  const out = new Map();
+  for (const b of JSON.parse(fs.readFileSync(file, 'utf8')).benchmarks) {
+    if (b.aggregate_name !== 'median') continue;
+    out.set(b.run_name.replace(/\/(process_time|real_time)$/, ''), { wall: b.real_time, cpu: b.cpu_time });
+  }
+  return out;
+}
+
+function need(rows, name, file) {
+  const r = rows.get(name);
+  if (!r) throw new Error(`${file}: no median of ${name} (run with --benchmark_repetitions >= 2)`);
+  return r;
+}
+
+const pct = (x) => `${Math.round(100 * x)}%`;
+const times = (x) => `${x.toFixed(2)}x`;
+
+function fakeQuantTable(file) {
+  const rows = medians(file);
+  // The clone's stores go through the cache, and its output block stays there from one
+  // iteration to the next; a streaming copy writes memory as the kernels' large outputs
+  // do, so the last column is the share of what memory takes (informative, no target).
+  console.log('fake quant forward + backward, GB/s as a share of the clone\'s (medians):');
+  console.log('row\tthreads\tregime\twall\tcpu\ttarget\tcpu vs streaming copy');
+  for (const row of FAKE_QUANT_ROWS) {
+    for (const threads of [1, 2]) {
+      for (const g of REGIMES) {
+        const suffix = `/${g.args}/threads:${threads}/cold:${g.cold}`;
+        const fq = need(rows, row.name + suffix, file), clone = need(rows, 'BM_Clone' + suffix, file);
+        const streaming = need(rows, 'BM_StreamingCopy' + suffix, file);
+        const share = (clock, copy = clone, copyName = 'BM_Clone') =>
+          (TRAFFIC[row.name] / fq[clock]) / (TRAFFIC[copyName] / copy[clock]);
+        const met = ['wall', 'cpu'].filter((c) => share(c) >= row.target).join(' and ') || 'neither';
+        console.log(`${row.label}\t${threads}\t${g.label}\t${pct(share('wall'))}\t${pct(share('cpu'))}\t` +
+                    `>= ${pct(row.target)} (${met})\t${pct(share('cpu', streaming, 'BM_StreamingCopy'))}`);
+      }
+    }
+  }
+}
+
+function detectorTable(file) {
+  const rows = medians(file);
+  console.log('\ndefault detector, batch 32 at 160 px (medians, ms):');
+  console.log('ratio\tthreads\twall\tcpu\ttarget');
+  for (const row of DETECTOR_ROWS) {
+    for (const threads of [1, 2]) {
+      const a = need(rows, row.over(threads), file), b = need(rows, row.under(threads), file);
+      const r = (clock) => a[clock] / b[clock];
+      const met = ['wall', 'cpu'].filter((c) => r(c) <= row.target).join(' and ') || 'neither';
+      console.log(`${row.label}\t${threads}\t${times(r('wall'))} (${a.wall.toFixed(0)}/${b.wall.toFixed(0)})\t` +
+                  `${times(r('cpu'))} (${a.cpu.toFixed(0)}/${b.cpu.toFixed(0)})\t<= ${times(row.target)} (${met})`);
+    }
+  }
+}
+
+if (process.argv.length !== 4) {
+  console.error('usage: node bench/speed_ratios.js FAKE_QUANT.json DETECTOR.json');
+  process.exit(2);
+}
+try {
+  fakeQuantTable(process.argv[2]);
+  detectorTable(process.argv[3]);
+} catch (e) {
+  console.error(`error: ${e.message}`);
+  process.exit(2);
+}
