@@ -3,24 +3,8 @@
 # `qat data inspect` accepts. Usage: data_import_cli_test.sh QAT_BINARY
 set -u
 qat=$1
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-failures=0
-
-# expect NAME EXIT_CODE EXPECTED_LINE(stdout or stderr) -- command...
-expect() {
-  local name=$1 code=$2 line=$3
-  shift 4
-  "$@" >"$work/out" 2>"$work/err"
-  local got=$?
-  if [ "$got" != "$code" ]; then
-    echo "FAIL $name: exit $got, expected $code"; cat "$work/err"; failures=$((failures + 1)); return
-  fi
-  if [ -n "$line" ] && ! cat "$work/out" "$work/err" | grep -qxF -- "$line"; then
-    echo "FAIL $name: output lacks line: $line"; cat "$work/out" "$work/err"; failures=$((failures + 1)); return
-  fi
-  echo "ok $name"
-}
+root=$(cd "$(dirname "$0")/../.." && pwd)
+source "$root/tests/cli/cli_test_lib.sh"
 
 # A 2x2 red RGB PNG.
 red_png() {
@@ -33,8 +17,9 @@ printf 'cat\ndog\n' >"$work/y/classes.txt"
 red_png "$work/y/images/train/a.png"
 printf '1 0.25 0.5 0.5 1\n' >"$work/y/labels/train/a.txt"
 expect yolo-import 0 "" -- "$qat" data import yolo "$work/y" --size 8 --out "$work/y.h5"
-expect yolo-inspect 0 "  train: 1 images 8x8, 1 objects" -- "$qat" data inspect "$work/y.h5"
-expect yolo-class-count 0 "    1 dog: 1" -- "$qat" data inspect "$work/y.h5"
+expect yolo-inspect 0 "" -- "$qat" data inspect "$work/y.h5"
+expect_stdout yolo-inspect-images "  train: 1 images 8x8, 1 objects"
+expect_stdout yolo-class-count "    1 dog: 1"
 printf '1 0.25 0.5 0.5\n' >"$work/y/labels/train/a.txt"
 expect yolo-bad-line 2 "error: $work/y/labels/train/a.txt:1: expected 5 numbers, got 4" \
   -- "$qat" data import yolo "$work/y" --out "$work/bad.h5"
@@ -49,7 +34,8 @@ cat >"$work/c/train.json" <<'JSON'
  "categories": [{"id": 5, "name": "car"}, {"id": 2, "name": "bus"}]}
 JSON
 expect coco-import 0 "" -- "$qat" data import coco --split "train=$work/c/train.json:$work/c/img" --size 8 --out "$work/c.h5"
-expect coco-inspect 0 "    1 car: 1" -- "$qat" data inspect "$work/c.h5"
+expect coco-inspect 0 "" -- "$qat" data inspect "$work/c.h5"
+expect_stdout coco-class-count "    1 car: 1"
 expect coco-bad-split 2 "error: --split: expected NAME=JSON:IMAGES_DIR, got '$work/c/train.json'" \
   -- "$qat" data import coco --split "$work/c/train.json" --out "$work/bad.h5"
 printf '{"images": [}' >"$work/c/broken.json"
