@@ -8,6 +8,12 @@
 // the second core while it waits for memory (a memory-bound row that does not speed
 // up with a second thread halves its CPU-time rate, a cache-bound clone does not).
 //
+// The spread column says how far the CPU-time ratio moves with the machine: each
+// row's half interquartile range over its repetitions, relative to its median (robust
+// to the odd slow repetition, as the median is), combined as for a quotient of
+// independent times: ratio x hypot(spread1, spread2). A ratio within its spread of the
+// target is not told apart from it by the run.
+//
 // Usage: node bench/speed_ratios.js FAKE_QUANT.json DETECTOR.json
 // (bench/speed-ratios runs the programs and then this).
 'use strict';
@@ -40,12 +46,24 @@ const DETECTOR_ROWS = [
   },
 ];
 
-// run name (without the time suffix) -> median {wall, cpu}
+// The q-quantile of sorted values, interpolated linearly between ranks.
+function quantile(sorted, q) {
+  const at = q * (sorted.length - 1), lo = Math.floor(at);
+  return lo + 1 < sorted.length ? sorted[lo] + (at - lo) * (sorted[lo + 1] - sorted[lo]) : sorted[lo];
+}
+
+// run name (without the time suffix) -> median {wall, cpu} and `spread`: the CPU
+// time's half interquartile range over the repetitions, relative to the median.
 function medians(file) {
-  const out = new Map();
+  const out = new Map(), repetitions = new Map();
   for (const b of JSON.parse(fs.readFileSync(file, 'utf8')).benchmarks) {
-    if (b.aggregate_name !== 'median') continue;
-    out.set(b.run_name.replace(/\/(process_time|real_time)$/, ''), { wall: b.real_time, cpu: b.cpu_time });
+    const name = b.run_name.replace(/\/(process_time|real_time)$/, '');
+    if (b.aggregate_name === 'median') out.set(name, { wall: b.real_time, cpu: b.cpu_time, spread: 0 });
+    if (b.run_type === 'iteration') repetitions.set(name, [...(repetitions.get(name) || []), b.cpu_time]);
+  }
+  for (const [name, cpu] of repetitions) {
+    const row = out.get(name), sorted = cpu.sort((a, b) => a - b);
+    if (row) row.spread = (quantile(sorted, 0.75) - quantile(sorted, 0.25)) / 2 / row.cpu;
   }
   return out;
 }
@@ -58,6 +76,8 @@ function need(rows, name, file) {
 
 const pct = (x) => `${Math.round(100 * x)}%`;
 const times = (x) => `${x.toFixed(2)}x`;
+// The CPU-time ratio a/b's spread (see the banner), a and b as medians() gives them.
+const spread = (ratio, a, b) => ratio * Math.hypot(a.spread, b.spread);
 // Which clocks meet a target: "wall and cpu", one of them, or "neither".
 const metBy = (meets) => ['wall', 'cpu'].filter(meets).join(' and ') || 'neither';
 
@@ -67,17 +87,18 @@ function fakeQuantTable(file) {
   // iteration to the next; a streaming copy writes memory as the kernels' large outputs
   // do, so the last column is the share of what memory takes (informative, no target).
   console.log('fake quant forward + backward, GB/s as a share of the clone\'s (medians):');
-  console.log('row\tthreads\tregime\twall\tcpu\ttarget\tcpu vs streaming copy');
+  console.log('row\tthreads\tregime\twall\tcpu\tcpu spread\ttarget\tcpu vs streaming copy');
   for (const row of FAKE_QUANT_ROWS) {
     for (const threads of [1, 2]) {
       for (const g of REGIMES) {
         const suffix = `/${g.args}/threads:${threads}/cold:${g.cold}`;
-        const fq = need(rows, row.name + suffix, file);
+        const fq = need(rows, row.name + suffix, file), clone = need(rows, 'BM_Clone' + suffix, file);
         const share = (clock, copy = 'BM_Clone') =>
           (TRAFFIC[row.name] / fq[clock]) / (TRAFFIC[copy] / need(rows, copy + suffix, file)[clock]);
         const met = metBy((c) => share(c) >= row.target);
         console.log(`${row.label}\t${threads}\t${g.label}\t${pct(share('wall'))}\t${pct(share('cpu'))}\t` +
-                    `>= ${pct(row.target)} (${met})\t${pct(share('cpu', 'BM_StreamingCopy'))}`);
+                    `±${pct(spread(share('cpu'), fq, clone))}\t>= ${pct(row.target)} (${met})\t` +
+                    `${pct(share('cpu', 'BM_StreamingCopy'))}`);
       }
     }
   }
@@ -86,14 +107,15 @@ function fakeQuantTable(file) {
 function detectorTable(file) {
   const rows = medians(file);
   console.log('\ndefault detector, batch 32 at 160 px (medians, ms):');
-  console.log('ratio\tthreads\twall\tcpu\ttarget');
+  console.log('ratio\tthreads\twall\tcpu\tcpu spread\ttarget');
   for (const row of DETECTOR_ROWS) {
     for (const threads of [1, 2]) {
       const a = need(rows, row.over(threads), file), b = need(rows, row.under(threads), file);
       const r = (clock) => a[clock] / b[clock];
       const met = metBy((c) => r(c) <= row.target);
       console.log(`${row.label}\t${threads}\t${times(r('wall'))} (${a.wall.toFixed(0)}/${b.wall.toFixed(0)})\t` +
-                  `${times(r('cpu'))} (${a.cpu.toFixed(0)}/${b.cpu.toFixed(0)})\t<= ${times(row.target)} (${met})`);
+                  `${times(r('cpu'))} (${a.cpu.toFixed(0)}/${b.cpu.toFixed(0)})\t±${times(spread(r('cpu'), a, b))}\t` +
+                  `<= ${times(row.target)} (${met})`);
     }
   }
 }

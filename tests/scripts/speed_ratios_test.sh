@@ -1,20 +1,25 @@
 #!/usr/bin/env bash
 # bench/speed_ratios.js on made-up Google Benchmark JSON: a ratio of GB/s is the rows'
 # least traffic over their median times (clone 2 x 4 bytes an element, fake quant 5 x 4),
-# by wall and by CPU time, with the target met by either or neither; a detector ratio is
-# of median times, and one at its target meets it; a missing row exits 2 naming it.
+# by wall and by CPU time, with the target met by either or neither, and the CPU ratio's
+# spread from both rows' repetitions (ratio x hypot of each half interquartile range over
+# its median); a detector ratio is of median times, and one at its target meets it; a
+# missing row exits 2 naming it.
 # Usage: speed_ratios_test.sh SPEED_RATIOS_JS
 set -euo pipefail
 script=$1
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
-# bench NAME... as medians (NAME=WALL:CPU) in a Google Benchmark JSON file.
+# bench NAME... as medians, and the CPU times of repetitions if given
+# (NAME=WALL:CPU[:CPU,CPU,...]), in a Google Benchmark JSON file.
 bench() {
   node -e '
     const rows = process.argv.slice(1).map((a) => {
-      const [name, t] = a.split("="); const [wall, cpu] = t.split(":").map(Number);
-      return [{ run_name: name + "/process_time", aggregate_name: "mean", real_time: 1, cpu_time: 1 },
-              { run_name: name + "/process_time", aggregate_name: "median", real_time: wall, cpu_time: cpu }];
+      const [name, t] = a.split("="); const [wall, cpu, reps = ""] = t.split(":");
+      const row = (run_type, aggregate_name, real_time, cpu_time) =>
+        ({ run_name: name + "/process_time", run_type, aggregate_name, real_time, cpu_time });
+      return [...reps.split(",").filter(Boolean).map((c) => row("iteration", undefined, 1, Number(c))),
+              row("aggregate", "mean", 1, 1), row("aggregate", "median", Number(wall), Number(cpu))];
     });
     console.log(JSON.stringify({ benchmarks: rows.flat() }));' "$@"
 }
@@ -24,9 +29,12 @@ for t in 1 2; do
     s=/${g/T/$t}
     # per tensor at 2 threads, 160 px warm: wall (5/300)/(2/100) = 83%, CPU (5/700)/(2/200) = 71%;
     # per channel there: wall (5/1000)/(2/100) = 25%, CPU 36%; every other row 100%.
+    # CPU spreads there (half the quartiles' distance over the median; quartiles of five
+    # at the 2nd and 4th, unsorted here): clone 16/200, fake quant per tensor 42/700, so
+    # 71% x hypot(0.08, 0.06) = 7%; per channel 36% x 0.08 = 3%; elsewhere none.
     if [ "$s" = /n:32/c:64/h:40/w:40/threads:2/cold:0 ]; then
-      fq+=("BM_Clone$s=100:200" "BM_StreamingCopy$s=100:250" "BM_FakeQuantPerTensor$s=300:700"
-           "BM_FakeQuantPerChannel$s=1000:1400")
+      fq+=("BM_Clone$s=100:200:230,184,200,170,216" "BM_StreamingCopy$s=100:250"
+           "BM_FakeQuantPerTensor$s=300:700:600,658,900,742,700" "BM_FakeQuantPerChannel$s=1000:1400")
     else
       fq+=("BM_Clone$s=100:100" "BM_StreamingCopy$s=100:100" "BM_FakeQuantPerTensor$s=250:250"
            "BM_FakeQuantPerChannel$s=250:250")
@@ -36,8 +44,10 @@ done
 bench "${fq[@]}" >"$dir/fq.json"
 det=()
 for t in 1 2; do
-  det+=("BM_StudentForwardBackward/batch:32/size:160/fake_quant:1/threads:$t=130:260"
-        "BM_StudentForwardBackward/batch:32/size:160/fake_quant:0/threads:$t=100:200"
+  # The student's CPU spread: (265.6 - 234.4) / 2 / 260 = 0.06 (the slow 500 is no
+  # quartile), (216 - 184) / 2 / 200 = 0.08, so 1.30x x 0.1 = 0.13x.
+  det+=("BM_StudentForwardBackward/batch:32/size:160/fake_quant:1/threads:$t=130:260:500,234.4,260,265.6,210"
+        "BM_StudentForwardBackward/batch:32/size:160/fake_quant:0/threads:$t=100:200:168,232,184,216,200"
         "BM_QatTrainStep/batch:32/size:160/threads:$t=$((t == 1 ? 125 : 130)):$((t == 1 ? 300 : 260))"
         "BM_Fp32TrainStep/batch:32/size:160/threads:$t=100:200")
 done
@@ -51,12 +61,14 @@ has() {
   line=$(printf '%s\t' "$@")
   grep -qxF "${line%$'\t'}" <<<"$out" || fail "$what"
 }
-has "per tensor, 2 threads, warm" "per tensor" 2 "160 px warm" 83% 71% ">= 70% (wall and cpu)" 89%
-has "per channel, 2 threads, warm" "per channel" 2 "160 px warm" 25% 36% ">= 50% (neither)" 45%
-has "per tensor, 1 thread, 320 px" "per tensor" 1 "320 px" 100% 100% ">= 70% (wall and cpu)" 100%
-has "student ratio" "student with / without fake quant" 2 "1.30x (130/100)" "1.30x (260/200)" "<= 1.20x (neither)"
-has "QAT step ratio" "QAT step / FP32 step" 1 "1.25x (125/100)" "1.50x (300/200)" "<= 1.30x (wall)"
-has "a ratio at its target meets it" "QAT step / FP32 step" 2 "1.30x (130/100)" "1.30x (260/200)" "<= 1.30x (wall and cpu)"
+has "per tensor, 2 threads, warm" "per tensor" 2 "160 px warm" 83% 71% ±7% ">= 70% (wall and cpu)" 89%
+has "per channel, 2 threads, warm" "per channel" 2 "160 px warm" 25% 36% ±3% ">= 50% (neither)" 45%
+has "per tensor, 1 thread, 320 px" "per tensor" 1 "320 px" 100% 100% ±0% ">= 70% (wall and cpu)" 100%
+has "student ratio" "student with / without fake quant" 2 "1.30x (130/100)" "1.30x (260/200)" ±0.13x \
+  "<= 1.20x (neither)"
+has "QAT step ratio" "QAT step / FP32 step" 1 "1.25x (125/100)" "1.50x (300/200)" ±0.00x "<= 1.30x (wall)"
+has "a ratio at its target meets it" "QAT step / FP32 step" 2 "1.30x (130/100)" "1.30x (260/200)" ±0.00x \
+  "<= 1.30x (wall and cpu)"
 [ "$(grep -c '%' <<<"$out")" = 12 ] || fail "12 fake-quant rows"
 # A row missing: exit 2 naming it.
 bench "${det[@]:1}" >"$dir/short.json"
