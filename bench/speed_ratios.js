@@ -12,7 +12,8 @@
 // row's half interquartile range over its repetitions, relative to its median (robust
 // to the odd slow repetition, as the median is), combined as for a quotient of
 // independent times: ratio x hypot(spread1, spread2). A ratio within its spread of the
-// target is not told apart from it by the run.
+// target is not told apart from it by the run. Without repetitions in the JSON (Google
+// Benchmark's --benchmark_report_aggregates_only) the spread is not known: "-".
 //
 // Usage: node bench/speed_ratios.js FAKE_QUANT.json DETECTOR.json
 // (bench/speed-ratios runs the programs and then this).
@@ -53,12 +54,13 @@ function quantile(sorted, q) {
 }
 
 // run name (without the time suffix) -> median {wall, cpu} and `spread`: the CPU
-// time's half interquartile range over the repetitions, relative to the median.
+// time's half interquartile range over the repetitions, relative to the median (null
+// when the file has no repetitions of the row).
 function medians(file) {
   const out = new Map(), repetitions = new Map();
   for (const b of JSON.parse(fs.readFileSync(file, 'utf8')).benchmarks) {
     const name = b.run_name.replace(/\/(process_time|real_time)$/, '');
-    if (b.aggregate_name === 'median') out.set(name, { wall: b.real_time, cpu: b.cpu_time, spread: 0 });
+    if (b.aggregate_name === 'median') out.set(name, { wall: b.real_time, cpu: b.cpu_time, spread: null });
     if (b.run_type === 'iteration') repetitions.set(name, [...(repetitions.get(name) || []), b.cpu_time]);
   }
   for (const [name, cpu] of repetitions) {
@@ -76,8 +78,10 @@ function need(rows, name, file) {
 
 const pct = (x) => `${Math.round(100 * x)}%`;
 const times = (x) => `${x.toFixed(2)}x`;
-// The CPU-time ratio a/b's spread (see the banner), a and b as medians() gives them.
-const spread = (ratio, a, b) => ratio * Math.hypot(a.spread, b.spread);
+// The CPU-time ratio a/b's spread (see the banner), a and b as medians() gives them,
+// written by `format`; "-" when either row's spread is not known.
+const spread = (ratio, a, b, format) =>
+  a.spread === null || b.spread === null ? '-' : `±${format(ratio * Math.hypot(a.spread, b.spread))}`;
 // Which clocks meet a target: "wall and cpu", one of them, or "neither".
 const metBy = (meets) => ['wall', 'cpu'].filter(meets).join(' and ') || 'neither';
 
@@ -97,7 +101,7 @@ function fakeQuantTable(file) {
           (TRAFFIC[row.name] / fq[clock]) / (TRAFFIC[copy] / need(rows, copy + suffix, file)[clock]);
         const met = metBy((c) => share(c) >= row.target);
         console.log(`${row.label}\t${threads}\t${g.label}\t${pct(share('wall'))}\t${pct(share('cpu'))}\t` +
-                    `±${pct(spread(share('cpu'), fq, clone))}\t>= ${pct(row.target)} (${met})\t` +
+                    `${spread(share('cpu'), fq, clone, pct)}\t>= ${pct(row.target)} (${met})\t` +
                     `${pct(share('cpu', 'BM_StreamingCopy'))}`);
       }
     }
@@ -114,7 +118,7 @@ function detectorTable(file) {
       const r = (clock) => a[clock] / b[clock];
       const met = metBy((c) => r(c) <= row.target);
       console.log(`${row.label}\t${threads}\t${times(r('wall'))} (${a.wall.toFixed(0)}/${b.wall.toFixed(0)})\t` +
-                  `${times(r('cpu'))} (${a.cpu.toFixed(0)}/${b.cpu.toFixed(0)})\t±${times(spread(r('cpu'), a, b))}\t` +
+                  `${times(r('cpu'))} (${a.cpu.toFixed(0)}/${b.cpu.toFixed(0)})\t${spread(r('cpu'), a, b, times)}\t` +
                   `<= ${times(row.target)} (${met})`);
     }
   }
