@@ -13,6 +13,7 @@ namespace qat::data {
 namespace {
 
 using nlohmann::json;
+using testing::pixel;
 
 // images/a.png: 4 wide, 2 tall, left half red, right half blue.
 // images/b.png: 2 wide, 4 tall, green.
@@ -39,10 +40,6 @@ CocoImportOptions options_for(const qat::testing::TempDir& dir, const json& trai
   o.size = 8;
   o.out = dir.file(out);
   return o;
-}
-
-std::vector<int64_t> pixel(const at::Tensor& image, int64_t y, int64_t x) {
-  return {image[0][y][x].item<int64_t>(), image[1][y][x].item<int64_t>(), image[2][y][x].item<int64_t>()};
 }
 
 }  // namespace

@@ -6,9 +6,7 @@
 namespace qat::data {
 namespace {
 
-std::vector<int64_t> pixel(const at::Tensor& image, int64_t y, int64_t x) {
-  return {image[0][y][x].item<int64_t>(), image[1][y][x].item<int64_t>(), image[2][y][x].item<int64_t>()};
-}
+using testing::pixel;
 
 }  // namespace
 

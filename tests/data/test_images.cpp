@@ -41,4 +41,8 @@ std::string jpeg_raw(int width, int height, int channels, const std::string& pix
   return out;
 }
 
+std::vector<int64_t> pixel(const at::Tensor& image, int64_t y, int64_t x) {
+  return {image[0][y][x].item<int64_t>(), image[1][y][x].item<int64_t>(), image[2][y][x].item<int64_t>()};
+}
+
 }  // namespace qat::data::testing

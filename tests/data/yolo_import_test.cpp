@@ -10,6 +10,8 @@
 namespace qat::data {
 namespace {
 
+using testing::pixel;
+
 // classes.txt: cat, dog, bird.
 // images/train/img0.jpg: 8x8 (100, 150, 200), no label file.
 // images/train/img1.png: 4 wide, 2 tall, left half red, right half blue; 3 labels, one empty.
@@ -34,10 +36,6 @@ YoloImportOptions options_for(const std::string& root, const qat::testing::TempD
   o.size = 8;
   o.out = dir.file(out);
   return o;
-}
-
-std::vector<int64_t> pixel(const at::Tensor& image, int64_t y, int64_t x) {
-  return {image[0][y][x].item<int64_t>(), image[1][y][x].item<int64_t>(), image[2][y][x].item<int64_t>()};
 }
 
 }  // namespace
