@@ -174,9 +174,15 @@ ValueMap Executor::run(const ValueMap& inputs, const std::vector<std::string>& t
     } catch (const c10::Error& e) {
       throw ShapeError("node '" + step.node->name + "' (" + step.node->op_type +
                        ") failed: " + e.what_without_backtrace());
+    } catch (const std::runtime_error& e) {
+      // Some of ATen's checks throw a plain runtime_error (Reshape's "shape ... is
+      // invalid for input of size ..."): the model's fault all the same.
+      throw ShapeError("node '" + step.node->name + "' (" + step.node->op_type + ") failed: " + e.what());
     }
-    QAT_ASSERT(results.size() >= step.outputs.size(), "kernel of ", step.node->op_type,
-               " returned too few outputs");
+    if (results.size() < step.outputs.size()) {
+      throw ShapeError("node '" + step.node->name + "' (" + step.node->op_type + ") names " +
+                       std::to_string(step.outputs.size()) + " outputs; it gives " + std::to_string(results.size()));
+    }
     for (size_t i = 0; i < step.outputs.size(); ++i) slots[step.outputs[i]] = std::move(results[i]);
   }
   ValueMap out;

@@ -51,6 +51,26 @@ void check_ops(const onnx::GraphProto& g, const std::string& where) {
   throw IoError(where, node_label(first_node), message);
 }
 
+// Rejects a zero or negative element of an attribute the op's traits want positive
+// (ONNX's shape inference would divide by it), naming the node and the attribute.
+void check_positive_attributes(const onnx::GraphProto& g, const std::string& where) {
+  for (int i = 0; i < g.node_size(); ++i) {
+    const auto& n = g.node(i);
+    const auto& wanted = op_traits(n.op_type()).positive_attributes;
+    for (const auto& a : n.attribute()) {
+      if (std::find(wanted.begin(), wanted.end(), a.name()) == wanted.end()) continue;
+      std::vector<int64_t> values(a.ints().begin(), a.ints().end());
+      if (a.type() == onnx::AttributeProto::INT) values = {a.i()};
+      for (int64_t v : values) {
+        if (v >= 1) continue;
+        const std::string name = n.name().empty() ? n.op_type() + "_" + std::to_string(i) : n.name();
+        throw IoError(where, node_label(name), n.op_type() + ": attribute " + a.name() + " has " + std::to_string(v) +
+                                                   "; every element must be at least 1");
+      }
+    }
+  }
+}
+
 Attribute to_attribute(const onnx::AttributeProto& a) {
   switch (a.type()) {
     case onnx::AttributeProto::INT: return a.i();
@@ -429,6 +449,7 @@ Graph convert(const onnx::ModelProto& model, const std::string& where, const Imp
   const int opset = supported_opset(model, where);
   const onnx::GraphProto& g = model.graph();
   check_ops(g, where);
+  check_positive_attributes(g, where);
   const StaticShapes shapes = model_shapes(model);
 
   Graph graph;

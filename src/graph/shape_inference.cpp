@@ -3,6 +3,8 @@
 #include <onnx/onnx_pb.h>
 #include <onnx/shape_inference/implementation.h>
 
+#include <map>
+#include <set>
 #include <unordered_map>
 
 #include "qat/core/error.h"
@@ -29,6 +31,26 @@ void set_type(onnx::ValueInfoProto& v, const std::string& name, at::ScalarType d
       // One batch symbol for every input, so inference can tell equal batch dims apart from others.
       s->add_dim()->set_dim_param(i == 0 ? "batch" : symbol_prefix + "_" + std::to_string(i));
     }
+  }
+}
+
+// ONNX 1.12's data propagation for Shape dereferences its input's type without a
+// check, and crashes the process when inference found none (the producer's inference
+// failed: a shape mismatch, say). A bare tensor type declared for each Shape input
+// that is not a graph input or initializer keeps that pointer valid; inference merges
+// what it finds into it, so a producer that infers still gives its type and shape.
+void declare_shape_inputs(onnx::GraphProto& g) {
+  std::set<std::string> typed;
+  for (const auto& v : g.input()) typed.insert(v.name());
+  for (const auto& t : g.initializer()) typed.insert(t.name());
+  std::map<std::string, onnx::ValueInfoProto*> outputs;
+  for (auto& v : *g.mutable_output()) outputs[v.name()] = &v;
+  for (const auto& n : g.node()) {
+    if (n.op_type() != "Shape" || n.input_size() == 0 || !typed.insert(n.input(0)).second) continue;
+    auto it = outputs.find(n.input(0));
+    onnx::ValueInfoProto* v = it != outputs.end() ? it->second : g.add_value_info();
+    v->set_name(n.input(0));
+    v->mutable_type()->mutable_tensor_type();
   }
 }
 
@@ -82,6 +104,7 @@ onnx::ModelProto to_inference_model(const Graph& graph, const StaticShapes& inpu
     auto* v = g->add_output();
     v->set_name(out.name);
   }
+  declare_shape_inputs(*g);
   return m;
 }
 

@@ -90,6 +90,53 @@ TEST(Executor, KernelFailureNamesTheNode) {
   }
 }
 
+// Failures of the model, not of qat (bad input, exit code 2), each naming the node: checks of ATen's that throw a
+// plain runtime_error, an axis past the rank (read out of bounds before), a group that
+// does not divide the channels (ATen divided by zero: SIGFPE), and more outputs than the op gives.
+TEST(Executor, BadModelsFailAsShapeErrorsNamingTheNode) {
+  auto failure = [](const Graph& g, const at::Tensor& x) {
+    try {
+      Executor(g).run({{"x", x}});
+    } catch (const Error& e) {
+      return std::string(e.exit_code() == kExitBadInput ? "" : "not bad input: ") + e.what();
+    } catch (const std::exception& e) {
+      return std::string("not a qat::Error: ") + e.what();
+    }
+    return std::string("no error");
+  };
+  Graph reshape;
+  reshape.add_input({"x", {6}});
+  reshape.set_initializer("shape", at::tensor({7}, at::kLong));
+  reshape.add_node(node("r", "Reshape", {"x", "shape"}, {"y"}));
+  reshape.add_output({"y", {7}});
+  EXPECT_EQ(failure(reshape, at::zeros({6})), "node 'r' (Reshape) failed: shape '[7]' is invalid for input of size 6");
+
+  Graph gather;
+  gather.add_input({"x", {3}});
+  gather.set_initializer("i", at::tensor({0}, at::kLong));
+  Node g = node("g", "Gather", {"x", "i"}, {"y"});
+  g.attrs.set("axis", int64_t{-2});
+  gather.add_node(g);
+  gather.add_output({"y", {1}});
+  EXPECT_EQ(failure(gather, at::zeros({3})), "node 'g' (Gather) failed: axis -2 is out of range for a rank-1 input");
+
+  Graph conv;
+  conv.add_input({"x", {1, 4, 3, 3}});
+  conv.set_initializer("w", at::ones({4, 2, 1, 1}));
+  Node c = node("c", "Conv", {"x", "w"}, {"y"});
+  c.attrs.set("group", int64_t{1} << 40);
+  conv.add_node(c);
+  conv.add_output({"y", {1, 4, 3, 3}});
+  EXPECT_EQ(failure(conv, at::zeros({1, 4, 3, 3})),
+            "node 'c' (Conv): input [1, 4, 3, 3] and weight [4, 2, 1, 1] do not match group 1099511627776");
+
+  Graph identity;
+  identity.add_input({"x", {2}});
+  identity.add_node(node("id", "Identity", {"x"}, {"a", "b"}));
+  identity.add_output({"b", {2}});
+  EXPECT_EQ(failure(identity, at::zeros({2})), "node 'id' (Identity) names 2 outputs; it gives 1");
+}
+
 TEST(Executor, GradientsReachTrainableInitializers) {
   Graph g = conv_bn_silu();
   Executor exec(g);

@@ -216,6 +216,43 @@ TEST(OnnxImporter, RefusesUnsupportedElementTypes) {
                      "(FLOAT, DOUBLE, INT8, UINT8, INT16, INT32, INT64, BOOL)");
 }
 
+// ONNX's Conv shape inference divides by the strides: a zero one used to crash the process (SIGFPE).
+TEST(OnnxImporter, RefusesAZeroStrideBeforeShapeInference) {
+  onnx::ModelProto m = model_with_opset(13);
+  auto* g = m.mutable_graph();
+  add_value(g->mutable_input(), "x", {1, 2, 5, 5});
+  add_value(g->mutable_output(), "y", {1, 4, 5, 5});
+  add_initializer(g, "w", at::ones({4, 2, 1, 1}));
+  add_ints(add_node(g, "conv", "Conv", {"x", "w"}, {"y"}), "strides", {1, 0});
+  ASSERT_THROWS_WITH(import_onnx(m, "s.onnx"), IoError,
+                     "s.onnx: node 'conv': Conv: attribute strides has 0; every element must be at least 1");
+  g->mutable_node(0)->mutable_attribute(0)->set_ints(1, 1);
+  add_int(g->mutable_node(0), "group", -3);
+  ASSERT_THROWS_WITH(import_onnx(m, "s.onnx"), IoError,
+                     "s.onnx: node 'conv': Conv: attribute group has -3; every element must be at least 1");
+}
+
+// ONNX 1.12's data propagation for Shape dereferences its input's type: a Shape reading a
+// value whose inference failed (here an Add of [1,2] and [3]) used to crash the process.
+TEST(OnnxImporter, AShapeOfAValueInferenceCannotTypeImportsAndFailsAtTheRun) {
+  onnx::ModelProto m = model_with_opset(13);
+  auto* g = m.mutable_graph();
+  add_value(g->mutable_input(), "x", {1, 2});
+  add_value(g->mutable_input(), "y", {3});
+  add_value(g->mutable_output(), "s", {2}, onnx::TensorProto::INT64);
+  add_node(g, "sum", "Add", {"x", "y"}, {"z"});
+  add_node(g, "shape", "Shape", {"z"}, {"s"});
+  const Graph graph = import_onnx(m, "mismatch.onnx");
+  ASSERT_EQ(graph.nodes().size(), 2u);
+  try {
+    Executor(graph).run({{"x", at::zeros({1, 2})}, {"y", at::zeros({3})}});
+    FAIL() << "expected ShapeError";
+  } catch (const ShapeError& e) {
+    EXPECT_EQ(std::string(e.what()).rfind("node 'sum' (Add) failed: The size of tensor a (2) must match", 0), 0u)
+        << e.what();
+  }
+}
+
 TEST(OnnxTensor, ReadsTypedFieldsAndRawData) {
   onnx::TensorProto p;
   p.set_data_type(onnx::TensorProto::INT64);

@@ -72,6 +72,10 @@ struct OpTraits {
   /// reading it decodes that distribution (YOLOv8's DFL), so it belongs to the head.
   bool distribution = false;
   SiluRole silu = SiluRole::none;
+  /// Integer attributes whose every element must be at least 1 (Conv's strides,
+  /// dilations, kernel_shape and group): ONNX's shape inference divides by them, so the
+  /// importer refuses a zero or negative one before inference runs.
+  std::vector<std::string> positive_attributes;
 
   bool quantizable() const { return weight_input.has_value(); }
   bool is_constant_input(size_t index) const;

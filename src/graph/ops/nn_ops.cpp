@@ -40,13 +40,20 @@ void check_auto_pad(const Node& node) {
 Kernel make_conv(const Node& node, const Graph&) {
   check_auto_pad(node);
   const int64_t group = node.attrs.get_int("group", 1);
+  QAT_CHECK(group >= 1, "node '", node.name, "' (Conv): group ", group, " is not positive");
   const auto strides = node.attrs.get_ints("strides", {1, 1});
   const auto dilations = node.attrs.get_ints("dilations", {1, 1});
   const auto pads = node.attrs.get_ints("pads", std::vector<int64_t>(2 * strides.size(), 0));
   const auto sym = symmetric_pads(pads);
   const auto explicit_pad = sym.empty() ? torch_pad_order(pads) : std::vector<int64_t>{};
   const std::vector<int64_t> conv_pad = sym.empty() ? std::vector<int64_t>(strides.size(), 0) : sym;
+  const std::string name = node.name;
   return [=](const Inputs& in, const KernelContext&) {
+    // ATen divides by the channels per group before it checks them (SIGFPE at 0).
+    const at::Tensor& w = in[1];
+    QAT_CHECK(in[0].dim() >= 2 && w.dim() >= 2 && w.size(0) % group == 0 && in[0].size(1) == w.size(1) * group,
+              "node '", name, "' (Conv): input ", in[0].sizes(), " and weight ", w.sizes(), " do not match group ",
+              group);
     const at::Tensor x = explicit_pad.empty() ? in[0] : at::constant_pad_nd(in[0], explicit_pad, 0);
     const at::Tensor bias = in.size() > 2 ? in[2] : at::Tensor();
     return Inputs{at::convolution(x, in[1], bias, strides, conv_pad, dilations, false,

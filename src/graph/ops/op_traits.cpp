@@ -42,7 +42,12 @@ OpTraits conv_traits() {
   t.bias_input = 2;
   t.ort_integer_output = true;
   t.bn_foldable = true;
+  t.positive_attributes = {"strides", "dilations", "kernel_shape", "group"};
   return t;
+}
+
+OpTraits pool_traits() {
+  return with(&OpTraits::positive_attributes, std::vector<std::string>{"strides", "dilations", "kernel_shape"});
 }
 
 OpTraits gemm_traits() {

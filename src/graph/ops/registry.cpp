@@ -12,8 +12,8 @@ const Registry<OpSpec>& op_registry() {
     reg.add("BatchNormalization", {make_batch_normalization, 5, 5, batch_normalization_traits()});
     reg.add("Gemm", {make_gemm, 2, 3, gemm_traits()});
     reg.add("MatMul", {make_matmul, 2, 2, matmul_traits()});
-    reg.add("MaxPool", {make_max_pool, 1, 1});
-    reg.add("AveragePool", {make_average_pool, 1, 1});
+    reg.add("MaxPool", {make_max_pool, 1, 1, pool_traits()});
+    reg.add("AveragePool", {make_average_pool, 1, 1, pool_traits()});
     reg.add("GlobalAveragePool", {make_global_average_pool, 1, 1});
     reg.add("Resize", {make_resize, 1, 4, resize_traits()});
     reg.add("Add", {make_add, 2, 2, add_traits()});

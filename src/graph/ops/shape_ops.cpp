@@ -145,6 +145,7 @@ Kernel make_flatten(const Node& node, const Graph&) {
   const int64_t axis = node.attrs.get_int("axis", 1);
   return [axis](const Inputs& in, const KernelContext&) {
     const int64_t a = axis < 0 ? axis + in[0].dim() : axis;
+    TORCH_CHECK(a >= 0 && a <= in[0].dim(), "axis ", axis, " is out of range for a rank-", in[0].dim(), " input");
     int64_t outer = 1;
     for (int64_t d = 0; d < a; ++d) outer *= in[0].size(d);
     return Inputs{in[0].reshape({outer, -1})};
@@ -237,6 +238,7 @@ Kernel make_gather(const Node& node, const Graph&) {
   return [axis](const Inputs& in, const KernelContext&) {
     const at::Tensor& data = in[0];
     const int64_t a = axis < 0 ? axis + data.dim() : axis;
+    TORCH_CHECK(a >= 0 && a < data.dim(), "axis ", axis, " is out of range for a rank-", data.dim(), " input");
     at::Tensor idx = in[1].to(at::kLong);
     idx = at::where(idx < 0, idx + data.size(a), idx);  // negative indices count from the end
     std::vector<int64_t> shape(data.sizes().begin(), data.sizes().begin() + a);

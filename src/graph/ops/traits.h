@@ -5,7 +5,8 @@
 
 namespace qat::graph::ops {
 
-OpTraits conv_traits();                 // quantizable (weight 1, axis 0), bias 2, BN-foldable
+OpTraits conv_traits();                 // quantizable (weight 1, axis 0), bias 2, BN-foldable, positive strides
+OpTraits pool_traits();                 // positive strides, dilations and kernel
 OpTraits gemm_traits();                 // quantizable (weight 1, axis 0 with transB, else 1)
 OpTraits matmul_traits();               // quantizable (weight 1, its last axis)
 OpTraits batch_normalization_traits();  // folds into its producer; statistics 3, 4
