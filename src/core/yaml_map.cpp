@@ -159,6 +159,13 @@ std::string YamlMap::get_choice(const std::string& key, const std::string& fallb
   throw path(key).error(node(key), msg);
 }
 
+std::string YamlMap::require_choice(const std::string& key, const std::vector<std::string>& choices) {
+  if (!node(key).IsDefined()) {
+    throw path(key).error_at_parent(node_, "required key is missing (one of " + join(choices) + ")");
+  }
+  return get_choice(key, "", choices);
+}
+
 void YamlMap::finish() const {
   if (!node_.IsMap()) return;
   for (auto it = node_.begin(); it != node_.end(); ++it) {

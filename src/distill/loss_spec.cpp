@@ -18,9 +18,8 @@ const std::vector<std::string>& default_feature_taps() {
 
 LossSpec LossSpec::from_yaml(const YAML::Node& node, const KeyPath& path) {
   YamlMap m(node, path);
-  if (!m.has("type")) throw m.path("type").error_at_parent(node, "required key is missing");
   LossSpec s;
-  s.type = m.get_choice("type", "", loss_registry().names());
+  s.type = m.require_choice("type", loss_registry().names());
   s.weight = m.get_in("weight", s.weight, 0.0, 1e6);
   // Only the keys of this type are read, so finish() reports the others as unknown.
   if (is_feature(s.type)) {

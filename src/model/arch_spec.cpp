@@ -10,7 +10,7 @@ namespace {
 BlockSpec block_from_yaml(const YAML::Node& node, const KeyPath& path) {
   YamlMap m(node, path);
   BlockSpec b;
-  b.type = m.get_choice("type", "", {"conv", "c2f", "sppf"});
+  b.type = m.require_choice("type", {"conv", "c2f", "sppf"});
   b.out = m.require<int64_t>("out");
   if (b.out < 1 || b.out > 4096) throw m.path("out").error(m.node("out"), "must be in [1, 4096], got " + std::to_string(b.out));
   if (b.type == "conv") {

@@ -77,7 +77,9 @@ TEST(LossSpec, UnknownTypeSuggests) {
 }
 
 TEST(LossSpec, BadValues) {
-  ASSERT_THROWS_WITH(parse("losses:\n  - weight: 2\n"), ConfigError, "r.yaml:2:5: losses[0].type: required key is missing");
+  ASSERT_THROWS_WITH(parse("losses:\n  - weight: 2\n"), ConfigError,
+                     "r.yaml:2:5: losses[0].type: required key is missing (one of box_l1_giou, feature_cosine, "
+                     "feature_mse, ground_truth, score_bce, score_kl)");
   ASSERT_THROWS_WITH(parse("losses:\n  - {type: score_bce, temperature: 0}\n"), ConfigError,
                      "r.yaml:2:36: losses[0].temperature: must be in [0.01, 100], got 0");
   ASSERT_THROWS_WITH(parse("losses:\n  - {type: feature_mse, taps: []}\n"), ConfigError,

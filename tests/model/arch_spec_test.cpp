@@ -28,6 +28,13 @@ TEST(ArchSpec, UnknownBlockTypeListsTheKnownOnes) {
                      file + ":3:11: backbone[0].type: must be one of conv, c2f, sppf; got 'convv' (did you mean 'conv'?)");
 }
 
+TEST(ArchSpec, ABlockWithoutTypeIsLocatedAndNamesTheTypes) {
+  testing::TempDir dir;
+  const auto file = dir.write("a.yaml", "name: a\nbackbone:\n  - {type: conv, out: 8}\n  - {out: 8}\n");
+  ASSERT_THROWS_WITH(load_arch(file), ConfigError,
+                     file + ":4:5: backbone[1].type: required key is missing (one of conv, c2f, sppf)");
+}
+
 TEST(ArchSpec, NeckIndexOutOfRange) {
   testing::TempDir dir;
   const auto file = dir.write("a.yaml",

@@ -70,6 +70,8 @@ class YamlMap {
   /// get() of a string that must be one of `choices`.
   std::string get_choice(const std::string& key, const std::string& fallback,
                          const std::vector<std::string>& choices);
+  /// require() of a string that must be one of `choices` (an absent key names them).
+  std::string require_choice(const std::string& key, const std::vector<std::string>& choices);
 
   /// Throws ConfigError for the first key (in document order) never asked for,
   /// with a "did you mean" suggestion among the known keys.
