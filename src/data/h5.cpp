@@ -2,6 +2,7 @@
 
 #include <hdf5.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <filesystem>
 #include <mutex>
@@ -56,6 +57,26 @@ class Handle {
   herr_t (*close_)(hid_t);
 };
 
+// The innermost description on HDF5's error stack (what went wrong, not where), e.g.
+// "incorrect metadata checksum after all read attempts"; "" when the stack is empty.
+std::string hdf5_reason() {
+  std::string reason;
+  H5Ewalk2(
+      H5E_DEFAULT, H5E_WALK_UPWARD,
+      [](unsigned n, const H5E_error2_t* e, void* out) -> herr_t {
+        if (n == 0 && e->desc) *static_cast<std::string*>(out) = e->desc;
+        return 0;
+      },
+      &reason);
+  return reason;
+}
+
+// "what" with HDF5's reason appended when it gives one.
+std::string with_reason(const std::string& what) {
+  const std::string reason = hdf5_reason();
+  return reason.empty() ? what + " (HDF5 refused it)" : what + " (HDF5: " + reason + ")";
+}
+
 [[noreturn]] void fail(const File& file, const std::string& path, const std::string& what) {
   throw IoError(file.path(), path, what);
 }
@@ -102,7 +123,7 @@ Handle open_dataset(const File& file, const std::string& path) {
 Handle open_object(const File& file, const std::string& path) {
   if (path != "/" && !exists(file, path)) fail(file, path, "not found");
   Handle obj(H5Oopen(file.id(), path.c_str(), H5P_DEFAULT), H5Oclose);
-  if (!obj.ok()) fail(file, path, "cannot open");
+  if (!obj.ok()) fail(file, path, with_reason("cannot open"));
   return obj;
 }
 
@@ -153,7 +174,13 @@ File File::create(const std::string& path) {
   std::lock_guard<std::recursive_mutex> lock(h5_mutex());
   init_hdf5();
   const Handle fcpl = untimed(H5P_FILE_CREATE);  // the root group, like every object: no timestamps
-  const hid_t id = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, fcpl.get(), H5P_DEFAULT);
+  // The 1.8 file format checksums every piece of metadata (superblock, object headers
+  // with their attributes, B-trees, heaps): HDF5 then refuses a damaged file with an
+  // error where the default (1.0) format let it parse garbage, and crash. HDF5 1.8 and
+  // later (h5py included) read it.
+  Handle fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
+  H5Pset_libver_bounds(fapl.get(), H5F_LIBVER_V18, H5F_LIBVER_V18);
+  const hid_t id = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, fcpl.get(), fapl.get());
   if (id < 0) throw IoError(path, "", "cannot create an HDF5 file here");
   return File(id, path);
 }
@@ -164,7 +191,7 @@ File File::open(const std::string& path) {
   if (!std::filesystem::exists(path)) throw IoError(path, "", "cannot open: No such file or directory");
   if (H5Fis_hdf5(path.c_str()) <= 0) throw IoError(path, "", "cannot open: not an HDF5 file");
   const hid_t id = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
-  if (id < 0) throw IoError(path, "", "cannot open: HDF5 refused the file");
+  if (id < 0) throw IoError(path, "", with_reason("cannot open"));
   return File(id, path);
 }
 
@@ -373,17 +400,34 @@ at::Tensor read_rows(const File& file, const std::string& path, int64_t start, i
   return t;
 }
 
-void set_attribute(File& file, const std::string& path, const std::string& name, const std::string& value) {
+namespace {
+
+// Writes `values` as fixed-length UTF-8 strings (scalar when `scalar`), so that they sit
+// in the object header, which the 1.8 format checksums; variable-length strings would
+// go to the global heap, which it does not (a damaged one crashed HDF5's reader).
+void write_strings(File& file, const std::string& path, const std::string& name, const std::vector<std::string>& values,
+                   bool scalar) {
   std::lock_guard<std::recursive_mutex> lock(h5_mutex());
   Handle obj = open_object(file, path);
+  size_t width = 1;  // HDF5 has no zero-length string type
+  for (const auto& v : values) width = std::max(width, v.size());
   Handle type(H5Tcopy(H5T_C_S1), H5Tclose);
-  H5Tset_size(type.get(), H5T_VARIABLE);
+  H5Tset_size(type.get(), width);
+  H5Tset_strpad(type.get(), H5T_STR_NULLPAD);
   H5Tset_cset(type.get(), H5T_CSET_UTF8);
-  Handle space(H5Screate(H5S_SCALAR), H5Sclose);
+  const hsize_t n = values.size();
+  Handle space(scalar ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, &n, nullptr), H5Sclose);
   if (H5Aexists(obj.get(), name.c_str()) > 0) H5Adelete(obj.get(), name.c_str());
   Handle attr(H5Acreate2(obj.get(), name.c_str(), type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
-  const char* data = value.c_str();
-  if (!attr.ok() || H5Awrite(attr.get(), type.get(), &data) < 0) fail_write(file, path, "cannot write attribute " + name);
+  std::string data(width * values.size(), '\0');
+  for (size_t i = 0; i < values.size(); ++i) std::copy(values[i].begin(), values[i].end(), data.begin() + i * width);
+  if (!attr.ok() || H5Awrite(attr.get(), type.get(), data.data()) < 0) fail_write(file, path, "cannot write attribute " + name);
+}
+
+}  // namespace
+
+void set_attribute(File& file, const std::string& path, const std::string& name, const std::string& value) {
+  write_strings(file, path, name, {value}, /*scalar=*/true);
 }
 
 void set_attribute(File& file, const std::string& path, const std::string& name, int64_t value) {
@@ -397,18 +441,7 @@ void set_attribute(File& file, const std::string& path, const std::string& name,
 
 void set_attribute(File& file, const std::string& path, const std::string& name,
                    const std::vector<std::string>& value) {
-  std::lock_guard<std::recursive_mutex> lock(h5_mutex());
-  Handle obj = open_object(file, path);
-  Handle type(H5Tcopy(H5T_C_S1), H5Tclose);
-  H5Tset_size(type.get(), H5T_VARIABLE);
-  H5Tset_cset(type.get(), H5T_CSET_UTF8);
-  const hsize_t n = value.size();
-  Handle space(H5Screate_simple(1, &n, nullptr), H5Sclose);
-  if (H5Aexists(obj.get(), name.c_str()) > 0) H5Adelete(obj.get(), name.c_str());
-  Handle attr(H5Acreate2(obj.get(), name.c_str(), type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
-  std::vector<const char*> data;
-  for (const auto& s : value) data.push_back(s.c_str());
-  if (!attr.ok() || H5Awrite(attr.get(), type.get(), data.data()) < 0) fail_write(file, path, "cannot write attribute " + name);
+  write_strings(file, path, name, value, /*scalar=*/false);
 }
 
 bool has_attribute(const File& file, const std::string& path, const std::string& name) {
@@ -431,17 +464,27 @@ std::vector<std::string> strings_attribute(const File& file, const std::string& 
   Handle obj = open_object(file, path);
   Handle attr = open_attribute(file, path, name, obj);
   Handle type(H5Aget_type(attr.get()), H5Tclose);
-  if (H5Tget_class(type.get()) != H5T_STRING || !H5Tis_variable_str(type.get())) {
-    fail(file, path, "attribute '" + name + "' is not a variable-length string");
-  }
+  if (H5Tget_class(type.get()) != H5T_STRING) fail(file, path, "attribute '" + name + "' is not a string");
   Handle space(H5Aget_space(attr.get()), H5Sclose);
   const hssize_t n = H5Sget_simple_extent_npoints(space.get());
-  std::vector<char*> data(static_cast<size_t>(n), nullptr);
-  // Read with the stored type: HDF5 does not convert between ASCII and UTF-8 strings.
-  if (H5Aread(attr.get(), type.get(), data.data()) < 0) fail(file, path, "cannot read attribute " + name);
+  if (n < 0) fail(file, path, "cannot read attribute " + name);
   std::vector<std::string> out;
-  for (char* s : data) out.emplace_back(s ? s : "");
-  H5Dvlen_reclaim(type.get(), space.get(), H5P_DEFAULT, data.data());
+  // Read with the stored type: HDF5 does not convert between ASCII and UTF-8 strings.
+  if (H5Tis_variable_str(type.get()) > 0) {  // as files written before qat used fixed-length strings hold them
+    std::vector<char*> data(static_cast<size_t>(n), nullptr);
+    if (H5Aread(attr.get(), type.get(), data.data()) < 0) fail(file, path, "cannot read attribute " + name);
+    for (char* s : data) out.emplace_back(s ? s : "");
+    H5Dvlen_reclaim(type.get(), space.get(), H5P_DEFAULT, data.data());
+    return out;
+  }
+  const size_t width = H5Tget_size(type.get());
+  check_read_size(file, path, {n, static_cast<int64_t>(width)}, at::kByte);
+  std::string data(width * static_cast<size_t>(n), '\0');
+  if (H5Aread(attr.get(), type.get(), data.data()) < 0) fail(file, path, "cannot read attribute " + name);
+  for (hssize_t i = 0; i < n; ++i) {
+    const std::string padded = data.substr(static_cast<size_t>(i) * width, width);
+    out.push_back(padded.substr(0, padded.find('\0')));
+  }
   return out;
 }
 

@@ -1,0 +1,155 @@
+// Files corrupted on disk: a checkpoint and a dataset, each damaged in seeded ways
+// (a bit flipped, a run of 16 bytes overwritten with 0x00 or 0xff, the file cut short)
+// and read back. Each must be read or refused as bad input (a qat::Error with exit
+// code 2); a crash, an internal error or another exception fails the test, naming the
+// damage. A checkpoint that still loads must hold exactly what was saved: its content
+// digest leaves no other outcome. QAT_DAMAGE_TRACE=1 prints each damage before it is
+// read (a crash leaves the last one printed).
+#include <random>
+
+#include "qat/core/atomic_file.h"
+#include "qat/data/dataset.h"
+#include "qat/train/checkpoint.h"
+#include "support/test_support.h"
+
+namespace qat {
+namespace {
+
+constexpr int kDamages = 200;
+
+struct Damaged {
+  std::string bytes;
+  std::string what;
+};
+
+Damaged damage(const std::string& original, uint32_t seed) {
+  std::mt19937 rng(seed);
+  const size_t at = std::uniform_int_distribution<size_t>(0, original.size() - 1)(rng);
+  Damaged d{original, ""};
+  switch (seed % 4) {
+    case 0: {
+      const int bit = std::uniform_int_distribution<int>(0, 7)(rng);
+      d.bytes[at] = static_cast<char>(d.bytes[at] ^ (1 << bit));
+      d.what = "bit " + std::to_string(bit) + " of byte " + std::to_string(at) + " flipped";
+      break;
+    }
+    case 1:
+    case 2: {
+      const char fill = seed % 4 == 1 ? '\0' : '\xff';
+      for (size_t i = at; i < std::min(at + 16, d.bytes.size()); ++i) d.bytes[i] = fill;
+      d.what = "16 bytes from " + std::to_string(at) + (fill ? " set to 0xff" : " set to 0x00");
+      break;
+    }
+    default:
+      d.bytes.resize(at);
+      d.what = "cut to " + std::to_string(at) + " bytes";
+  }
+  return d;
+}
+
+// "" when `read` succeeded (setting `read_ok`) or was refused as bad input; else what went wrong.
+template <class F>
+std::string failure_of(const F& read, bool& read_ok) {
+  read_ok = false;
+  try {
+    read();
+    read_ok = true;
+  } catch (const Error& e) {
+    if (e.exit_code() != kExitBadInput) return "exit code " + std::to_string(e.exit_code()) + ": " + e.what();
+  } catch (const std::exception& e) {
+    return std::string("not a qat::Error: ") + e.what();
+  }
+  return "";
+}
+
+train::Checkpoint sample_checkpoint() {
+  train::Checkpoint ck;
+  ck.epoch = 1;
+  ck.phase = "qat";
+  ck.recipe_hash = "abc";
+  ck.arch = "yolo-nano";
+  ck.history_json = "[{\"epoch\": 0}]";
+  ck.class_names = {"a", "b"};
+  ck.params["conv.weight"] = at::arange(256, at::kFloat).reshape({4, 4, 4, 4}) * 0.25f;
+  ck.params["conv.bias"] = at::arange(4, at::kFloat);
+  ck.buffers["bn.running_mean"] = at::ones({4});
+  ck.qparams["x"] = {at::tensor({0.5f}), at::tensor({3}, at::kInt)};
+  ck.rng_state = at::arange(16, at::kByte);
+  return ck;
+}
+
+TEST(CorruptFiles, ADamagedCheckpointLoadsUnchangedOrIsRefusedAsBadInput) {
+  testing::TempDir dir;
+  const train::Checkpoint saved = sample_checkpoint();
+  save_checkpoint(dir.file("ck.h5"), saved);
+  const std::string original = read_file(dir.file("ck.h5"));
+  int loaded = 0, refused = 0;
+  for (uint32_t seed = 0; seed < kDamages; ++seed) {
+    const Damaged d = damage(original, seed);
+    const std::string path = dir.file("damaged.h5");
+    write_file_atomic(path, d.bytes);
+    if (std::getenv("QAT_DAMAGE_TRACE")) std::cerr << "damage " << seed << ": " << d.what << std::endl;
+    train::Checkpoint got;
+    bool ok = false;
+    EXPECT_EQ(failure_of([&] { got = train::load_checkpoint(path); }, ok), "") << d.what;
+    if (!ok) {
+      ++refused;
+      continue;
+    }
+    ++loaded;
+    EXPECT_TRUE(testing::same_bits(got.params.at("conv.weight"), saved.params.at("conv.weight"))) << d.what;
+    EXPECT_EQ(got.history_json, saved.history_json) << d.what;
+  }
+  std::cout << "damaged checkpoints: " << loaded << " loaded unchanged, " << refused << " refused\n";
+  EXPECT_GT(refused, 0);
+}
+
+// The two damages a copy or a disk most often does, with what the user reads.
+TEST(CorruptFiles, ACheckpointCutShortOrWithAFlippedHeaderByteIsRefusedNamingTheFile) {
+  testing::TempDir dir;
+  save_checkpoint(dir.file("ck.h5"), sample_checkpoint());
+  const std::string original = read_file(dir.file("ck.h5"));
+  const std::string cut = dir.file("cut.h5");
+  write_file_atomic(cut, original.substr(0, original.size() / 2));
+  ASSERT_THROWS_WITH(train::load_checkpoint(cut), IoError,
+                     cut + ": cannot open (HDF5: truncated file: eof = " + std::to_string(original.size() / 2) +
+                         ", sblock->base_addr = 0, stored_eof = " + std::to_string(original.size()) + ")");
+  // The root group's object header follows the 1.8 superblock (48 bytes): its checksum no longer matches.
+  std::string flipped = original;
+  flipped[60] = static_cast<char>(flipped[60] ^ 0x10);
+  const std::string path = dir.file("flipped.h5");
+  write_file_atomic(path, flipped);
+  ASSERT_THROWS_WITH(train::load_checkpoint(path), IoError,
+                     path + ": /: cannot open (HDF5: incorrect metadata checksum after all read attempts)");
+}
+
+TEST(CorruptFiles, ADamagedDatasetIsReadOrRefusedAsBadInput) {
+  testing::TempDir dir;
+  testing::write_tiny_scenes(dir.file("d.h5"));
+  const std::string original = read_file(dir.file("d.h5"));
+  int read = 0, refused = 0;
+  for (uint32_t seed = 0; seed < kDamages; ++seed) {
+    const Damaged d = damage(original, seed);
+    const std::string path = dir.file("damaged.h5");
+    write_file_atomic(path, d.bytes);
+    if (std::getenv("QAT_DAMAGE_TRACE")) std::cerr << "damage " << seed << ": " << d.what << std::endl;
+    bool ok = false;
+    const std::string failure = failure_of(
+        [&] {
+          const data::DetectionDataset ds(path, "train");
+          for (int64_t i = 0; i < ds.size(); ++i) {
+            ds.image(i);
+            ds.boxes(i);
+            ds.labels(i);
+          }
+        },
+        ok);
+    EXPECT_EQ(failure, "") << d.what;
+    ++(ok ? read : refused);
+  }
+  std::cout << "damaged datasets: " << read << " read, " << refused << " refused\n";
+  EXPECT_GT(refused, 0);
+}
+
+}  // namespace
+}  // namespace qat
