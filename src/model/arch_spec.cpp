@@ -12,7 +12,11 @@ BlockSpec block_from_yaml(const YAML::Node& node, const KeyPath& path) {
   BlockSpec b;
   b.type = m.require_choice("type", {"conv", "c2f", "sppf"});
   b.out = m.require<int64_t>("out");
-  if (b.out < 1 || b.out > 4096) throw m.path("out").error(m.node("out"), "must be in [1, 4096], got " + std::to_string(b.out));
+  // A C2f splits its channels in two halves: one output channel leaves them empty.
+  const int64_t least = b.type == "c2f" ? 2 : 1;
+  if (b.out < least || b.out > 4096) {
+    throw m.path("out").error(m.node("out"), "must be in [" + std::to_string(least) + ", 4096], got " + std::to_string(b.out));
+  }
   if (b.type == "conv") {
     b.kernel = m.get_in<int64_t>("kernel", 3, 1, 7);
     b.stride = m.get_in<int64_t>("stride", 1, 1, 2);
@@ -40,6 +44,11 @@ ArchSpec ArchSpec::from_yaml(const YAML::Node& node, const KeyPath& path) {
   }
   for (size_t i = 0; i < backbone.size(); ++i) {
     a.backbone.push_back(block_from_yaml(backbone[i], m.path("backbone")[i]));
+    // SPPF pools half of its input's channels.
+    if (a.backbone.back().type == "sppf" && i > 0 && a.backbone[i - 1].out < 2) {
+      throw m.path("backbone")[i].error(backbone[i], "sppf needs at least 2 input channels; backbone[" +
+                                                         std::to_string(i - 1) + "] gives 1");
+    }
   }
 
   YamlMap neck(m.node("neck"), m.path("neck"));
@@ -51,6 +60,12 @@ ArchSpec ArchSpec::from_yaml(const YAML::Node& node, const KeyPath& path) {
   }
   if (a.neck_channels.size() != 3) {
     throw neck.path("channels").error(neck.node("channels"), "expected 3 channel counts");
+  }
+  for (size_t i = 0; i < 3; ++i) {  // each neck stage is a C2f
+    if (a.neck_channels[i] < 2 || a.neck_channels[i] > 4096) {
+      throw neck.path("channels")[i].error(neck.node("channels")[i],
+                                           "must be in [2, 4096], got " + std::to_string(a.neck_channels[i]));
+    }
   }
   for (size_t i = 0; i < 3; ++i) {
     if (a.neck_from[i] < 0 || a.neck_from[i] >= static_cast<int64_t>(a.backbone.size())) {

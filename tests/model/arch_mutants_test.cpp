@@ -15,7 +15,7 @@
 namespace qat::model {
 namespace {
 
-constexpr int kMutants = 200;
+constexpr int kMutants = 1000;
 constexpr int64_t kImageSize = 64;
 
 // "" when the architecture in `file` built and ran or was refused as bad input; else what went wrong.

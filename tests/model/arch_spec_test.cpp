@@ -35,6 +35,23 @@ TEST(ArchSpec, ABlockWithoutTypeIsLocatedAndNamesTheTypes) {
                      file + ":4:5: backbone[1].type: required key is missing (one of conv, c2f, sppf)");
 }
 
+// Each used to pass validation and fail inside libtorch (a weight of no input channels, or of 2^63).
+TEST(ArchSpec, ChannelCountsThatLeaveAHalfEmptyOrOverflowAreLocated) {
+  testing::TempDir dir;
+  auto arch = [&](const std::string& block, const std::string& channels) {
+    return dir.write("a.yaml", "name: a\nbackbone:\n  - {type: conv, out: 8}\n  - " + block +
+                                   "\nneck:\n  from: [0, 0, 1]\n  channels: " + channels + "\n");
+  };
+  std::string file = arch("{type: c2f, out: 1}", "[8, 8, 8]");
+  ASSERT_THROWS_WITH(load_arch(file), ConfigError, file + ":4:22: backbone[1].out: must be in [2, 4096], got 1");
+  file = arch("{type: conv, out: 1}\n  - {type: sppf, out: 8}", "[8, 8, 8]");
+  ASSERT_THROWS_WITH(load_arch(file), ConfigError,
+                     file + ":5:5: backbone[2]: sppf needs at least 2 input channels; backbone[1] gives 1");
+  file = arch("{type: conv, out: 8}", "[8, 9223372036854775807, 8]");
+  ASSERT_THROWS_WITH(load_arch(file), ConfigError,
+                     file + ":7:17: neck.channels[1]: must be in [2, 4096], got 9223372036854775807");
+}
+
 TEST(ArchSpec, NeckIndexOutOfRange) {
   testing::TempDir dir;
   const auto file = dir.write("a.yaml",

@@ -13,7 +13,7 @@
 namespace qat {
 namespace {
 
-constexpr int kMutantsPerRecipe = 300;
+constexpr int kMutantsPerRecipe = 1000;
 
 TEST(RecipeMutants, EveryMutantLoadsOrIsRefusedAsBadInput) {
   testing::TempDir dir;
