@@ -26,16 +26,9 @@ TEST(RecipeMutants, EveryMutantLoadsOrIsRefusedAsBadInput) {
       if (only && id != only) continue;
       const testing::YamlMutant m = testing::mutate_yaml(shipped, seed, 1 + static_cast<int>(seed % 2));
       const std::string file = dir.write("recipe.yaml", m.text);
-      std::string failure;
-      try {
-        load_recipe(file);
-        ++loaded;
-      } catch (const Error& e) {
-        ++refused;
-        if (e.exit_code() != kExitBadInput) failure = "exit code " + std::to_string(e.exit_code()) + ": " + e.what();
-      } catch (const std::exception& e) {
-        failure = std::string("not a qat::Error: ") + e.what();
-      }
+      bool was_refused = false;
+      const std::string failure = testing::failure_unless_bad_input([&] { load_recipe(file); }, &was_refused);
+      ++(was_refused ? refused : loaded);
       EXPECT_EQ(failure, "") << "mutant " << id << " [" << m.what << "]";
     }
   }

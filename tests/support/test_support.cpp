@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <random>
+#include <typeinfo>
 
 #include "qat/data/scene_composer.h"
 
@@ -95,6 +96,19 @@ graph::Graph shared_head() {
   g.add_output({"y3", {1, 3, 6, 6}});
   g.add_output({"y4", {1, 3, 3, 3}});
   return g;
+}
+
+std::string failure_unless_bad_input(const std::function<void()>& f, bool* refused) {
+  if (refused) *refused = false;
+  try {
+    f();
+  } catch (const Error& e) {
+    if (refused) *refused = true;
+    if (e.exit_code() != kExitBadInput) return "exit code " + std::to_string(e.exit_code()) + ": " + e.what();
+  } catch (const std::exception& e) {
+    return std::string("not a qat::Error: ") + typeid(e).name() + " " + e.what();
+  }
+  return "";
 }
 
 }  // namespace qat::testing

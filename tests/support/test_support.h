@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <functional>
 #include <string>
 
 #include "qat/core/error.h"
@@ -45,6 +46,12 @@ std::string write_gate(const TempDir& dir, const std::string& kind);
 /// Bit equality of two float tensors of the same shape (signed zeros and NaN payloads
 /// included); a failure names the first differing element.
 ::testing::AssertionResult same_bits(const at::Tensor& got, const at::Tensor& want);
+
+/// Runs `f` as a reader of possibly broken input: "" when it returns or throws a
+/// qat::Error of bad input (exit code 2; `refused`, when given, says which), else what
+/// went wrong instead ("exit code 1: <what>" for an internal error, "not a qat::Error:
+/// <type> <what>" for any other exception). The mutants and damaged-file tests use it.
+std::string failure_unless_bad_input(const std::function<void()>& f, bool* refused = nullptr);
 
 /// Sets libtorch's intra-op thread count for its lifetime, then restores the one before.
 class ScopedThreads {
