@@ -19,6 +19,12 @@ namespace {
 
 std::string node_label(const std::string& name) { return "node '" + name + "'"; }
 
+// What the file calls node `i`: its name, or "<OpType>_<index>" when it has none.
+std::string file_node_name(const onnx::GraphProto& g, int i) {
+  const auto& n = g.node(i);
+  return n.name().empty() ? n.op_type() + "_" + std::to_string(i) : n.name();
+}
+
 bool is_default_domain(const std::string& domain) { return domain.empty() || domain == "ai.onnx"; }
 
 int default_opset(const onnx::ModelProto& model, const std::string& where) {
@@ -38,7 +44,7 @@ void check_ops(const onnx::GraphProto& g, const std::string& where) {
     const auto& n = g.node(i);
     const std::string op = is_default_domain(n.domain()) ? n.op_type() : n.domain() + "." + n.op_type();
     if (is_default_domain(n.domain()) && registry.contains(op)) continue;
-    if (first_node.empty()) first_node = n.name().empty() ? n.op_type() + "_" + std::to_string(i) : n.name();
+    if (first_node.empty()) first_node = file_node_name(g, i);
     if (std::find(unsupported.begin(), unsupported.end(), op) == unsupported.end()) unsupported.push_back(op);
   }
   if (unsupported.empty()) return;
@@ -63,8 +69,7 @@ void check_positive_attributes(const onnx::GraphProto& g, const std::string& whe
       if (a.type() == onnx::AttributeProto::INT) values = {a.i()};
       for (int64_t v : values) {
         if (v >= 1) continue;
-        const std::string name = n.name().empty() ? n.op_type() + "_" + std::to_string(i) : n.name();
-        throw IoError(where, node_label(name), n.op_type() + ": attribute " + a.name() + " has " + std::to_string(v) +
+        throw IoError(where, node_label(file_node_name(g, i)), n.op_type() + ": attribute " + a.name() + " has " + std::to_string(v) +
                                                    "; every element must be at least 1");
       }
     }
@@ -128,7 +133,7 @@ std::vector<std::string> node_names(const onnx::GraphProto& g) {
   std::vector<std::string> names;
   for (int i = 0; i < g.node_size(); ++i) {
     const std::string& given = g.node(i).name();
-    std::string name = given.empty() ? g.node(i).op_type() + "_" + std::to_string(i) : given;
+    std::string name = file_node_name(g, i);
     const std::string base = name;
     for (int k = 1; taken.count(name) || (given.empty() && explicit_names.count(name)); ++k) {
       name = base + "_" + std::to_string(k);

@@ -7,16 +7,20 @@ namespace qat::model {
 namespace {
 
 // Which keys each block type reads (besides `type`); the rest are unknown keys.
+// A channel count at `node`: at least `least` (2 for a C2f, which splits its channels
+// in two halves), at most 4096.
+void check_channels(const KeyPath& path, const YAML::Node& node, int64_t channels, int64_t least) {
+  if (channels < least || channels > 4096) {
+    throw path.error(node, "must be in [" + std::to_string(least) + ", 4096], got " + std::to_string(channels));
+  }
+}
+
 BlockSpec block_from_yaml(const YAML::Node& node, const KeyPath& path) {
   YamlMap m(node, path);
   BlockSpec b;
   b.type = m.require_choice("type", {"conv", "c2f", "sppf"});
   b.out = m.require<int64_t>("out");
-  // A C2f splits its channels in two halves: one output channel leaves them empty.
-  const int64_t least = b.type == "c2f" ? 2 : 1;
-  if (b.out < least || b.out > 4096) {
-    throw m.path("out").error(m.node("out"), "must be in [" + std::to_string(least) + ", 4096], got " + std::to_string(b.out));
-  }
+  check_channels(m.path("out"), m.node("out"), b.out, b.type == "c2f" ? 2 : 1);
   if (b.type == "conv") {
     b.kernel = m.get_in<int64_t>("kernel", 3, 1, 7);
     b.stride = m.get_in<int64_t>("stride", 1, 1, 2);
@@ -62,10 +66,7 @@ ArchSpec ArchSpec::from_yaml(const YAML::Node& node, const KeyPath& path) {
     throw neck.path("channels").error(neck.node("channels"), "expected 3 channel counts");
   }
   for (size_t i = 0; i < 3; ++i) {  // each neck stage is a C2f
-    if (a.neck_channels[i] < 2 || a.neck_channels[i] > 4096) {
-      throw neck.path("channels")[i].error(neck.node("channels")[i],
-                                           "must be in [2, 4096], got " + std::to_string(a.neck_channels[i]));
-    }
+    check_channels(neck.path("channels")[i], neck.node("channels")[i], a.neck_channels[i], 2);
   }
   for (size_t i = 0; i < 3; ++i) {
     if (a.neck_from[i] < 0 || a.neck_from[i] >= static_cast<int64_t>(a.backbone.size())) {
